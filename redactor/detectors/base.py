@@ -62,19 +62,25 @@ class Region:
 class Context:
     """Per-image scratch space shared by the detectors of one run.
 
-    `memo(key, compute)` runs `compute` once per image and key. `timings` collects seconds per
-    stage for the report.
+    `memo(key, compute)` runs `compute` once per image and key; `provide(key, value)` fills a
+    memo in advance (the daemon's micro-batches compute model outputs for several images at
+    once). `timings` collects seconds per stage for the report.
     """
 
     def __init__(self, image: np.ndarray):
         self.image = image  # H x W x 3 uint8 RGB, orientation applied
         self._memo: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
+        # Image-level findings for the report ("privacy_score", "attribute_probabilities").
+        self.findings: dict[str, Any] = {}
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def provide(self, key: str, value: Any) -> None:
+        self._memo[key] = value
 
     def timed(self, stage: str, compute: Callable[[], T]) -> T:
         start = time.perf_counter()
