@@ -1,0 +1,90 @@
+"""Real photos that ship inside installed packages, with their licences.
+
+Nothing is downloaded: each photo is read from the package that carries it. A missing package
+raises a clear error naming what to install.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from redactor.errors import RedactorError
+
+
+class SourceMissingError(RedactorError):
+    code = "source_missing"
+
+
+@dataclass(frozen=True)
+class PackagePhoto:
+    package: str  # importable package that ships the file
+    relative: str  # path inside the package folder
+    licence: str
+    credit: str
+
+
+PHOTOS: dict[str, PackagePhoto] = {
+    "astronaut": PackagePhoto("skimage", "data/astronaut.png", "public domain",
+                              "NASA portrait of astronaut Eileen Collins (scikit-image data)"),
+    "camera": PackagePhoto("skimage", "data/camera.png", "CC0",
+                           "'cameraman' by Lav Varshney (scikit-image data)"),
+    "grace_hopper": PackagePhoto("matplotlib", "mpl-data/sample_data/grace_hopper.jpg",
+                                 "public domain",
+                                 "U.S. Navy portrait of Grace Hopper (matplotlib sample data)"),
+    "coffee": PackagePhoto("skimage", "data/coffee.png", "CC0",
+                           "cup of coffee by Rachel Michetti (scikit-image data)"),
+    "chelsea": PackagePhoto("skimage", "data/chelsea.png", "CC0",
+                            "Chelsea the cat by Stefan van der Walt (scikit-image data)"),
+    "rocket": PackagePhoto("skimage", "data/rocket.jpg", "public domain",
+                           "SpaceX Falcon 9 launch, Flickr public domain (scikit-image data)"),
+    "motorcycle": PackagePhoto("skimage", "data/motorcycle_left.png", "CC0-like research use",
+                               "Middlebury stereo 2014 motorcycle (scikit-image data)"),
+    "brick": PackagePhoto("skimage", "data/brick.png", "CC0",
+                          "brick wall texture (scikit-image data)"),
+    "grass": PackagePhoto("skimage", "data/grass.png", "CC0", "grass texture (scikit-image data)"),
+    "gravel": PackagePhoto("skimage", "data/gravel.png", "CC0",
+                           "gravel texture (scikit-image data)"),
+}
+
+
+def photo_path(name: str) -> Path:
+    entry = PHOTOS[name]
+    spec = importlib.util.find_spec(entry.package)
+    if spec is None or not spec.submodule_search_locations:
+        raise SourceMissingError(
+            f"the photo '{name}' ships in the Python package '{entry.package}', which is not "
+            f"installed: pip install {'scikit-image' if entry.package == 'skimage' else entry.package}"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / entry.relative
+    if not path.is_file():
+        raise SourceMissingError(f"'{path}' is missing from the installed '{entry.package}'")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str) -> np.ndarray:
+    with Image.open(photo_path(name)) as im:
+        return np.asarray(im.convert("RGB")).copy()
+
+
+def package_photo(name: str) -> Image.Image:
+    """A fresh RGB copy of a packaged photo."""
+    return Image.fromarray(_load(name))
+
+
+def available(names: list[str] | tuple[str, ...]) -> list[str]:
+    """The subset of `names` whose package is installed."""
+    out = []
+    for name in names:
+        try:
+            photo_path(name)
+        except SourceMissingError:
+            continue
+        out.append(name)
+    return out
