@@ -1,0 +1,107 @@
+// Service worker: the only part of the extension that talks to the daemon. Content scripts send
+// it the image (base64 in a runtime message); it posts the bytes to the daemon, so the daemon
+// sees the extension's own Origin, never a web page's. Images stay in memory and are never
+// logged or stored; per-tab counts live in storage.session (memory only).
+"use strict";
+
+if (typeof importScripts === "function" && !globalThis.RedactorSettings) {
+  importScripts("settings.js", "bytes.js", "daemon_client.js");
+}
+
+const { load: loadSettings, siteListed } = globalThis.RedactorSettings;
+const { toBase64, fromBase64 } = globalThis.RedactorBytes;
+const Daemon = globalThis.RedactorDaemon;
+
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
+}
+
+// ---- per-tab state: {host of the top-level page, images redacted on it} ----
+
+const tabKey = (tabId) => `tab:${tabId}`;
+let tabUpdates = Promise.resolve(); // read-modify-write of the session store, one at a time
+
+function updateTab(tabId, change) {
+  tabUpdates = tabUpdates
+    .then(async () => {
+      const key = tabKey(tabId);
+      const current = (await chrome.storage.session.get(key))[key] || { host: "", count: 0 };
+      const next = change(current);
+      await chrome.storage.session.set({ [key]: next });
+      await chrome.action.setBadgeText({ tabId, text: next.count ? String(next.count) : "" });
+      return next;
+    })
+    .catch(() => undefined); // a closed tab: nothing to update
+  return tabUpdates;
+}
+
+async function topHostOf(sender) {
+  if (sender.frameId === 0 || !sender.tab) return hostOf(sender.url);
+  const key = tabKey(sender.tab.id);
+  const state = (await chrome.storage.session.get(key))[key];
+  return (state && state.host) || hostOf(sender.tab.url || sender.url);
+}
+
+function siteState(settings, host) {
+  return {
+    host,
+    enabled: !siteListed(settings.disabledSites, host),
+    allowOriginals: siteListed(settings.allowOriginalSites, host),
+  };
+}
+
+// ---- messages from content scripts ----
+
+// "hello": a content script starting on a new page; "site": asking again after a settings change.
+async function onHello(sender, newPage) {
+  const host = await topHostOf(sender);
+  if (newPage && sender.tab && sender.frameId === 0) {
+    await updateTab(sender.tab.id, () => ({ host, count: 0 })); // a new page: count from zero
+  }
+  const settings = await loadSettings();
+  return { ...siteState(settings, host), timeoutSeconds: settings.timeoutSeconds };
+}
+
+async function onRedact(message, sender) {
+  const settings = await loadSettings();
+  const site = siteState(settings, await topHostOf(sender));
+  if (!site.enabled) return { ok: true, original: true };
+  try {
+    const result = await Daemon.redact(settings, fromBase64(message.data), message.contentType);
+    if (sender.tab) await updateTab(sender.tab.id, (s) => ({ ...s, count: s.count + 1 }));
+    return {
+      ok: true,
+      data: toBase64(result.bytes),
+      contentType: result.contentType,
+      summary: result.summary,
+    };
+  } catch (error) {
+    const code = error instanceof Daemon.DaemonError ? error.code : "extension_error";
+    return {
+      ok: false,
+      error: code,
+      message: error instanceof Daemon.DaemonError ? error.message : "The extension failed.",
+      allowOriginals: site.allowOriginals,
+    };
+  }
+}
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  if (sender.id !== chrome.runtime.id || !message || typeof message.type !== "string") return false;
+  let reply;
+  if (message.type === "hello" || message.type === "site") {
+    reply = onHello(sender, message.type === "hello");
+  }
+  else if (message.type === "redact") reply = onRedact(message, sender);
+  else return false;
+  reply.then(sendResponse, () => sendResponse({ ok: false, error: "extension_error" }));
+  return true; // answer asynchronously
+});
+
+chrome.tabs.onRemoved.addListener((tabId) => {
+  chrome.storage.session.remove(tabKey(tabId)).catch(() => undefined);
+});
