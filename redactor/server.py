@@ -1,0 +1,641 @@
+"""The local daemon (`redact serve`): the browser extension and local tools send an image, get
+it back redacted. An aiohttp application built by `create_app`; the pipeline is loaded once per
+process in a cleanup context and runs on worker threads, with concurrent requests for the same
+options gathered into micro-batches (redactor/batching.py). Who may call is decided in
+redactor/server_security.py.
+
+API (errors are JSON `{"error": code, "message": text}`):
+    GET  /v1/health       version, detectors, backend, ready or not (public, no private data)
+    GET  /v1/attributes   what this daemon can hide: ids, descriptions, groups, aliases, defaults
+    POST /v1/redact       image in (raw body with an image Content-Type, or multipart with one
+                          file part), options in the query (`hide`, `mode`); the redacted image
+                          out, same format, metadata stripped; summary in X-Redactor-Summary
+    POST /v1/analyze      same input; the report as JSON (regions, attributes, score), no image
+    POST /v1/pair         register a Firefox extension origin (needs the token)
+
+Privacy: request bodies are read into memory only (never aiohttp's `post()`, which spools
+uploads to temporary files); access logs name the route, never the query or the image; the
+report never carries recognised text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from redactor import __version__, attributes
+from redactor.batching import MicroBatcher, Overloaded
+from redactor.config_dir import PairedOrigins, default_config_dir, load_or_create_token, token_path
+from redactor.errors import RedactorError, UsageError
+from redactor.server_security import (
+    EXTENSION_ID,
+    EXTENSION_SCHEMES,
+    SUMMARY_HEADER,
+    AccessPolicy,
+    HTTPFailure,
+    extension_origin,
+    make_guard,
+)
+
+log = logging.getLogger("redactor.server")
+access_log = logging.getLogger("redactor.access")
+
+MODES = ("blur", "pixelate", "fill")
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "TIFF": "image/tiff",
+}
+# Content-Types accepted for a raw body; the bytes decide the format, not this header.
+ACCEPTED_TYPES = frozenset(CONTENT_TYPES.values()) | {
+    "image/jpg", "image/pjpeg", "image/x-ms-bmp", "image/x-png", "application/octet-stream",
+}  # fmt: skip
+CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    model: Path | None = None
+    person: bool = False
+    hide: tuple[str, ...] | None = None  # the daemon's default; None -> attributes.DEFAULT_HIDE
+    workers: int = 1  # worker threads running batches (ONNX Runtime uses its own threads inside)
+    max_batch: int = 8
+    batch_window_ms: float = 10.0
+    max_pending: int = 16  # admitted requests (reading, queued, running); more -> 503
+    max_bytes: int = 50 * 2**20  # encoded upload size
+    max_pixels: int = 100_000_000  # decoded width*height (decompression bombs)
+    request_timeout_s: float = 120.0
+    extension_ids: tuple[str, ...] = ()  # extra chrome-extension ids (development builds)
+    config_dir: Path | None = None  # token and pairings; None -> config_dir.default_config_dir()
+
+    @property
+    def is_loopback(self) -> bool:
+        return host_is_loopback(self.host)
+
+
+def host_is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class DaemonState:
+    config: ServerConfig
+    redactor: Any  # redactor.pipeline.Redactor
+    batcher: MicroBatcher
+    policy: AccessPolicy
+    default_hide: tuple[str, ...]
+    limits: Any  # redactor.imageio.ImageLimits from the config
+    phase: str = "loading"  # loading -> ready -> stopping; or failed
+    failure: str | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    load_seconds: float | None = None
+    warm_up: asyncio.Task | None = None
+
+
+STATE = web.AppKey("state", DaemonState)
+
+
+# -- access log: method, route, status, size, time; never the query string -------------------
+class RouteAccessLogger(AbstractAccessLogger):
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        route = "-"
+        match_info = getattr(request, "match_info", None)
+        resource = getattr(getattr(match_info, "route", None), "resource", None)
+        if resource is not None:
+            route = resource.canonical  # the route's template, not what the client typed
+        self.logger.info(
+            "%s %s %d %dB %.3fs", request.method, route, response.status,
+            response.body_length, time,
+        )  # fmt: skip
+
+
+# -- request parsing -------------------------------------------------------------------------
+def parse_options(request: web.Request, state: DaemonState) -> Any:
+    """`hide` (comma-separated or repeated; "defaults" = the daemon's default) and `mode`."""
+    from redactor.pipeline import RedactOptions
+
+    names: list[str] = []
+    for value in request.query.getall("hide", []):
+        names.extend(attributes.split_names(value))
+    if not names or names == ["defaults"]:
+        hide = state.default_hide
+    else:
+        hide = tuple(
+            n for name in names for n in (state.default_hide if name == "defaults" else (name,))
+        )
+    mode = request.query.get("mode") or None
+    if mode is not None and mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
+    state.redactor.resolve_hide(hide)  # 400 unknown name, 422 uncovered: before the upload
+    return RedactOptions(hide=hide, mode=mode)
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:g} MiB"
+
+
+async def read_image_body(request: web.Request, limit: int) -> bytes:
+    """The uploaded image's bytes, in memory only: a raw body, or the one file part of a
+    multipart form. Over `limit` -> 413 before more is read."""
+    if request.content_length is not None and request.content_length > limit + 64 * 1024:
+        raise HTTPFailure(413, "body_too_large", f"the upload is over the {_mib(limit)} limit")
+    content_type = request.content_type.lower()
+    if content_type.startswith("multipart/"):
+        return await _read_multipart(request, limit)
+    if content_type not in ACCEPTED_TYPES and not content_type.startswith("image/"):
+        raise HTTPFailure(
+            415, "unsupported_media_type",
+            f"send the image as the body with an image Content-Type, or as multipart/form-data "
+            f"(got {content_type[:60]!r})",
+        )  # fmt: skip
+    data = await _read_body(request.content, limit)
+    if not data:
+        raise HTTPFailure(400, "empty_body", "the request has no image in its body")
+    return data
+
+
+async def _read_body(content: Any, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await content.read(CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > limit:
+            raise HTTPFailure(413, "body_too_large", f"the image is over the {_mib(limit)} limit")
+        parts.append(chunk)
+
+
+async def _read_multipart(request: web.Request, limit: int) -> bytes:
+    reader = await request.multipart()
+    found: bytes | None = None
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if getattr(part, "filename", None) is None and not (
+            part.headers.get("Content-Type", "").startswith("image/")
+        ):
+            await _read_part(part, 64 * 1024)  # a plain form field: read and ignore
+            continue
+        if found is not None:
+            raise HTTPFailure(400, "several_files", "send one image per request")
+        found = await _read_part(part, limit)
+    if not found:
+        raise HTTPFailure(400, "no_file", "the multipart body holds no file part")
+    return found
+
+
+async def _read_part(part: Any, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await part.read_chunk(CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > limit:
+            raise HTTPFailure(413, "body_too_large", f"the image is over the {_mib(limit)} limit")
+        parts.append(chunk)
+
+
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*")
+
+
+def looks_like_image(data: bytes) -> bool:
+    """Sniff the formats the daemon accepts (a cheap 415 for text, HTML, archives...)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return True
+    return data.startswith(_SIGNATURES)
+
+
+# -- work that runs on a worker thread ------------------------------------------------------
+def _decode_all(limits: Any, payloads: Sequence[bytes]) -> tuple[list[Any], list[Any]]:
+    from redactor import imageio
+
+    outcomes: list[Any] = [None] * len(payloads)
+    images: list[Any] = [None] * len(payloads)
+    for i, data in enumerate(payloads):
+        try:
+            images[i] = imageio.decode(data, limits)
+        except RedactorError as error:
+            outcomes[i] = error
+    return images, outcomes
+
+
+def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
+    """[(image bytes, format, report dict) | exception] per payload; the images that decode
+    go through one `redact_many` call (one batched model call)."""
+    from redactor import imageio
+
+    images, outcomes = _decode_all(limits, payloads)
+    good = [i for i, image in enumerate(images) if image is not None]
+    if not good:
+        return outcomes
+    try:
+        results: list[Any] = redactor.redact_many([images[i] for i in good], options)
+    except RedactorError:
+        # One image made the batch fail: redact each alone so the others still succeed.
+        results = []
+        for i in good:
+            try:
+                results.append(redactor.redact(images[i], options))
+            except RedactorError as error:
+                results.append(error)
+    for i, result in zip(good, results):
+        if isinstance(result, BaseException):
+            outcomes[i] = result
+            continue
+        try:
+            encoded = imageio.encode(images[i], result.pixels, keep_metadata=False)
+            outcomes[i] = (encoded, images[i].format, result.report.to_json(with_text=False))
+        except RedactorError as error:
+            outcomes[i] = error
+        images[i] = None  # drop the decoded pixels as soon as they are encoded
+    return outcomes
+
+
+def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
+    """[report dict | exception] per payload."""
+    images, outcomes = _decode_all(limits, payloads)
+    for i, image in enumerate(images):
+        if image is None:
+            continue
+        try:
+            outcomes[i] = redactor.analyze(image, options).report.to_json(with_text=False)
+        except RedactorError as error:
+            outcomes[i] = error
+        images[i] = None
+    return outcomes
+
+
+# -- report shaping ---------------------------------------------------------------------------
+PRIVATE_REPORT_KEYS = ("input", "output", "text")
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without file names and without any recognised text (belt and braces: the
+    pipeline leaves text out unless asked)."""
+    clean = {k: v for k, v in report.items() if k not in PRIVATE_REPORT_KEYS}
+    if isinstance(clean.get("regions"), list):
+        clean["regions"] = [
+            {k: v for k, v in region.items() if k != "text"} if isinstance(region, dict) else region
+            for region in clean["regions"]
+        ]
+    return clean
+
+
+def summary_of(report: dict[str, Any]) -> dict[str, Any]:
+    """What went on the image, for the X-Redactor-Summary header: hidden regions per
+    attribute, how many, and the privacy score when a model is loaded."""
+    counts: dict[str, int] = {}
+    hidden = report.get("hidden_regions")
+    regions = hidden if isinstance(hidden, list) else report.get("regions", [])
+    hide = set(report.get("hide", []))
+    hidden_count = 0
+    for region in regions:
+        attrs = [a for a in region.get("attributes", []) if not hide or a in hide]
+        if not attrs:
+            continue
+        hidden_count += 1
+        for attribute in attrs:
+            counts[attribute] = counts.get(attribute, 0) + 1
+    summary: dict[str, Any] = {"regions": counts, "hidden": hidden_count}
+    if report.get("privacy_score") is not None:
+        summary["privacy_score"] = round(float(report["privacy_score"]), 4)
+    return summary
+
+
+# -- handlers -----------------------------------------------------------------------------------
+async def _await_ready(state: DaemonState) -> None:
+    await state.ready.wait()
+    if state.phase == "failed":
+        message = f"the daemon could not load its detectors: {state.failure}"
+        raise HTTPFailure(503, "not_ready", message)
+
+
+async def _process(request: web.Request, kind: str, batch_function: Callable) -> tuple[Any, Any]:
+    state = request.app[STATE]
+    if state.phase == "stopping":
+        raise HTTPFailure(503, "stopping", "the daemon is shutting down", {"Retry-After": "5"})
+    options = parse_options(request, state)  # before the body: a 422 costs no upload
+    try:
+        ticket = state.batcher.admit()
+    except Overloaded as error:
+        raise HTTPFailure(
+            503, "overloaded", str(error), {"Retry-After": str(error.retry_after)}
+        ) from None
+    with ticket:
+        try:
+            async with asyncio.timeout(state.config.request_timeout_s):
+                data = await read_image_body(request, state.config.max_bytes)
+                if not looks_like_image(data):
+                    raise HTTPFailure(
+                        415, "not_an_image",
+                        "the body is not a JPEG, PNG, WebP, BMP or TIFF image",
+                    )  # fmt: skip
+                await _await_ready(state)
+                key = (kind, options.hide, options.mode)
+                outcome = await state.batcher.submit(
+                    key, data, partial(batch_function, state.redactor, options, state.limits)
+                )
+        except TimeoutError:
+            raise HTTPFailure(
+                504, "timeout",
+                f"the image took over {state.config.request_timeout_s:g} s; try a smaller one",
+            ) from None  # fmt: skip
+    return options, outcome
+
+
+async def handle_redact(request: web.Request) -> web.Response:
+    _, (encoded, image_format, report) = await _process(request, "redact", redact_batch)
+    summary = json.dumps(summary_of(report), separators=(",", ":"))
+    return web.Response(
+        body=encoded,
+        content_type=CONTENT_TYPES.get(image_format, "application/octet-stream"),
+        headers={SUMMARY_HEADER: summary, "Cache-Control": "no-store"},
+    )
+
+
+async def handle_analyze(request: web.Request) -> web.Response:
+    _, report = await _process(request, "analyze", analyze_batch)
+    return web.json_response(public_report(report), headers={"Cache-Control": "no-store"})
+
+
+async def handle_health(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    redactor = state.redactor
+    body: dict[str, Any] = {
+        "status": "ok" if state.phase == "ready" else state.phase,
+        "ready": state.phase == "ready",
+        "version": __version__,
+        "detectors": list(getattr(redactor, "loaded_detectors", lambda: [])()),
+        "backend": getattr(redactor, "backend", None),
+        "model": state.config.model is not None,
+        "queue": {"pending": state.batcher.pending, "max": state.batcher.max_pending},
+    }
+    if state.failure:
+        body["error"] = state.failure
+    return web.json_response(body)
+
+
+async def handle_attributes(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    covered = frozenset(state.redactor.covered)
+    defaults = set(attributes.resolve(state.default_hide, all_covered=covered))
+    listed = [
+        {
+            "id": a.id,
+            "description": a.description,
+            "group": a.group,
+            "aliases": attributes.aliases_of(a.id),
+            "default_hidden": a.id in defaults,
+        }
+        for a in attributes.ATTRIBUTES
+        if a.id in covered
+    ]
+    aliases = {
+        alias: list(ids) for alias, ids in attributes.ALIASES.items() if set(ids) <= covered
+    }
+    return web.json_response(
+        {
+            "attributes": listed,
+            "aliases": aliases,
+            "defaults": list(state.default_hide),
+            "modes": list(MODES),
+        }
+    )
+
+
+async def handle_pair(request: web.Request) -> web.Response:
+    # The guard has checked the token already (pairing always needs it).
+    state = request.app[STATE]
+    origin = request.headers.get("Origin")
+    if origin is None or not origin.startswith(EXTENSION_SCHEMES):
+        raise HTTPFailure(400, "not_an_extension", "pairing is for the browser extension")
+    if origin not in state.policy.trusted_origins:
+        state.policy.paired.add(origin)
+    return web.json_response({"paired": True, "origin": origin})
+
+
+# -- application ------------------------------------------------------------------------------
+def image_limits(config: ServerConfig) -> Any:
+    from redactor.imageio import ImageLimits
+
+    return ImageLimits(max_bytes=config.max_bytes, max_pixels=config.max_pixels)
+
+
+def build_redactor(config: ServerConfig) -> Any:
+    from redactor.pipeline import Redactor
+
+    return Redactor(model=config.model, person=config.person, limits=image_limits(config))
+
+
+async def _warm_up(state: DaemonState) -> None:
+    from redactor.pipeline import RedactOptions
+
+    started = time.perf_counter()
+    try:
+        await state.batcher.run_in_worker(
+            partial(state.redactor.warm_up, RedactOptions(hide=state.default_hide))
+        )
+    except Exception as error:  # noqa: BLE001 - reported by /v1/health and the CLI
+        state.phase, state.failure = "failed", _describe(error)
+        log.error("the daemon could not load its detectors: %s", state.failure)
+    else:
+        state.phase = "ready"
+        state.load_seconds = time.perf_counter() - started
+    finally:
+        state.ready.set()
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) if isinstance(error, RedactorError) else type(error).__name__
+
+
+def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
+               token: str | None = None) -> web.Application:
+    """The daemon's application. `redactor` reuses an already built pipeline (tests, embedding);
+    `token` overrides the one in the config directory."""
+    config_dir = config.config_dir or default_config_dir()
+    policy = AccessPolicy(
+        token=token or load_or_create_token(config_dir),
+        trusted_origins=frozenset(
+            extension_origin(i) for i in (EXTENSION_ID, *config.extension_ids)
+        ),
+        paired=PairedOrigins(config_dir),
+        extra_hosts=frozenset() if config.is_loopback or config.host in ("0.0.0.0", "::", "")
+        else frozenset({config.host.lower()}),
+    )
+    app = web.Application(
+        middlewares=[make_guard(policy)],
+        client_max_size=config.max_bytes + 64 * 1024,  # backstop; bodies are read by hand
+    )
+    app.router.add_get("/v1/health", handle_health)
+    app.router.add_get("/v1/attributes", handle_attributes)
+    app.router.add_post("/v1/redact", handle_redact)
+    app.router.add_post("/v1/analyze", handle_analyze)
+    app.router.add_post("/v1/pair", handle_pair)
+
+    async def pipeline_ctx(app: web.Application) -> AsyncIterator[None]:
+        built = redactor if redactor is not None else build_redactor(config)
+        batcher = MicroBatcher(
+            workers=config.workers,
+            max_batch=config.max_batch,
+            window_s=config.batch_window_ms / 1000,
+            max_pending=config.max_pending,
+        )
+        await batcher.start()
+        state = DaemonState(
+            config=config, redactor=built, batcher=batcher, policy=policy,
+            default_hide=tuple(config.hide or attributes.DEFAULT_HIDE),
+            limits=image_limits(config),
+        )  # fmt: skip
+        app[STATE] = state
+        # Listen at once; /v1/health says "loading" until the detectors are built.
+        state.warm_up = asyncio.get_running_loop().create_task(_warm_up(state))
+        yield
+        # Runs after aiohttp has waited for the in-flight handlers: finish what is queued.
+        state.phase = "stopping" if state.phase == "ready" else state.phase
+        await state.warm_up
+        await batcher.close()
+
+    async def mark_stopping(app: web.Application) -> None:
+        if app[STATE].phase == "ready":
+            app[STATE].phase = "stopping"
+
+    app.cleanup_ctx.append(pipeline_ctx)
+    app.on_shutdown.append(mark_stopping)
+    return app
+
+
+# -- running it (the CLI's `redact serve`) --------------------------------------------------------
+def loud_warning(host: str) -> str:
+    return (
+        f"WARNING: binding {host} makes the daemon reachable from other machines. It will hold "
+        "private images; anyone who can reach it and has the token can use it. Use "
+        "--host 127.0.0.1 unless you know why not."
+    )
+
+
+class Daemon:
+    """One daemon on a real socket: `start()` binds and returns the port, `stop()` shuts down
+    gracefully (stop listening, let in-flight requests finish, then unload). Used by
+    `redact serve`, the tests and the load benchmark."""
+
+    def __init__(self, config: ServerConfig, *, redactor: Any = None, token: str | None = None):
+        self.config = config
+        self.app = create_app(config, redactor=redactor, token=token)
+        self.runner = web.AppRunner(
+            self.app,
+            access_log_class=RouteAccessLogger,
+            access_log=access_log,
+            shutdown_timeout=config.request_timeout_s + 5,
+            handle_signals=False,
+        )
+        self.port: int | None = None
+
+    @property
+    def state(self) -> DaemonState:
+        return self.app[STATE]
+
+    async def start(self) -> int:
+        await self.runner.setup()
+        try:
+            await web.TCPSite(self.runner, self.config.host, self.config.port).start()
+        except BaseException:
+            await self.runner.cleanup()
+            raise
+        self.port = int(self.runner.addresses[0][1])
+        return self.port
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
+                stop: asyncio.Event | None = None) -> int:
+    """Run the daemon until SIGINT/SIGTERM (or `stop`), then shut down gracefully: stop
+    listening, finish in-flight requests, exit. Returns the exit status."""
+    if not config.is_loopback:
+        echo(loud_warning(config.host))
+    daemon = Daemon(config)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    try:
+        port = await daemon.start()
+        try:
+            state = daemon.state
+            shown = f"[{config.host}]" if ":" in config.host else config.host
+            reach = "this machine only" if config.is_loopback else "NOT loopback"
+            echo(f"redactor daemon {__version__} listening on http://{shown}:{port} ({reach}); "
+                 "loading detectors...")
+            ready = asyncio.ensure_future(state.ready.wait())
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
+            if state.phase == "failed":
+                stopping.cancel()
+                echo(f"error: could not load the detectors: {state.failure}")
+                return 2
+            if state.phase == "ready":
+                echo(pairing_help(state, port, config))
+            await stopping
+            echo(f"stopping: finishing {state.batcher.pending} request(s) in flight...")
+        finally:
+            await daemon.stop()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signum)
+    echo("stopped")
+    return 0
+
+
+def pairing_help(state: DaemonState, port: int, config: ServerConfig) -> str:
+    hide = ", ".join(state.default_hide)
+    seconds = f" in {state.load_seconds:.1f} s" if state.load_seconds is not None else ""
+    token_file = token_path(config.config_dir or default_config_dir())
+    return "\n".join([
+        f"ready{seconds}; hiding by default: {hide}",
+        "  Chrome/Edge: load the redactor extension; its id is pinned, no pairing needed.",
+        "  Firefox: open the extension's options and paste the token that "
+        "`redact serve --show-token` prints.",
+        f"  Local tools: send `Authorization: Bearer <token>` (the token is in {token_file}), e.g.",
+        f"    curl -H \"Authorization: Bearer $(cat {token_file})\" -H 'Content-Type: image/jpeg' "
+        f"--data-binary @photo.jpg -o redacted.jpg http://127.0.0.1:{port}/v1/redact",
+        "  Ctrl-C stops it after the requests in flight are done.",
+    ])  # fmt: skip
+
+
+def run(config: ServerConfig) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        stream=sys.stderr)
+    return asyncio.run(serve(config))
