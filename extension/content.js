@@ -180,7 +180,10 @@
 
   // Closed shadow roots hide their inside from composedPath(): look for the input that changed.
   function changedInputInside(host, depth = 0) {
-    const root = chrome.dom && chrome.dom.openOrClosedShadowRoot && chrome.dom.openOrClosedShadowRoot(host);
+    const root =
+      typeof host.openOrClosedShadowRoot === "function" // Firefox
+        ? host.openOrClosedShadowRoot()
+        : chrome.dom && chrome.dom.openOrClosedShadowRoot && chrome.dom.openOrClosedShadowRoot(host);
     if (!root || depth > 8) return null;
     for (const input of root.querySelectorAll('input[type="file"]')) {
       if (Array.from(input.files || []).some(mayBeImage)) return input;

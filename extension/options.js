@@ -152,7 +152,20 @@ function fill() {
   $("timeout").value = String(current.timeoutSeconds);
 }
 
+// Firefox grants host permissions only when the user agrees; Chromium at install.
+const DAEMON_ORIGINS = { origins: ["http://127.0.0.1/*", "http://localhost/*"] };
+
+async function showGrant() {
+  const granted = await chrome.permissions.contains(DAEMON_ORIGINS);
+  $("grant-row").hidden = granted;
+  return granted;
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
+  $("grant").addEventListener("click", async () => {
+    if (await chrome.permissions.request(DAEMON_ORIGINS)) await showGrant().then(check);
+  });
+  await showGrant();
   current = await Settings.load();
   fill();
   $("check").addEventListener("click", check);

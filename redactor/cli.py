@@ -149,6 +149,29 @@ def serve_command(
 
 
 # --- extension (browser extension) ---
+@app.command("extension")
+def extension_command(
+    path: bool = typer.Option(
+        False, "--path", help="Print only the unpacked extension's folder (for scripts)."
+    ),
+    firefox: str | None = typer.Option(
+        None, "--firefox", metavar="DIR", help="Also build the Firefox copy into DIR."
+    ),
+) -> None:
+    """Where the browser extension is and how to load it in Chromium, Chrome, Edge, Firefox."""
+    from pathlib import Path
+
+    from redactor.browser_extension import build_firefox, extension_dir, install_steps
+    from redactor.errors import RedactorError
+
+    try:
+        folder = extension_dir()
+        built = build_firefox(Path(firefox).expanduser()) if firefox else None
+    except RedactorError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot write the Firefox build to {firefox}: {error.strerror or error}")
+    typer.echo(str(folder) if path else install_steps(folder, built))
 
 
 if __name__ == "__main__":
