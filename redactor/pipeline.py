@@ -1,0 +1,487 @@
+"""The one pipeline every front end runs: detect, plan, obfuscate, report.
+
+    Redactor(...)                 detectors are built on first need, then reused (thread-safe)
+      .resolve_hide(names)        what the user typed -> attribute ids; fails closed
+      .analyze(image, options)    detectors -> regions -> which of them are hidden
+      .redact(image, options)     + obfuscation -> Result(pixels, changed, analysis, report)
+      .redact_bytes / .redact_file  + decoding, encoding, atomic writing
+
+No printing, no exiting: errors are RedactorError subclasses. A file that cannot be read gives a
+Report with `error` set, so a batch goes on.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from redactor import attributes, obfuscate
+from redactor.detectors import REGISTRY, Context, Region, detector_class
+from redactor.errors import ImageError, ModelError, RedactorError, UncoveredAttributeError, UsageError
+from redactor.imageio import ImageLimits, LoadedImage, decode, encode, read_limited, write_atomic
+
+# Report stages, in pipeline order.
+STAGES = ("decode", "faces", "ocr", "pii", "person", "model", "obfuscate", "encode")
+# Detectors every Redactor has; "person" and "model" are added by the constructor's arguments.
+BUILT_IN = ("faces", "ocr", "pii")
+
+
+@dataclass(frozen=True)
+class RedactOptions:
+    hide: tuple[str, ...] | None = None  # names as the user typed them; None -> attributes.DEFAULT_HIDE
+    mode: str | None = None  # "blur" | "pixelate" | "fill"; None -> default per region kind
+    # Grow each region by this fraction of its shorter side; None -> per kind (faces 0.25, text 0.15).
+    margin: float | None = None
+    fill_color: tuple[int, int, int] = (0, 0, 0)
+    keep_metadata: bool = False
+    thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    report_text: bool = False  # put recognised text in the report (never by default)
+
+
+@dataclass
+class Report:
+    """What happened to one image. `to_json()` leaves recognised text out unless asked."""
+
+    input: str | None = None
+    output: str | None = None
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    hide: tuple[str, ...] = ()
+    regions: list[Region] = field(default_factory=list)  # every region found
+    hidden: list[Region] = field(default_factory=list)  # the ones that were (or would be) hidden
+    privacy_score: float | None = None
+    attribute_probabilities: dict[str, float] | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    error: str | None = None
+    error_code: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Hidden regions per attribute, named as users type them ("face", "name", ...)."""
+        counts: dict[str, int] = {}
+        for region in self.hidden:
+            name = display_name(region.attributes)
+            counts[name] = counts.get(name, 0) + 1
+        return counts
+
+    def to_json(self, with_text: bool = False) -> dict[str, Any]:
+        hidden_ids = {id(r) for r in self.hidden}
+        entry: dict[str, Any] = {
+            "input": self.input,
+            "output": self.output,
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "hide": sorted(self.hide),
+            "regions": [
+                {**r.to_report(with_text=with_text), "hidden": id(r) in hidden_ids}
+                for r in self.regions
+            ],
+            "counts": self.counts,
+            "timings": {k: round(v, 5) for k, v in self.timings.items()},
+        }
+        if self.privacy_score is not None:
+            entry["privacy_score"] = round(float(self.privacy_score), 4)
+        if self.attribute_probabilities is not None:
+            entry["attribute_probabilities"] = {
+                k: round(float(v), 4) for k, v in self.attribute_probabilities.items()
+            }
+        if self.error is not None:
+            entry["error"] = self.error
+            entry["error_code"] = self.error_code
+        return entry
+
+
+@dataclass
+class Analysis:
+    regions: list[Region]
+    hidden: list[Region]
+    findings: dict
+    timings: dict[str, float]
+
+
+@dataclass
+class Result:
+    pixels: np.ndarray  # H x W x 3 uint8 RGB, redacted
+    analysis: Analysis
+    report: Report
+    changed: np.ndarray | None = None  # H x W bool: the pixels obfuscation replaced
+
+    def encode(self, image: LoadedImage, *, keep_metadata: bool = False) -> bytes:
+        return encode(image, self.pixels, keep_metadata=keep_metadata, changed=self.changed)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    hide: frozenset[str]
+    detectors: tuple[Any, ...]  # built detectors to run, in STAGES order
+    ocr: Any | None  # the TextDetector whose lines the private-text detector reads
+
+
+class Redactor:
+    """Builds detectors once and runs the pipeline. Safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        model: str | Path | None = None,
+        person: bool = False,
+        limits: ImageLimits = ImageLimits(),
+        threads: int | None = None,
+    ) -> None:
+        self.model_path = Path(model) if model is not None else None
+        if self.model_path is not None and not self.model_path.is_file():
+            raise ModelError(f"model file not found: {self.model_path}")
+        self.person = person
+        self.limits = limits
+        self.threads = threads  # ONNX Runtime threads per detector; None: the detector's choice
+        wanted = BUILT_IN + (("person",) if person else ()) + (("model",) if model is not None else ())
+        # A built-in detector whose module is not in this install is simply not there (its
+        # attributes are then uncovered, so asking for them fails closed).
+        self.configured: tuple[str, ...] = tuple(
+            name for name in wanted if name not in BUILT_IN or _module_present(name)
+        )
+        self._built: dict[tuple[str, float | None], Any] = {}
+        self._build_lock = threading.RLock()
+        self._covered: frozenset[str] | None = None
+
+    # -- what can be hidden ------------------------------------------------------------------
+
+    def detector_attributes(self, name: str) -> frozenset[str]:
+        """Attribute ids detector `name` finds; the model's come from its checkpoint."""
+        if name == "model":
+            return frozenset(self._detector("model", None).attributes)
+        return frozenset(detector_class(name).attributes)
+
+    @property
+    def covered(self) -> frozenset[str]:
+        """Attribute ids the configured detectors can find."""
+        if self._covered is None:
+            ids: set[str] = set()
+            for name in self.configured:
+                ids |= self.detector_attributes(name)
+            self._covered = frozenset(ids)
+        return self._covered
+
+    def coverage(self) -> dict[str, list[str]]:
+        """Attribute id -> names of the configured detectors that find it."""
+        table: dict[str, list[str]] = {a.id: [] for a in attributes.ATTRIBUTES}
+        for name in self.configured:
+            for attribute_id in self.detector_attributes(name):
+                table.setdefault(attribute_id, []).append(name)
+        return table
+
+    def resolve_hide(self, hide: Sequence[str] | None) -> frozenset[str]:
+        """Names -> attribute ids. None: the default (faces and every kind of private text the
+        detectors know). UsageError for unknown names; UncoveredAttributeError when something
+        asked for has no configured detector (never redact less than asked)."""
+        covered = self.covered
+        if hide is None:
+            return attributes.resolve(attributes.DEFAULT_HIDE) & covered
+        ids = attributes.resolve(hide, all_covered=covered)
+        if not ids:
+            raise UsageError("nothing to hide: give at least one attribute, e.g. --hide face,name")
+        missing = ids - covered
+        if missing:
+            raise UncoveredAttributeError(self._uncovered_message(missing))
+        return ids
+
+    def _uncovered_message(self, missing: frozenset[str]) -> str:
+        needs: dict[str, list[str]] = {}
+        for attribute_id in sorted(missing, key=_attribute_order):
+            if attribute_id == attributes.PERSON:
+                need = "needs the person detector: pass --person, with the `human` extra installed"
+            elif attribute_id == attributes.TEXT_ANY or (
+                "pii" not in self.configured and attributes.BY_ID[attribute_id].mask_type == "text"
+                and attributes.BY_ID[attribute_id].id in attributes.resolve(attributes.DEFAULT_HIDE)
+            ):
+                need = "needs the text detectors (rapidocr, presidio-analyzer), not installed"
+            elif "model" in self.configured:
+                need = "the loaded model does not predict it"
+            elif attribute_id in attributes.BY_ID and attributes.BY_ID[attribute_id].index >= 0:
+                need = "needs a PrivObfNet model: pass --model FILE"
+            else:
+                need = "no detector available for it"
+            needs.setdefault(need, []).append(attribute_id)
+        parts = [f"{', '.join(_names_for(ids))} ({need})" for need, ids in needs.items()]
+        return "cannot hide " + "; ".join(parts) + ": no loaded detector finds it"
+
+    # -- building ------------------------------------------------------------------------------
+
+    def warm_up(self, options: RedactOptions = RedactOptions()) -> None:
+        """Build what `options` needs now and run it once on a small image (daemon start-up)."""
+        plan = self._plan(options)
+        image = np.full((64, 64, 3), 127, np.uint8)
+        self._detect(image, plan, Context(image))
+
+    def _detector(self, name: str, threshold: float | None) -> Any:
+        key = (name, threshold)
+        built = self._built.get(key)
+        if built is not None:
+            return built
+        with self._build_lock:
+            built = self._built.get(key)
+            if built is None:
+                built = self._build(name, threshold)
+                self._built[key] = built
+            return built
+
+    def _build(self, name: str, threshold: float | None) -> Any:
+        cls = detector_class(name)
+        accepted = inspect.signature(cls).parameters
+        arguments: dict[str, Any] = {}
+        if "threshold" in accepted:
+            arguments["threshold"] = threshold
+        if "threads" in accepted and self.threads is not None:
+            arguments["threads"] = self.threads
+        if name == "pii":
+            # The private-text detector reads the lines of the one shared OCR detector.
+            return cls(self._detector("ocr", None), **arguments)
+        if name == "model":
+            return cls(self.model_path, **arguments)
+        return cls(**arguments)
+
+    def _plan(self, options: RedactOptions) -> _Plan:
+        obfuscate.check_mode(options.mode)
+        if options.margin is not None and not 0.0 <= options.margin <= 2.0:
+            raise UsageError(f"margin must be between 0 and 2, got {options.margin}")
+        for name, value in options.thresholds.items():
+            if name not in REGISTRY:
+                raise UsageError(
+                    f"unknown detector {name!r} in thresholds; valid: {', '.join(REGISTRY)}"
+                )
+            if not 0.0 <= float(value) <= 1.0:
+                raise UsageError(f"threshold for {name} must be between 0 and 1, got {value}")
+        hide = self.resolve_hide(options.hide)
+        run: list[Any] = []
+        ocr = None
+        for name in self.configured:
+            finds = self.detector_attributes(name)
+            # The model runs whenever it is loaded: it gives the report's privacy score.
+            if name == "model" or finds & hide:
+                run.append(self._detector(name, options.thresholds.get(name)))
+        if "pii" in self.configured and self.detector_attributes("pii") & hide:
+            ocr = self._detector("ocr", None)
+        run.sort(key=lambda d: STAGES.index(d.name) if d.name in STAGES else len(STAGES))
+        return _Plan(hide=hide, detectors=tuple(run), ocr=ocr)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def _detect(self, pixels: np.ndarray, plan: _Plan, ctx: Context) -> list[Region]:
+        regions: list[Region] = []
+        for detector in plan.detectors:
+            if detector.name == "pii" and plan.ocr is not None:
+                plan.ocr.lines(pixels, ctx)  # OCR once, timed as "ocr", before "pii"
+            if detector.name == "ocr":
+                found = detector.detect(pixels, ctx)  # times itself ("ocr")
+            else:
+                found = ctx.timed(detector.name, _bind(detector.detect, pixels, ctx))
+            regions.extend(found)
+        return regions
+
+    def _analysis(self, regions: list[Region], plan: _Plan, ctx: Context) -> Analysis:
+        hidden = [r for r in regions if plan.hide.intersection(r.attributes)]
+        return Analysis(regions=regions, hidden=hidden, findings=ctx.findings, timings=ctx.timings)
+
+    def analyze(self, image: LoadedImage, options: RedactOptions) -> Analysis:
+        plan = self._plan(options)
+        ctx = Context(image.pixels)
+        return self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+
+    def redact(self, image: LoadedImage, options: RedactOptions) -> Result:
+        plan = self._plan(options)
+        ctx = Context(image.pixels)
+        analysis = self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+        return self._obfuscate(image, analysis, plan, options)
+
+    def redact_many(self, images: Sequence[LoadedImage], options: RedactOptions) -> list[Result]:
+        """Detectors with `detect_batch(images, ctxs)` (the model) get one call for all images;
+        their time is shared out evenly in the reports."""
+        plan = self._plan(options)
+        ctxs = [Context(image.pixels) for image in images]
+        found: list[list[Region]] = [[] for _ in images]
+        for detector in plan.detectors:
+            batch = getattr(detector, "detect_batch", None)
+            if batch is not None and len(images) > 1:
+                start = time.perf_counter()
+                per_image = batch([image.pixels for image in images], ctxs)
+                share = (time.perf_counter() - start) / len(images)
+                for ctx, regions, found_here in zip(ctxs, per_image, found):
+                    ctx.timings[detector.name] = ctx.timings.get(detector.name, 0.0) + share
+                    found_here.extend(regions)
+            else:
+                single = _Plan(plan.hide, (detector,), plan.ocr)
+                for image, ctx, found_here in zip(images, ctxs, found):
+                    found_here.extend(self._detect(image.pixels, single, ctx))
+        return [
+            self._obfuscate(image, self._analysis(regions, plan, ctx), plan, options)
+            for image, regions, ctx in zip(images, found, ctxs)
+        ]
+
+    def _obfuscate(
+        self, image: LoadedImage, analysis: Analysis, plan: _Plan, options: RedactOptions
+    ) -> Result:
+        start = time.perf_counter()
+        pixels, changed = obfuscate.apply(
+            image.pixels,
+            analysis.hidden,
+            mode=options.mode,
+            margin=options.margin,
+            fill_color=options.fill_color,
+        )
+        analysis.timings["obfuscate"] = time.perf_counter() - start
+        report = self._report(image, analysis, plan)
+        return Result(pixels=pixels, analysis=analysis, report=report, changed=changed)
+
+    def _report(self, image: LoadedImage | None, analysis: Analysis | None, plan: _Plan) -> Report:
+        report = Report(hide=tuple(sorted(plan.hide, key=_attribute_order)))
+        if image is not None:
+            report.width, report.height, report.format = image.width, image.height, image.format
+        if analysis is not None:
+            report.regions = analysis.regions
+            report.hidden = analysis.hidden
+            report.timings = dict(analysis.timings)
+            report.privacy_score = analysis.findings.get("privacy_score")
+            report.attribute_probabilities = analysis.findings.get("attribute_probabilities")
+        return report
+
+    # -- bytes and files -------------------------------------------------------------------
+
+    def decode(self, data: bytes) -> tuple[LoadedImage, float]:
+        start = time.perf_counter()
+        image = decode(data, self.limits)
+        return image, time.perf_counter() - start
+
+    def redact_bytes(self, data: bytes, options: RedactOptions) -> tuple[bytes, Report]:
+        """In memory only. Raises ImageError for unreadable input."""
+        image, decode_s = self.decode(data)
+        result = self.redact(image, options)
+        start = time.perf_counter()
+        encoded = result.encode(image, keep_metadata=options.keep_metadata)
+        report = result.report
+        report.timings = {"decode": decode_s, **report.timings, "encode": time.perf_counter() - start}
+        return encoded, report
+
+    def analyze_bytes(self, data: bytes, options: RedactOptions) -> Report:
+        image, decode_s = self.decode(data)
+        plan = self._plan(options)
+        ctx = Context(image.pixels)
+        analysis = self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+        report = self._report(image, analysis, plan)
+        report.timings = {"decode": decode_s, **report.timings}
+        return report
+
+    def redact_file(
+        self,
+        src: Path,
+        dst: Path | None,
+        options: RedactOptions,
+        *,
+        preview: Path | None = None,
+    ) -> Report:
+        """Redact `src` into `dst` (written atomically); `dst` None: a dry run, nothing written
+        but the optional `preview` overlay. An unreadable input or unwritable output gives a
+        Report with `error` set; usage errors raise."""
+        src = Path(src)
+        plan = self._plan(options)  # usage errors raise before any file is touched
+        report = Report(input=str(src), output=str(dst) if dst is not None else None)
+        report.hide = tuple(sorted(plan.hide, key=_attribute_order))
+        try:
+            start = time.perf_counter()
+            image = decode(read_limited(src, self.limits), self.limits)
+            decode_s = time.perf_counter() - start
+            ctx = Context(image.pixels)
+            analysis = self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+            if dst is None:
+                report = _with_paths(self._report(image, analysis, plan), src, None)
+                report.timings = {"decode": decode_s, **report.timings}
+                if preview is not None:
+                    self._write_preview(image, analysis, preview)
+                return report
+            result = self._obfuscate(image, analysis, plan, options)
+            start = time.perf_counter()
+            encoded = result.encode(image, keep_metadata=options.keep_metadata)
+            encode_s = time.perf_counter() - start
+            report = _with_paths(result.report, src, dst)
+            report.timings = {"decode": decode_s, **report.timings, "encode": encode_s}
+            try:
+                write_atomic(Path(dst), encoded)
+                if preview is not None:
+                    self._write_preview(image, analysis, preview)
+            except OSError as error:
+                raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
+            return report
+        except ImageError as error:
+            report.error = str(error)
+            report.error_code = error.code
+            return report
+
+    def _write_preview(self, image: LoadedImage, analysis: Analysis, path: Path) -> None:
+        from redactor.preview import render_preview
+
+        write_atomic(Path(path), render_preview(image.pixels, analysis.regions, analysis.hidden))
+
+
+def display_name(attribute_ids: Sequence[str]) -> str:
+    """The alias users type for a region's attribute ids ("face", "name"), else the first id."""
+    ids = set(attribute_ids)
+    best: tuple[int, str] | None = None
+    for alias, members in attributes.ALIASES.items():
+        if ids <= set(members):
+            candidate = (len(members) - len(ids), alias)
+            if best is None or candidate < best:
+                best = candidate
+    if best is not None:
+        return best[1]
+    return attribute_ids[0] if attribute_ids else "?"
+
+
+def _names_for(ids: Sequence[str]) -> list[str]:
+    """Attribute ids -> the shortest list of names: an alias where all its ids are present."""
+    remaining = set(ids)
+    names: list[str] = []
+    for alias, members in attributes.ALIASES.items():
+        if set(members) and set(members) <= remaining:
+            names.append(alias)
+            remaining -= set(members)
+    names.extend(sorted(remaining, key=_attribute_order))
+    return names
+
+
+def _attribute_order(attribute_id: str) -> int:
+    found = attributes.BY_ID.get(attribute_id)
+    if found is None:
+        return 10_000
+    return found.index if found.index >= 0 else 1_000 + list(attributes.BY_ID).index(attribute_id)
+
+
+def _module_present(name: str) -> bool:
+    import importlib.util
+
+    module = REGISTRY[name].partition(":")[0]
+    return importlib.util.find_spec(module) is not None
+
+
+def _with_paths(report: Report, src: Path, dst: Path | None) -> Report:
+    report.input = str(src)
+    report.output = str(dst) if dst is not None else None
+    return report
+
+
+def _bind(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: function(*args)
+
+
+__all__ = ["Analysis", "Redactor", "RedactOptions", "Report", "Result", "RedactorError", "display_name"]
