@@ -1,0 +1,174 @@
+"""Checkpoints: one `.pt` dict that rebuilds the model by itself (nanoGPT's checkpoint dict).
+
+    {"format": "redactor.privobfnet", "format_version": 1,
+     "model_args": ModelArgs.to_dict(), "meta": ModelMeta.to_dict(), "config": {...},
+     "epoch": int, "model": state_dict, "optimizer": state_dict | None,
+     "scheduler": state_dict | None}
+
+Only plain data and tensors: files load with `torch.load(weights_only=True)`, which runs no
+code from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from redactor import __version__
+from redactor.errors import ModelError
+from redactor.model.privobfnet import ModelArgs, PrivObfNet
+
+FORMAT = "redactor.privobfnet"
+FORMAT_VERSION = 1
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass
+class ModelMeta:
+    """What a runtime needs to feed the model and read its outputs. Travels in the checkpoint,
+    in ONNX metadata_props and beside TensorRT engines (`to_dict` is JSON-ready)."""
+
+    attribute_ids: list[str]
+    mask_types: list[str]  # per attribute: none | human | text
+    backbone: str
+    input_size: tuple[int, int]  # (height, width) the model was trained at
+    stride: int  # cams are input_size / stride
+    mean: tuple[float, float, float] = IMAGENET_MEAN  # input = (rgb / 255 - mean) / std
+    std: tuple[float, float, float] = IMAGENET_STD
+    crop_size: int = 320
+    cams: str = "normalised"  # ReLU then divided by each map's max: [0, 1]
+    score_source: str = "head"  # "head" | "attributes" (profile weights over probabilities)
+    attribute_source: str = "head"  # "head" | "attention" (GAP of the CAMs)
+    trained_with_masks: bool = False  # human/text mask weighting during training
+    dataset: str = ""  # "vispr" | "voc" | "synthetic" | ""
+    epoch: int = 0
+    version: str = __version__  # redactor version that wrote the file
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.attribute_ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for key in ("input_size", "mean", "std"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelMeta:
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = [n for n in ("attribute_ids", "mask_types", "backbone", "input_size", "stride")
+                   if n not in data]
+        if missing:
+            raise ModelError(f"model metadata lacks {', '.join(missing)}")
+        values = {k: v for k, v in data.items() if k in names}  # newer keys are ignored
+        values["attribute_ids"] = list(values["attribute_ids"])
+        values["mask_types"] = list(values["mask_types"])
+        values["input_size"] = tuple(int(v) for v in values["input_size"])
+        for key in ("mean", "std"):
+            if key in values:
+                values[key] = tuple(float(v) for v in values[key])
+        return cls(**values)
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: PrivObfNet,
+    meta: ModelMeta,
+    *,
+    config: dict[str, Any] | None = None,
+    epoch: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any | None = None,
+) -> Path:
+    """Write atomically (temporary file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = dataclasses.replace(meta, epoch=epoch)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_args": model.args.to_dict(),
+        "meta": meta.to_dict(),
+        "config": dict(config or {}),
+        "epoch": epoch,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": None if optimizer is None else optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+    }
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(payload, stream)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The checkpoint dict, checked for its format; ModelError for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"model file {path} does not exist; train one with `redact train` "
+                         "or pass the path of a .pt checkpoint")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # truncated zip, pickle errors, unsafe globals, ...
+        raise ModelError(
+            f"{path} is not a readable PrivObfNet checkpoint ({error.__class__.__name__}); "
+            "it may be truncated or of another kind: retrain or copy it again"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"{path} is not a PrivObfNet checkpoint (no '{FORMAT}' format marker)")
+    if int(payload.get("format_version", 0)) > FORMAT_VERSION:
+        raise ModelError(
+            f"{path} has checkpoint format {payload['format_version']}, newer than this redactor "
+            f"reads ({FORMAT_VERSION}); upgrade redactor"
+        )
+    for key in ("model_args", "meta", "model"):
+        if key not in payload:
+            raise ModelError(f"{path} lacks '{key}'; it is incomplete")
+    return payload
+
+
+def model_from_payload(
+    payload: dict[str, Any], *, image_only: bool = False, source: str = "checkpoint"
+) -> tuple[PrivObfNet, ModelMeta]:
+    try:
+        args = ModelArgs.from_dict(payload["model_args"])
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelError(f"{source} has unusable model arguments: {error}") from None
+    state = payload["model"]
+    if image_only:
+        args = dataclasses.replace(args, use_cropped=False)
+        state = {k: v for k, v in state.items() if not k.startswith("cropped.")}
+    model = PrivObfNet(args)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        first = str(error).splitlines()[0]
+        raise ModelError(f"{source} weights do not fit its model arguments: {first}") from None
+    model.eval()
+    return model, ModelMeta.from_dict(payload["meta"])
+
+
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", *, image_only: bool = False
+) -> tuple[PrivObfNet, ModelMeta]:
+    """Rebuild the model (in eval mode) and its metadata from the file alone.
+
+    `image_only` skips Model-Cropped (inference never uses it): half the memory.
+    """
+    payload = read_checkpoint(path, map_location)
+    return model_from_payload(payload, image_only=image_only, source=str(path))

@@ -1,0 +1,59 @@
+"""What the trainer and the evaluation need besides images and labels: privacy-score targets
+(from a privacy profile), human/text masks (from the cache the synth helper's
+training/masks.py writes beside a data set) and ground-truth masks (VOC segmentations,
+synthetic sets' per-attribute masks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from training.datasets import DataSource, MaskProvider, Record, read_label_png
+
+
+def _profile(path: str):
+    from training import privacy_profile
+
+    return privacy_profile.load_profile(path or None)
+
+
+def score_function(profile_path: str = "") -> Callable[[np.ndarray], float]:
+    """labels [68] (0/1) -> privacy score in [0, 1] by the profile (default: VISPR study)."""
+    from training import privacy_profile
+
+    profile = _profile(profile_path)
+    return lambda labels: privacy_profile.image_score(np.asarray(labels, np.float64), profile)
+
+
+def profile_for_model(profile_path: str = "") -> tuple[tuple[float, ...], str]:
+    """(sensitivity per VISPR attribute, rule): what a model without a privacy head needs to
+    turn attribute probabilities into a score."""
+    profile = _profile(profile_path)
+    return tuple(float(v) for v in profile.vector()), profile.rule
+
+
+def mask_provider(data: str | Path, source: DataSource) -> MaskProvider | None:
+    """Human/text masks of `source`'s images from the cache beside the data set, or None when
+    no cache exists (training then runs without mask weighting)."""
+    try:
+        from training import masks as mask_cache
+    except ImportError:
+        return None
+    cache = mask_cache.open_cache(Path(data), source.split)
+    if cache is None:
+        return None
+
+    def masks_of(record: Record, size: tuple[int, int]) -> np.ndarray | None:
+        return cache.masks(record.id, size)
+
+    return masks_of
+
+
+def truth_of(source: DataSource, record: Record) -> tuple[str, object] | None:
+    """Ground truth for the mask metrics: ("labelmap", [H, W] uint8) for VOC,
+    ("binary", {class index: bool [H, W]}) for synthetic sets, None where there is none."""
+    if source.kind == "voc":
+        return "labelmap", read_label_png(record.extra["segmentation"])
+    return None
