@@ -202,23 +202,29 @@ class Redactor:
         needs: dict[str, list[str]] = {}
         for attribute_id in sorted(missing, key=_attribute_order):
             if attribute_id == attributes.PERSON:
-                need = "needs the person detector: pass --person, with the `human` extra installed"
+                need = "needs the person detector: pass --person (with the `human` extra installed)"
             elif attribute_id == attributes.TEXT_ANY or (
                 "pii" not in self.configured and attributes.BY_ID[attribute_id].mask_type == "text"
                 and attributes.BY_ID[attribute_id].id in attributes.resolve(attributes.DEFAULT_HIDE)
             ):
-                need = "needs the text detectors (rapidocr, presidio-analyzer), not installed"
+                need = "needs the text detectors (rapidocr, presidio-analyzer), which are not installed"
             elif "model" in self.configured:
-                need = "the loaded model does not predict it"
+                need = "no loaded detector finds it, and the loaded model does not predict it"
             elif attribute_id in attributes.BY_ID and attributes.BY_ID[attribute_id].index >= 0:
-                need = "needs a PrivObfNet model: pass --model FILE"
+                need = "no loaded detector finds it; needs a PrivObfNet model: pass --model FILE"
             else:
                 need = "no detector available for it"
             needs.setdefault(need, []).append(attribute_id)
-        parts = [f"{', '.join(_names_for(ids))} ({need})" for need, ids in needs.items()]
-        return "cannot hide " + "; ".join(parts) + ": no loaded detector finds it"
+        parts = [f"cannot hide {', '.join(_names_for(ids))}: {need}" for need, ids in needs.items()]
+        return "; ".join(parts)
 
     # -- building ------------------------------------------------------------------------------
+
+    def check(self, options: RedactOptions) -> frozenset[str]:
+        """Validate `options` (mode, margin, thresholds, hide) without building anything heavy;
+        -> the attribute ids that will be hidden."""
+        self._check_options(options)
+        return self.resolve_hide(options.hide)
 
     def warm_up(self, options: RedactOptions = RedactOptions()) -> None:
         """Build what `options` needs now and run it once on a small image (daemon start-up)."""
@@ -253,7 +259,7 @@ class Redactor:
             return cls(self.model_path, **arguments)
         return cls(**arguments)
 
-    def _plan(self, options: RedactOptions) -> _Plan:
+    def _check_options(self, options: RedactOptions) -> None:
         obfuscate.check_mode(options.mode)
         if options.margin is not None and not 0.0 <= options.margin <= 2.0:
             raise UsageError(f"margin must be between 0 and 2, got {options.margin}")
@@ -264,6 +270,9 @@ class Redactor:
                 )
             if not 0.0 <= float(value) <= 1.0:
                 raise UsageError(f"threshold for {name} must be between 0 and 1, got {value}")
+
+    def _plan(self, options: RedactOptions) -> _Plan:
+        self._check_options(options)
         hide = self.resolve_hide(options.hide)
         run: list[Any] = []
         ocr = None
