@@ -9,7 +9,8 @@ here; errors from the library (RedactorError) become one line on stderr and a no
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, Optional
 
 import click
 import typer
@@ -82,6 +83,213 @@ def run_app(argv: list[str] | None = None) -> Any:
 
 # Commands follow, one section per area. Each imports its dependencies inside its body.
 # --- run, attributes (batch redactor) ---
+@app.command("run")
+def run_command(
+    paths: list[Path] = typer.Argument(..., help="Image files and folders to redact."),
+    hide: Optional[str] = typer.Option(
+        None, "--hide", help="What to hide, comma-separated: face,name,address,email,phone,card,"
+        "date,id,username,plate,text,person,nudity,... or `all`. Default: faces and private text. "
+        "`redact attributes` lists every name.",
+    ),
+    mode: Optional[str] = typer.Option(
+        None, "--mode", help="blur | pixelate | fill. Default: faces blurred, text filled."
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Output folder. Default: <folder>_redacted/ beside each input."
+    ),
+    recursive: bool = typer.Option(False, "--recursive", "-r", help="Also redact sub-folders."),
+    margin: Optional[float] = typer.Option(
+        None, "--margin", help="Grow each region by this fraction of its size (default: faces "
+        "0.25, text 0.15).",
+    ),
+    threshold: Optional[str] = typer.Option(
+        None, "--threshold", help="Detector thresholds, e.g. faces=0.5,pii=0.4 (lower finds more)."
+    ),
+    fill_color: str = typer.Option("0,0,0", "--fill-color", help="R,G,B for --mode fill."),
+    keep_metadata: bool = typer.Option(
+        False, "--keep-metadata", help="Keep EXIF/XMP/comments (GPS, camera serial...). Default: strip all but the colour profile."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report only; write no images."),
+    preview: bool = typer.Option(
+        False, "--preview", help="Also write <name>.preview.jpg showing what is hidden and why."
+    ),
+    report: Optional[Path] = typer.Option(
+        None, "--report", help="Write the JSON-lines report here (default: report.jsonl in the output folder)."
+    ),
+    report_text: bool = typer.Option(
+        False, "--report-text", help="Put recognised text in the report (off: private text never leaves memory)."
+    ),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes."),
+    model: Optional[Path] = typer.Option(None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."),
+    person: bool = typer.Option(False, "--person", help="Load whole-person masks (`human` extra)."),
+) -> None:
+    """Redact image files and folders (the default command: `redact PATH...`)."""
+    import time
+
+    from rich.console import Console
+
+    from redactor.attributes import split_names
+    from redactor.batch import Engine, Summary, plan_batch, run_batch, write_reports
+    from redactor.errors import RedactorError
+    from redactor.pipeline import RedactOptions
+
+    err = Console(stderr=True)
+    try:
+        options = RedactOptions(
+            hide=tuple(split_names(hide)) if hide is not None else None,
+            mode=mode,
+            margin=margin,
+            fill_color=_parse_color(fill_color),
+            keep_metadata=keep_metadata,
+            thresholds=_parse_thresholds(threshold),
+            report_text=report_text,
+        )
+        engine = Engine(model=model, person=person)
+        started = time.perf_counter()
+        plan = plan_batch(paths, out=out, recursive=recursive, dry_run=dry_run, preview=preview)
+        redactor = engine.build()
+        redactor.check(options)  # unknown or uncovered attributes stop here, before any work
+        summary = Summary(skipped=len(plan.skipped))
+        reports = {}
+        with _progress(err) as progress:
+            task = progress.add_task("redacting" if not dry_run else "analysing", total=len(plan.jobs))
+            for job, result in run_batch(plan, options, engine=engine, workers=workers, redactor=redactor):
+                reports[job.src] = result
+                summary.add(result)
+                if result.failed:
+                    progress.console.print(f"[red]failed[/red] {job.src}: {result.error}", markup=True, highlight=False)
+                progress.advance(task)
+        written = write_reports(plan, reports, report_path=report, with_text=report_text)
+        summary.seconds = time.perf_counter() - started
+    except RedactorError as error:
+        fail(str(error))
+        return
+    _print_summary(summary, plan, written, dry_run=dry_run)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command("attributes")
+def attributes_command(
+    model: Optional[Path] = typer.Option(None, "--model", help="Show what this PrivObfNet model covers."),
+    person: bool = typer.Option(False, "--person", help="Include the person detector."),
+) -> None:
+    """List every attribute: index, id, group, mask type, aliases, and which detector finds it."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from redactor import attributes
+    from redactor.errors import RedactorError
+    from redactor.pipeline import Redactor
+
+    try:
+        coverage = Redactor(model=model, person=person).coverage()
+    except RedactorError as error:
+        fail(str(error))
+        return
+    default = attributes.resolve(attributes.DEFAULT_HIDE)
+    table = Table(title="Attributes (* hidden by default)", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("id", no_wrap=True)
+    for column in ("group", "mask", "aliases", "found by"):
+        table.add_column(column)
+    for attribute in attributes.ATTRIBUTES:
+        found_by = coverage.get(attribute.id) or []
+        if found_by:
+            cover = ", ".join(found_by)
+        elif attribute.index >= 0:
+            cover = "[dim]--model[/dim]"
+        elif attribute.id == attributes.PERSON:
+            cover = "[dim]--person[/dim]"
+        else:
+            cover = "[dim]-[/dim]"
+        mark = "*" if attribute.id in default else ""
+        table.add_row(
+            str(attribute.index) if attribute.index >= 0 else "",
+            attribute.id + mark,
+            attribute.group,
+            attribute.mask_type,
+            ", ".join(attributes.aliases_of(attribute.id)),
+            cover,
+        )
+    Console().print(table)
+
+
+def _parse_thresholds(text: Optional[str]) -> dict[str, float]:
+    from redactor.errors import UsageError
+
+    thresholds: dict[str, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            thresholds[name.strip()] = float(value)
+        except ValueError:
+            raise UsageError(f"--threshold wants NAME=VALUE pairs like faces=0.5,pii=0.4, got {part.strip()!r}") from None
+    return thresholds
+
+
+def _parse_color(text: str) -> tuple[int, int, int]:
+    from redactor.errors import UsageError
+
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(int(p) for p in parts)
+        if len(values) != 3 or not all(0 <= v <= 255 for v in values):
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--fill-color wants R,G,B with values 0-255, got {text!r}") from None
+    return values  # type: ignore[return-value]
+
+
+def _progress(console: Any) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _print_summary(summary: Any, plan: Any, written: list, *, dry_run: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="redact: summary", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("images analysed" if dry_run else "images redacted", str(summary.images))
+    table.add_row("failed", f"[red]{summary.failed}[/red]" if summary.failed else "0")
+    if summary.skipped:
+        table.add_row("other files skipped", str(summary.skipped))
+    for name, count in sorted(summary.counts.items(), key=lambda item: -item[1]):
+        table.add_row(f"{'found' if dry_run else 'hidden'}: {name}", str(count))
+    table.add_row("time", f"{summary.seconds:.1f} s")
+    if summary.images:
+        table.add_row("per image", f"{summary.seconds / summary.images:.2f} s")
+    for root in plan.roots:
+        table.add_row("output", str(root))
+    for path in written:
+        table.add_row("report", str(path))
+    Console().print(table)
+
+
+
 
 # --- synth (synthetic data) ---
 
