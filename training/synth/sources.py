@@ -88,3 +88,59 @@ def available(names: list[str] | tuple[str, ...]) -> list[str]:
             continue
         out.append(name)
     return out
+
+
+# People cut out of the packaged photos. Person masks were made once with MediaPipe's selfie
+# segmentation (`python -m training.synth.sources --cutouts`, needs the `human` extra) and are
+# committed as 1-bit PNGs in training/data/cutouts/; face boxes are CenterFace's (the
+# project's face detector) on the original photos. Boxes are x0, y0, x1, y1 in photo pixels.
+CUTOUT_DIR = Path(__file__).resolve().parents[1] / "data" / "cutouts"
+
+
+@dataclass(frozen=True)
+class Cutout:
+    photo: str
+    face: tuple[int, int, int, int]
+    head: tuple[int, int, int, int]  # face plus hair/hat: hair = head - face - hat
+    hat: tuple[int, int, int, int] | None
+    face_complete: bool  # the whole face is visible (cameraman: an eye behind the camera)
+    eyes_visible: bool
+    grayscale: bool
+    cover: tuple[tuple[int, int, int, int, tuple[int, int, int]], ...] = ()  # name tags to paint over
+
+
+CUTOUTS: dict[str, Cutout] = {
+    "astronaut": Cutout("astronaut", (181, 58, 270, 178), (150, 8, 305, 180), None, True, True,
+                        False, ((276, 336, 332, 378, (222, 96, 52)),)),
+    "grace_hopper": Cutout("grace_hopper", (174, 131, 358, 337), (148, 18, 390, 345),
+                           (170, 18, 375, 180), True, True, False,
+                           ((74, 478, 172, 522, (16, 22, 40)),)),
+    "camera": Cutout("camera", (202, 118, 258, 197), (188, 70, 268, 200), None, False, False, True),
+}
+
+
+def cutout_mask(name: str) -> np.ndarray:
+    path = CUTOUT_DIR / f"{name}.png"
+    if not path.is_file():
+        raise SourceMissingError(f"{path} missing: run python -m training.synth.sources --cutouts")
+    with Image.open(path) as im:
+        return np.asarray(im.convert("L")) > 127
+
+
+def make_cutouts() -> None:
+    """Segments the people in the packaged photos (MediaPipe selfie segmentation)."""
+    import mediapipe as mp  # the `human` extra; only needed to remake the committed masks
+
+    CUTOUT_DIR.mkdir(parents=True, exist_ok=True)
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as seg:
+        for name, cut in CUTOUTS.items():
+            pixels = np.asarray(package_photo(cut.photo))
+            mask = seg.process(pixels).segmentation_mask > 0.5
+            Image.fromarray(mask).convert("1").save(CUTOUT_DIR / f"{name}.png", optimize=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--cutouts" in sys.argv:
+        make_cutouts()
