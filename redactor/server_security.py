@@ -34,6 +34,10 @@ EXTENSION_ID = "amnechkijkfpakdllmdldalddlnhlfal"
 EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://")
 SUMMARY_HEADER = "X-Redactor-Summary"
 PUBLIC_PATHS = frozenset({"/v1/health"})
+# Chromium sends no Origin with an extension's GET (only with its POSTs), so the extension's
+# options page reads /v1/attributes like a local tool would. That answer holds nothing private:
+# a browser request no web page made (Sec-Fetch-Site: none) may read it without the token.
+EXTENSION_READABLE_PATHS = frozenset({"/v1/attributes"})
 PAIR_PATH = "/v1/pair"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -140,6 +144,14 @@ def _bearer(request: web.Request) -> str | None:
     return credential.strip()
 
 
+def _extension_read(request: web.Request) -> bool:
+    return (
+        request.method == "GET"
+        and request.path in EXTENSION_READABLE_PATHS
+        and request.headers.get("Sec-Fetch-Site") == "none"
+    )
+
+
 def cors_headers(
     origin: str, *, preflight: bool, request: web.Request | None = None
 ) -> dict[str, str]:
@@ -193,7 +205,11 @@ def make_guard(policy: AccessPolicy) -> Callable:
                         "wrong token; use the one `redact serve --show-token` prints",
                         {"WWW-Authenticate": 'Bearer realm="redactor"'},
                     )  # fmt: skip
-            elif (pairing or cors_origin is None) and request.path not in PUBLIC_PATHS:
+            elif (
+                (pairing or cors_origin is None)
+                and request.path not in PUBLIC_PATHS
+                and not _extension_read(request)
+            ):
                 raise HTTPFailure(
                     401, "token_required",
                     "send `Authorization: Bearer <token>`; `redact serve --show-token` prints it",
