@@ -265,6 +265,22 @@
   function onSubmit(event) {
     const form = originOf(event);
     if (!form || form.localName !== "form" || replayingForms.has(form)) return;
+    const blockedInputs = Array.from(form.elements).filter(
+      (element) => isFileInput(element) && lastOutcome.get(element) === false
+    );
+    if (blockedInputs.length && !pendingInputsOf(form).length) {
+      // The user chose an image that was blocked: sending the form now would silently leave it
+      // out. Stop this once; a second submit sends the form without it.
+      blockedInputs.forEach((input) => lastOutcome.delete(input));
+      event.preventDefault();
+      stop(event);
+      Notice.show(
+        "error",
+        "The form was not sent: its image was blocked (see the previous notice). " +
+          "Choose the image again, or submit again to send the form without it."
+      );
+      return;
+    }
     if (!pendingInputsOf(form).length && !heldForms.has(form)) return;
     event.preventDefault();
     stop(event);
@@ -281,7 +297,11 @@
     }
     heldForms.delete(form);
     const inputs = Array.from(form.elements).filter(isFileInput);
-    if (!form.isConnected || inputs.some((input) => lastOutcome.get(input) === false)) return;
+    if (!form.isConnected) return;
+    if (inputs.some((input) => lastOutcome.get(input) === false)) {
+      inputs.forEach((input) => lastOutcome.delete(input)); // the notice says why; a new submit sends
+      return;
+    }
     const { submitter: button } = held;
     replayingForms.add(form);
     try {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -45,9 +46,10 @@ class ServerLoop:
     def call(self, make: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(_run(make), self.loop).result(timeout)
 
-    def start(self, app: web.Application) -> tuple[web.AppRunner, int]:
+    def start(self, app: web.Application, **runner_options: Any) -> tuple[web.AppRunner, int]:
         async def start() -> tuple[web.AppRunner, int]:
-            runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
+            options = {"access_log": None, "shutdown_timeout": 5, **runner_options}
+            runner = web.AppRunner(app, **options)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
@@ -70,11 +72,23 @@ async def _run(make: Callable[[], Awaitable[T]]) -> T:
 # ---- the daemon ---------------------------------------------------------------------------------
 
 
+class AccessRecords(logging.Handler):
+    """Keeps the daemon's access-log lines ("METHOD /route STATUS ...") in memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 @dataclass
 class Daemon:
     runner: web.AppRunner
     port: int
     token: str
+    access: AccessRecords
 
     @property
     def url(self) -> str:
@@ -84,11 +98,18 @@ class Daemon:
 def start_daemon(servers: ServerLoop, config_dir: Path, *, hide: tuple[str, ...] = ("face",),
                  token: str = "extension-test-token", ready_within: float = 120) -> Daemon:
     """The real daemon (real pipeline) on an ephemeral port, ready to redact."""
-    from redactor.server import ServerConfig, create_app
+    from redactor.server import RouteAccessLogger, ServerConfig, create_app
 
     config = ServerConfig(host="127.0.0.1", port=0, hide=hide, config_dir=config_dir)
-    runner, port = servers.start(create_app(config, token=token))
-    daemon = Daemon(runner, port, token)
+    access = AccessRecords()
+    access_log = logging.getLogger(f"tests.extension.daemon-access.{id(access)}")
+    access_log.addHandler(access)
+    access_log.setLevel(logging.INFO)
+    access_log.propagate = False
+    runner, port = servers.start(
+        create_app(config, token=token), access_log_class=RouteAccessLogger, access_log=access_log
+    )
+    daemon = Daemon(runner, port, token, access)
     deadline = time.monotonic() + ready_within
     while True:
         health = get_json(f"{daemon.url}/v1/health")
@@ -126,6 +147,7 @@ PAGE_HTML = """<!doctype html>
 <div id="drop-zone">Drop an image here</div>
 <div id="paste-zone" contenteditable="true">Paste an image here</div>
 <button id="detached" type="button">Choose with a detached input</button>
+<upload-widget id="widget"></upload-widget>
 <script>
   // The page's own listeners, the first ones it can register: they record every file they see.
   window.seen = [];
@@ -165,6 +187,13 @@ PAGE_HTML = """<!doctype html>
     input.addEventListener("change", e => { record("detached", e, input.files); upload("detached", input.files); });
     input.click();
   });
+  // An input added after load inside a shadow root: its "change" never leaves the shadow root.
+  setTimeout(() => {
+    const root = document.getElementById("widget").attachShadow({mode: "open"});
+    root.innerHTML = '<input type="file" id="shadow-file">';
+    const input = root.getElementById("shadow-file");
+    input.addEventListener("change", e => { record("shadow", e, input.files); upload("shadow", input.files); });
+  }, 100);
 </script>
 </body></html>
 """
@@ -183,6 +212,7 @@ class UploadSite:
     """A web site on its own port that serves PAGE_HTML and keeps every file posted to it."""
 
     def __init__(self) -> None:
+        self.url = ""  # set once it listens
         self.uploads: list[Upload] = []
         self._changed = threading.Condition()
 
@@ -352,8 +382,8 @@ def to_png(jpeg: bytes) -> bytes:
 _face_detector: Any = None
 
 
-def faces_in(data: bytes, min_score: float = 0.5) -> list[Any]:
-    """Faces the project's face detector finds in an encoded image (score >= min_score)."""
+def faces_in(data: bytes) -> list[Any]:
+    """Faces the project's face detector finds in an encoded image (at its own threshold)."""
     global _face_detector
     import numpy as np
     from PIL import Image
@@ -363,4 +393,4 @@ def faces_in(data: bytes, min_score: float = 0.5) -> list[Any]:
     if _face_detector is None:
         _face_detector = FaceDetector()
     pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    return [r for r in _face_detector.detect(pixels) if r.score >= min_score]
+    return _face_detector.detect(pixels)

@@ -1,0 +1,100 @@
+"""Fixtures for the extension's browser tests: one real daemon, one upload site, one Chromium
+with the extension for the whole session (a fresh page per test), so the suite stays short."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.extension import harness
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if harness.CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(
+        reason=f"Debian's Chromium is not installed ({harness.CHROMIUM}); "
+        "apt-get install chromium (.ci/run does)"
+    )
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[harness.ServerLoop]:
+    loop = harness.ServerLoop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def daemon(servers: harness.ServerLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Daemon]:
+    running = harness.start_daemon(servers, tmp_path_factory.mktemp("daemon-config"))
+    yield running
+    servers.stop(running.runner)
+
+
+@pytest.fixture(scope="session")
+def site(servers: harness.ServerLoop) -> Iterator[harness.UploadSite]:
+    upload_site = harness.UploadSite()
+    runner, port = servers.start(upload_site.app())
+    upload_site.url = f"http://127.0.0.1:{port}/"
+    yield upload_site
+    servers.stop(runner)
+
+
+@pytest.fixture(scope="session")
+def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return harness.sample_photo(tmp_path_factory.mktemp("photo"))
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    context = harness.launch(playwright, tmp_path_factory.mktemp("profile"))
+    context.set_default_timeout(15_000)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def worker(browser: Any) -> Any:
+    return harness.extension_worker(browser)
+
+
+@pytest.fixture
+def settings(worker: Any, daemon: harness.Daemon) -> dict[str, Any]:
+    """The extension's settings for this test: the test daemon, faces hidden, nothing else."""
+    values = {"daemonUrl": daemon.url, "hide": ["face"], "mode": "", "token": "",
+              "disabledSites": [], "allowOriginalSites": [], "timeoutSeconds": 30}  # fmt: skip
+    worker.evaluate("() => chrome.storage.local.clear()")
+    harness.configure(worker, **values)
+    return values
+
+
+@pytest.fixture
+def page(browser: Any, settings: dict[str, Any], site: harness.UploadSite) -> Iterator[Any]:
+    """A fresh tab on the upload site, with the extension configured for this test."""
+    site.clear()
+    tab = browser.new_page()
+    tab.goto(site.url)
+    yield tab
+    tab.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (a daemon that is not running)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
