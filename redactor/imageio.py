@@ -322,10 +322,28 @@ def _to_source_mode(image: LoadedImage, pixels: np.ndarray, changed: np.ndarray)
     if alpha is not None:
         rgb.putalpha(Image.fromarray(alpha, "L"))
     if mode in ("P", "PA") and image.format in ("PNG", "BMP", "TIFF"):
-        # Back to a palette, adaptive: blurred areas need colours the old palette lacks.
-        method = Image.Quantize.FASTOCTREE if rgb.mode == "RGBA" else Image.Quantize.MEDIANCUT
-        return rgb.quantize(256, method=method, dither=Image.Dither.NONE)
+        return _to_palette(rgb)
     return rgb
+
+
+def _to_palette(image: Image.Image) -> Image.Image:
+    """Back to a palette image: exact when 256 colours are enough (fills, untouched images),
+    else adaptive (blurred areas need colours the old palette lacks)."""
+    values = np.asarray(image)
+    channels = values.shape[2]
+    packed = np.zeros(values.shape[:2], np.uint32)
+    for c in range(channels):
+        packed = (packed << 8) | values[:, :, c]
+    colours, indices = np.unique(packed.ravel(), return_inverse=True)
+    if len(colours) > 256:
+        method = Image.Quantize.FASTOCTREE if image.mode == "RGBA" else Image.Quantize.MEDIANCUT
+        return image.quantize(256, method=method, dither=Image.Dither.NONE)
+    palette = np.stack(
+        [(colours >> (8 * (channels - 1 - c))) & 0xFF for c in range(channels)], axis=1
+    ).astype(np.uint8)
+    out = Image.fromarray(indices.reshape(values.shape[:2]).astype(np.uint8), "P")
+    out.putpalette(palette.ravel().tobytes(), rawmode=image.mode)
+    return out
 
 
 def _metadata(image: Image.Image) -> dict:
