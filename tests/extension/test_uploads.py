@@ -188,13 +188,34 @@ def test_daemon_not_running_blocks_the_upload_and_says_why(
     assert urlsplit(page.url).path == "/"  # the form did not navigate away
 
 
-def test_attribute_the_daemon_cannot_cover_blocks_the_upload(
-    page: Any, site: harness.UploadSite, photo: Path, worker: Any
+@pytest.mark.parametrize(
+    ("settings_change", "expected"),
+    [
+        ({"hide": ["face", "nudity"]}, "nudity"),  # uncovered: nudity needs a PrivObfNet model
+        ({"token": "not-the-token"}, "wrong token"),
+    ],
+    ids=["uncovered-attribute", "wrong-token"],
+)
+def test_a_daemon_refusal_blocks_the_upload_and_says_why(
+    page: Any, site: harness.UploadSite, photo: Path, worker: Any,
+    settings_change: dict[str, Any], expected: str,
 ) -> None:
-    harness.configure(worker, hide=["face", "nudity"])  # nudity needs a PrivObfNet model
+    harness.configure(worker, **settings_change)
     page.set_input_files("#fetch-file", str(photo))
     text = wait_for_notice(page, "error")
-    assert "Upload blocked" in text and "nudity" in text.lower()
+    assert "Upload blocked" in text and expected in text.lower()
+    assert site.wait_for(1, timeout=0.5) == []
+
+
+def test_a_daemon_that_does_not_answer_blocks_after_the_time_limit(
+    page: Any, site: harness.UploadSite, photo: Path, worker: Any, silent_port: int
+) -> None:
+    harness.configure(worker, daemonUrl=f"http://127.0.0.1:{silent_port}", timeoutSeconds=1)
+    started = time.monotonic()
+    page.set_input_files("#fetch-file", str(photo))
+    text = wait_for_notice(page, "error")
+    assert 0.9 < time.monotonic() - started < 8
+    assert "did not answer within 1 s" in text
     assert site.wait_for(1, timeout=0.5) == []
 
 
