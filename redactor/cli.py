@@ -290,10 +290,82 @@ def _print_summary(summary: Any, plan: Any, written: list, *, dry_run: bool) -> 
 
 
 
-
 # --- synth (synthetic data) ---
 
 # --- train, evaluate (PrivObfNet) ---
+@app.command("train")
+def train_command(
+    data: Path = typer.Option(..., "--data", help="Data set folder: VISPR layout, `redact synth` output, or PASCAL VOC 2012."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Config file (.json or .toml) over the paper's defaults."),
+    set_: list[str] = typer.Option([], "--set", help="Override one config key: --set lr=0.01 (repeatable)."),
+    out: Path = typer.Option(Path("runs/privobfnet"), "--out", help="Folder for last.pt, model.pt, metrics.jsonl."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue from this checkpoint (its config, model and optimiser)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same as --set seed=N)."),
+) -> None:
+    """Train PrivObfNet (runs unchanged under `torchrun --nproc_per_node N -m redactor.cli train ...`)."""
+    from redactor.errors import RedactorError
+
+    try:
+        from training.config import make_config, parse_overrides
+        from training.progress import RichReporter
+        from training.trainer import resume_config, train
+    except ImportError as error:
+        fail(f"training needs the `train` extra (pip install -e '.[train]'): {error}")
+        return
+    try:
+        overrides = parse_overrides(set_)
+        if seed is not None:
+            overrides["seed"] = str(seed)
+        settings = resume_config(resume, config, overrides) if resume else make_config(config, overrides)
+        result = train(data, settings, out, resume=resume, reporter=RichReporter())
+    except RedactorError as error:
+        fail(str(error))
+        return
+    except FloatingPointError as error:
+        fail(str(error))
+        return
+    typer.echo(f"model: {result.checkpoint}\nmetrics: {result.metrics}")
+
+
+@app.command("evaluate")
+def evaluate_command(
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train`."),
+    data: Path = typer.Option(..., "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."),
+    split: str = typer.Option("test", "--split", help="Split to evaluate (test, val, train; VOC: val, train)."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the metrics as JSON here."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1),
+    profile: Optional[Path] = typer.Option(None, "--profile", help="Privacy profile for the score targets (default: VISPR user study)."),
+    no_masks: bool = typer.Option(False, "--no-iou", help="Skip the mask IoU (faster)."),
+) -> None:
+    """The paper's metrics: privacy score L1/Pearson/Spearman, attribute accuracy and mAP, mask mIoU."""
+    import json
+
+    from rich.console import Console
+
+    from redactor.errors import RedactorError
+
+    try:
+        from training.evaluate import evaluate_checkpoint
+        from training.report import evaluation_tables
+    except ImportError as error:
+        fail(f"evaluation needs the `train` extra (pip install -e '.[train]'): {error}")
+        return
+    try:
+        result = evaluate_checkpoint(
+            checkpoint, data, split, device=device, batch_size=batch_size,
+            privacy_profile=str(profile) if profile else "", with_iou=not no_masks,
+        )
+    except RedactorError as error:
+        fail(str(error))
+        return
+    Console().print(evaluation_tables(result))
+    if json_path is not None:
+        from redactor.imageio import write_atomic
+
+        write_atomic(json_path, (json.dumps(result, indent=2) + "\n").encode())
+        typer.echo(f"metrics: {json_path}")
+
 
 # --- export, bench (runtime) ---
 

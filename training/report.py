@@ -1,0 +1,58 @@
+"""Rich tables for evaluation results (the CLI prints them; nothing here prints)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def evaluation_tables(result: dict[str, Any]) -> Group:
+    summary = Table(title=f"evaluation: {result.get('kind', '')} {result.get('split', '')}, "
+                          f"{result.get('images', 0)} images", show_header=False)
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    score = result.get("score")
+    if score:
+        summary.add_row("privacy score L1 error", _fmt(score["l1"]))
+        summary.add_row("privacy score Pearson", _fmt(score["pearson"]))
+        summary.add_row("privacy score Spearman", _fmt(score["spearman"]))
+    attributes = result.get("attributes", {})
+    summary.add_row("attribute accuracy, mean", _fmt(attributes.get("accuracy_mean")))
+    summary.add_row(
+        f"attribute accuracy, mean over {len(attributes.get('supported', []))} supported",
+        _fmt(attributes.get("accuracy_mean_supported")),
+    )
+    summary.add_row("attribute mAP (class-wise)", _fmt(attributes.get("map")))
+    tables: list[Any] = [summary]
+    for key, title in (("masks", "masks (raw CAMs)"), ("masks_refined", "masks (refined by human/text masks)")):
+        masks = result.get(key)
+        if not masks:
+            continue
+        summary.add_row(f"mIoU, {title}", f"{_fmt(masks['miou'])} at threshold {_fmt(masks['threshold'], 2)}")
+        if masks.get("per_group"):
+            groups = Table(title=f"mIoU per attribute group, {title}")
+            groups.add_column("group")
+            groups.add_column("mIoU", justify="right")
+            for group, value in masks["per_group"].items():
+                groups.add_row(group, _fmt(value))
+            for mask_type, value in masks.get("per_mask_type", {}).items():
+                groups.add_row(f"[dim]mask type {mask_type}[/dim]", _fmt(value))
+            tables.append(groups)
+    per = attributes.get("per_attribute", {})
+    if per:
+        detail = Table(title="per attribute (with positives in the split)")
+        for column in ("attribute", "positives", "accuracy", "AP", "IoU"):
+            detail.add_column(column, justify="left" if column == "attribute" else "right")
+        ious = (result.get("masks_refined") or result.get("masks") or {}).get("per_attribute", {})
+        for name, values in per.items():
+            if values["positives"]:
+                detail.add_row(name, str(values["positives"]), _fmt(values["accuracy"]),
+                               _fmt(values["ap"]), _fmt(ious.get(name)))
+        tables.append(detail)
+    return Group(*tables)
