@@ -14,70 +14,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from redactor import __version__
 from redactor.errors import ModelError
+# ModelMeta needs no torch: it lives in redactor.model_meta (the ONNX runtime path reads it).
+from redactor.model_meta import FORMAT_VERSION, IMAGENET_MEAN, IMAGENET_STD, ModelMeta
 from redactor.model.privobfnet import ModelArgs, PrivObfNet
 
 FORMAT = "redactor.privobfnet"
-FORMAT_VERSION = 1
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-@dataclass
-class ModelMeta:
-    """What a runtime needs to feed the model and read its outputs. Travels in the checkpoint,
-    in ONNX metadata_props and beside TensorRT engines (`to_dict` is JSON-ready)."""
-
-    attribute_ids: list[str]
-    mask_types: list[str]  # per attribute: none | human | text
-    backbone: str
-    input_size: tuple[int, int]  # (height, width) the model was trained at
-    stride: int  # cams are input_size / stride
-    mean: tuple[float, float, float] = IMAGENET_MEAN  # input = (rgb / 255 - mean) / std
-    std: tuple[float, float, float] = IMAGENET_STD
-    crop_size: int = 320
-    cams: str = "normalised"  # ReLU then divided by each map's max: [0, 1]
-    score_source: str = "head"  # "head" | "attributes" (profile weights over probabilities)
-    attribute_source: str = "head"  # "head" | "attention" (GAP of the CAMs)
-    trained_with_masks: bool = False  # human/text mask weighting during training
-    dataset: str = ""  # "vispr" | "voc" | "synthetic" | ""
-    epoch: int = 0
-    version: str = __version__  # redactor version that wrote the file
-    format_version: int = FORMAT_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.attribute_ids)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        for key in ("input_size", "mean", "std"):
-            data[key] = list(data[key])
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelMeta:
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = [n for n in ("attribute_ids", "mask_types", "backbone", "input_size", "stride")
-                   if n not in data]
-        if missing:
-            raise ModelError(f"model metadata lacks {', '.join(missing)}")
-        values = {k: v for k, v in data.items() if k in names}  # newer keys are ignored
-        values["attribute_ids"] = list(values["attribute_ids"])
-        values["mask_types"] = list(values["mask_types"])
-        values["input_size"] = tuple(int(v) for v in values["input_size"])
-        for key in ("mean", "std"):
-            if key in values:
-                values[key] = tuple(float(v) for v in values[key])
-        return cls(**values)
 
 
 def save_checkpoint(
