@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from redactor.errors import RedactorError, UsageError
 from redactor.imageio import IMAGE_SUFFIXES, ImageLimits, write_atomic
@@ -89,20 +89,15 @@ def plan_batch(
     pairs: list[tuple[Path, Path, Path]] = []  # (src, path relative to root, root)
     skipped: list[Path] = []
     for path, resolved in zip(inputs, resolved_inputs):
+        root = Path(output_root(
+            path, resolved.name, resolved.parent.name, is_dir=resolved.is_dir(), out=out,
+            several=several,
+        ))
         if resolved.is_dir():
-            if out is None:
-                root = path.parent / f"{resolved.name}{OUTPUT_SUFFIX}"
-            else:
-                root = out / resolved.name if several else out
             found, not_images = _images_in(path, recursive=recursive, exclude=root)
             skipped.extend(not_images)
             pairs.extend((src, src.relative_to(path), root) for src in found)
         else:
-            if out is None:
-                parent = resolved.parent
-                root = path.parent / f"{parent.name or 'images'}{OUTPUT_SUFFIX}"
-            else:
-                root = out
             pairs.append((path, Path(path.name), root))
         if root not in roots:
             roots.append(root)
@@ -124,7 +119,7 @@ def plan_batch(
             raise UsageError(f"{seen[dst_resolved]} and {src} would both be written to {dst}; "
                              "redact them into different --out folders")
         seen[dst_resolved] = src
-        preview_path = dst.with_name(dst.stem + PREVIEW_SUFFIX) if preview else None
+        preview_path = preview_for(dst) if preview else None
         if preview_path is not None and preview_path.resolve() in sources:
             raise UsageError(f"the preview for {src} would overwrite an input ({preview_path})")
         jobs.append(Job(src=src, dst=None if dry_run else dst, preview=preview_path, root=root))
@@ -141,17 +136,48 @@ def _images_in(folder: Path, *, recursive: bool, exclude: Path) -> tuple[list[Pa
         here = Path(current)
         dirs[:] = sorted(
             d for d in dirs
-            if recursive and not d.startswith(".") and not d.endswith(OUTPUT_SUFFIX)
-            and (here / d).resolve() != exclude_resolved
+            if recursive and keep_folder(d) and (here / d).resolve() != exclude_resolved
         )
         for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = here / name
-            if name.endswith(PREVIEW_SUFFIX):
-                continue
-            (images if path.suffix.lower() in IMAGE_SUFFIXES else others).append(path)
+            kind = file_kind(name)
+            if kind is not None:
+                (images if kind == "image" else others).append(here / name)
     return images, others
+
+
+# The rules above as pure functions on path names, shared with engines that list other
+# filesystems (redactor.engines: S3, GCS, HDFS through pyarrow).
+
+
+def output_root(
+    path: PurePath, name: str, parent_name: str, *, is_dir: bool, out: PurePath | None,
+    several: bool,
+) -> PurePath:
+    """The output folder for one input. `name`, `parent_name`: the input's own name and its
+    folder's, once `.` and `..` are resolved."""
+    if is_dir:
+        if out is None:
+            return path.parent / f"{name}{OUTPUT_SUFFIX}"
+        return out / name if several else out
+    if out is None:
+        return path.parent / f"{parent_name or 'images'}{OUTPUT_SUFFIX}"
+    return out
+
+
+def keep_folder(name: str) -> bool:
+    """Sub-folders a recursive listing enters: not hidden, not an earlier run's output."""
+    return not name.startswith(".") and not name.endswith(OUTPUT_SUFFIX)
+
+
+def file_kind(name: str) -> str | None:
+    """"image" or "other" for a file found in a folder; None for hidden files and previews."""
+    if name.startswith(".") or name.endswith(PREVIEW_SUFFIX):
+        return None
+    return "image" if PurePath(name).suffix.lower() in IMAGE_SUFFIXES else "other"
+
+
+def preview_for(dst: PurePath) -> PurePath:
+    return dst.with_name(dst.stem + PREVIEW_SUFFIX)
 
 
 def _same_file(a: Path, b: Path) -> bool:
