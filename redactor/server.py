@@ -106,8 +106,9 @@ class DaemonState:
     redactor: Any  # redactor.pipeline.Redactor
     batcher: MicroBatcher
     policy: AccessPolicy
-    default_hide: tuple[str, ...]
+    default_hide: tuple[str, ...] | None  # None: the pipeline's default (what is covered)
     limits: Any  # redactor.imageio.ImageLimits from the config
+    backend: dict[str, str] = field(default_factory=dict)
     phase: str = "loading"  # loading -> ready -> stopping; or failed
     failure: str | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -134,22 +135,23 @@ class RouteAccessLogger(AbstractAccessLogger):
 
 # -- request parsing -------------------------------------------------------------------------
 def parse_options(request: web.Request, state: DaemonState) -> Any:
-    """`hide` (comma-separated or repeated; "defaults" = the daemon's default) and `mode`."""
+    """`hide` (comma-separated or repeated; none or "defaults": the daemon's default) and
+    `mode`. Validated here, before the upload is read: 400 unknown, 422 uncovered."""
     from redactor.pipeline import RedactOptions
 
     names: list[str] = []
     for value in request.query.getall("hide", []):
         names.extend(attributes.split_names(value))
+    hide: tuple[str, ...] | None
     if not names or names == ["defaults"]:
         hide = state.default_hide
     else:
-        hide = tuple(
-            n for name in names for n in (state.default_hide if name == "defaults" else (name,))
-        )
+        defaults = state.default_hide or attributes.DEFAULT_HIDE
+        hide = tuple(n for name in names for n in (defaults if name == "defaults" else (name,)))
     mode = request.query.get("mode") or None
     if mode is not None and mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
-    state.redactor.resolve_hide(hide)  # 400 unknown name, 422 uncovered: before the upload
+    state.redactor.resolve_hide(hide)
     return RedactOptions(hide=hide, mode=mode)
 
 
@@ -250,8 +252,6 @@ def _decode_all(limits: Any, payloads: Sequence[bytes]) -> tuple[list[Any], list
 def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
     """[(image bytes, format, report dict) | exception] per payload; the images that decode
     go through one `redact_many` call (one batched model call)."""
-    from redactor import imageio
-
     images, outcomes = _decode_all(limits, payloads)
     good = [i for i, image in enumerate(images) if image is not None]
     if not good:
@@ -271,7 +271,7 @@ def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[by
             outcomes[i] = result
             continue
         try:
-            encoded = imageio.encode(images[i], result.pixels, keep_metadata=False)
+            encoded = result.encode(images[i], keep_metadata=False)
             outcomes[i] = (encoded, images[i].format, result.report.to_json(with_text=False))
         except RedactorError as error:
             outcomes[i] = error
@@ -281,14 +281,25 @@ def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[by
 
 def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
     """[report dict | exception] per payload."""
+    from redactor.pipeline import Report
+
     images, outcomes = _decode_all(limits, payloads)
+    hide = tuple(sorted(redactor.resolve_hide(options.hide)))
     for i, image in enumerate(images):
         if image is None:
             continue
         try:
-            outcomes[i] = redactor.analyze(image, options).report.to_json(with_text=False)
+            analysis = redactor.analyze(image, options)
         except RedactorError as error:
             outcomes[i] = error
+            continue
+        report = Report(
+            width=image.width, height=image.height, format=image.format, hide=hide,
+            regions=analysis.regions, hidden=analysis.hidden, timings=dict(analysis.timings),
+            privacy_score=analysis.findings.get("privacy_score"),
+            attribute_probabilities=analysis.findings.get("attribute_probabilities"),
+        )  # fmt: skip
+        outcomes[i] = report.to_json(with_text=False)
         images[i] = None
     return outcomes
 
@@ -310,23 +321,26 @@ def public_report(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary_of(report: dict[str, Any]) -> dict[str, Any]:
-    """What went on the image, for the X-Redactor-Summary header: hidden regions per
-    attribute, how many, and the privacy score when a model is loaded."""
-    counts: dict[str, int] = {}
-    hidden = report.get("hidden_regions")
-    regions = hidden if isinstance(hidden, list) else report.get("regions", [])
+    """What was hidden, for the X-Redactor-Summary header: hidden regions per attribute id,
+    the same counted by the names users type, how many, and the privacy score when a model is
+    loaded. No text, no geometry."""
     hide = set(report.get("hide", []))
-    hidden_count = 0
-    for region in regions:
-        attrs = [a for a in region.get("attributes", []) if not hide or a in hide]
-        if not attrs:
+    per_attribute: dict[str, int] = {}
+    hidden = 0
+    for region in report.get("regions", []):
+        if not region.get("hidden"):
             continue
-        hidden_count += 1
-        for attribute in attrs:
-            counts[attribute] = counts.get(attribute, 0) + 1
-    summary: dict[str, Any] = {"regions": counts, "hidden": hidden_count}
+        hidden += 1
+        for attribute in region.get("attributes", []):
+            if attribute in hide:
+                per_attribute[attribute] = per_attribute.get(attribute, 0) + 1
+    summary: dict[str, Any] = {
+        "regions": per_attribute,
+        "counts": dict(report.get("counts", {})),
+        "hidden": hidden,
+    }
     if report.get("privacy_score") is not None:
-        summary["privacy_score"] = round(float(report["privacy_score"]), 4)
+        summary["privacy_score"] = report["privacy_score"]
     return summary
 
 
@@ -338,41 +352,39 @@ async def _await_ready(state: DaemonState) -> None:
         raise HTTPFailure(503, "not_ready", message)
 
 
-async def _process(request: web.Request, kind: str, batch_function: Callable) -> tuple[Any, Any]:
+async def _process(request: web.Request, kind: str, batch_function: Callable) -> Any:
     state = request.app[STATE]
     if state.phase == "stopping":
         raise HTTPFailure(503, "stopping", "the daemon is shutting down", {"Retry-After": "5"})
-    options = parse_options(request, state)  # before the body: a 422 costs no upload
     try:
         ticket = state.batcher.admit()
     except Overloaded as error:
         raise HTTPFailure(
             503, "overloaded", str(error), {"Retry-After": str(error.retry_after)}
         ) from None
+    timeout = state.config.request_timeout_s
     with ticket:
         try:
-            async with asyncio.timeout(state.config.request_timeout_s):
+            async with asyncio.timeout(timeout):
+                await _await_ready(state)
+                options = parse_options(request, state)  # a 400/422 costs no upload
                 data = await read_image_body(request, state.config.max_bytes)
                 if not looks_like_image(data):
                     raise HTTPFailure(
                         415, "not_an_image",
                         "the body is not a JPEG, PNG, WebP, BMP or TIFF image",
                     )  # fmt: skip
-                await _await_ready(state)
                 key = (kind, options.hide, options.mode)
-                outcome = await state.batcher.submit(
-                    key, data, partial(batch_function, state.redactor, options, state.limits)
-                )
+                work = partial(batch_function, state.redactor, options, state.limits)
+                return await state.batcher.submit(key, data, work)
         except TimeoutError:
             raise HTTPFailure(
-                504, "timeout",
-                f"the image took over {state.config.request_timeout_s:g} s; try a smaller one",
-            ) from None  # fmt: skip
-    return options, outcome
+                504, "timeout", f"the image took over {timeout:g} s; try a smaller one"
+            ) from None
 
 
 async def handle_redact(request: web.Request) -> web.Response:
-    _, (encoded, image_format, report) = await _process(request, "redact", redact_batch)
+    encoded, image_format, report = await _process(request, "redact", redact_batch)
     summary = json.dumps(summary_of(report), separators=(",", ":"))
     return web.Response(
         body=encoded,
@@ -382,19 +394,18 @@ async def handle_redact(request: web.Request) -> web.Response:
 
 
 async def handle_analyze(request: web.Request) -> web.Response:
-    _, report = await _process(request, "analyze", analyze_batch)
+    report = await _process(request, "analyze", analyze_batch)
     return web.json_response(public_report(report), headers={"Cache-Control": "no-store"})
 
 
 async def handle_health(request: web.Request) -> web.Response:
     state = request.app[STATE]
-    redactor = state.redactor
     body: dict[str, Any] = {
         "status": "ok" if state.phase == "ready" else state.phase,
         "ready": state.phase == "ready",
         "version": __version__,
-        "detectors": list(getattr(redactor, "loaded_detectors", lambda: [])()),
-        "backend": getattr(redactor, "backend", None),
+        "detectors": list(state.redactor.configured),  # built at start-up, before "ready"
+        "backend": state.backend,
         "model": state.config.model is not None,
         "queue": {"pending": state.batcher.pending, "max": state.batcher.max_pending},
     }
@@ -405,8 +416,13 @@ async def handle_health(request: web.Request) -> web.Response:
 
 async def handle_attributes(request: web.Request) -> web.Response:
     state = request.app[STATE]
+    async with asyncio.timeout(state.config.request_timeout_s):
+        await _await_ready(state)  # a model's attributes are known once it is loaded
     covered = frozenset(state.redactor.covered)
-    defaults = set(attributes.resolve(state.default_hide, all_covered=covered))
+    defaults = state.redactor.resolve_hide(state.default_hide)
+    default_names = state.default_hide or tuple(
+        name for name in attributes.DEFAULT_HIDE if set(attributes.ALIASES[name]) <= covered
+    )
     listed = [
         {
             "id": a.id,
@@ -425,7 +441,7 @@ async def handle_attributes(request: web.Request) -> web.Response:
         {
             "attributes": listed,
             "aliases": aliases,
-            "defaults": list(state.default_hide),
+            "defaults": list(default_names),
             "modes": list(MODES),
         }
     )
@@ -467,10 +483,23 @@ async def _warm_up(state: DaemonState) -> None:
         state.phase, state.failure = "failed", _describe(error)
         log.error("the daemon could not load its detectors: %s", state.failure)
     else:
+        state.backend = backend_description(state.config)
         state.phase = "ready"
         state.load_seconds = time.perf_counter() - started
     finally:
         state.ready.set()
+
+
+def backend_description(config: ServerConfig) -> dict[str, str]:
+    """Which runtimes run the detectors (every built-in detector runs on ONNX Runtime's CPU
+    provider; a model file picks its own by type)."""
+    import onnxruntime
+
+    backend = {"detectors": f"onnxruntime {onnxruntime.__version__} (CPU)"}
+    if config.model is not None:
+        kinds = {".onnx": "onnxruntime", ".pt": "torch", ".engine": "tensorrt"}
+        backend["model"] = kinds.get(config.model.suffix.lower(), config.model.suffix)
+    return backend
 
 
 def _describe(error: BaseException) -> str:
@@ -512,7 +541,7 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
         await batcher.start()
         state = DaemonState(
             config=config, redactor=built, batcher=batcher, policy=policy,
-            default_hide=tuple(config.hide or attributes.DEFAULT_HIDE),
+            default_hide=tuple(config.hide) if config.hide else None,
             limits=image_limits(config),
         )  # fmt: skip
         app[STATE] = state
@@ -620,7 +649,7 @@ async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
 
 
 def pairing_help(state: DaemonState, port: int, config: ServerConfig) -> str:
-    hide = ", ".join(state.default_hide)
+    hide = ", ".join(state.default_hide or attributes.DEFAULT_HIDE)
     seconds = f" in {state.load_seconds:.1f} s" if state.load_seconds is not None else ""
     token_file = token_path(config.config_dir or default_config_dir())
     return "\n".join([
