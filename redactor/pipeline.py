@@ -17,7 +17,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -41,7 +40,7 @@ class RedactOptions:
     margin: float | None = None
     fill_color: tuple[int, int, int] = (0, 0, 0)
     keep_metadata: bool = False
-    thresholds: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # per detector name
     report_text: bool = False  # put recognised text in the report (never by default)
 
 
@@ -446,14 +445,14 @@ class Redactor:
 def display_name(attribute_ids: Sequence[str]) -> str:
     """The alias users type for a region's attribute ids ("face", "name"), else the first id."""
     ids = set(attribute_ids)
-    best: tuple[int, str] | None = None
-    for alias, members in attributes.ALIASES.items():
+    best: tuple[int, int, str] | None = None
+    for order, (alias, members) in enumerate(attributes.ALIASES.items()):
         if ids <= set(members):
-            candidate = (len(members) - len(ids), alias)
+            candidate = (len(members) - len(ids), order, alias)
             if best is None or candidate < best:
                 best = candidate
     if best is not None:
-        return best[1]
+        return best[2]
     return attribute_ids[0] if attribute_ids else "?"
 
 

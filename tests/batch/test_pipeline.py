@@ -81,6 +81,13 @@ def test_report_json(redactor):
     assert "error" not in entry and "privacy_score" not in entry
 
 
+def test_options_travel_to_worker_processes():
+    import pickle
+
+    for options in (RedactOptions(), RedactOptions(hide=("face",), thresholds={"faces": 0.4})):
+        assert pickle.loads(pickle.dumps(options)) == options
+
+
 def test_thresholds_reach_the_detector(redactor):
     _, report = redactor.redact_bytes(
         ASTRONAUT.read_bytes(), RedactOptions(hide=("face",), thresholds={"faces": 0.999})
