@@ -324,7 +324,8 @@ def train_command(
     except FloatingPointError as error:
         fail(str(error))
         return
-    typer.echo(f"model: {result.checkpoint}\nmetrics: {result.metrics}")
+    if result.is_main:
+        typer.echo(f"model: {result.checkpoint}\nmetrics: {result.metrics}")
 
 
 @app.command("evaluate")

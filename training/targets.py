@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
-from training.datasets import DataSource, MaskProvider, Record, read_label_png
+from training.datasets import DatasetError, DataSource, MaskProvider, Record, read_label_png
 
 
 def _profile(path: str):
@@ -53,7 +54,42 @@ def mask_provider(data: str | Path, source: DataSource) -> MaskProvider | None:
 
 def truth_of(source: DataSource, record: Record) -> tuple[str, object] | None:
     """Ground truth for the mask metrics: ("labelmap", [H, W] uint8) for VOC,
-    ("binary", {class index: bool [H, W]}) for synthetic sets, None where there is none."""
+    ("binary", {class index: bool [H, W]}) for synthetic sets, None where there is none.
+
+    Synthetic sets name their masks in the annotation (`"masks": {attribute id: path}`), or
+    keep them as `masks/<split>/<id>/<attribute id>.png` (nonzero = the attribute).
+    """
     if source.kind == "voc":
         return "labelmap", read_label_png(record.extra["segmentation"])
-    return None
+    files = synthetic_mask_files(source, record)
+    if not files:
+        return None
+    index = {class_id: i for i, class_id in enumerate(source.class_ids)}
+    truth = {}
+    for class_id, path in files.items():
+        if class_id not in index:
+            raise DatasetError(f"mask {path} names unknown attribute {class_id!r}")
+        truth[index[class_id]] = read_binary_png(path)
+    shapes = {m.shape for m in truth.values()}
+    if len(shapes) != 1:
+        raise DatasetError(f"masks of {record.id} differ in size: {sorted(shapes)}")
+    return "binary", truth
+
+
+def synthetic_mask_files(source: DataSource, record: Record) -> dict[str, Path]:
+    entry = record.extra.get("entry") or {}
+    named = entry.get("masks")
+    if isinstance(named, dict):
+        return {str(k): source.root / str(v) for k, v in named.items()}
+    folder = source.root / "masks" / source.split / record.id
+    if folder.is_dir():
+        return {path.stem: path for path in sorted(folder.glob("*.png"))}
+    return {}
+
+
+def read_binary_png(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as image:
+            return np.array(image.convert("L")) > 0
+    except (OSError, UnidentifiedImageError):
+        raise DatasetError(f"cannot read mask {path}") from None

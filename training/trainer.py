@@ -70,6 +70,7 @@ class TrainResult:
     metrics: Path  # metrics.jsonl
     epochs_done: int
     history: list[dict[str, Any]]
+    is_main: bool = True  # rank 0 (the process that wrote the files)
 
 
 def seed_everything(seed: int) -> None:
@@ -341,4 +342,4 @@ def _train(
         save_checkpoint(out / "model.pt", model, dataclasses.replace(meta), config=config.to_dict(),
                         epoch=max(start_epoch, config.epochs))
     distributed.barrier(env)
-    return TrainResult(out, out / "model.pt", metrics_path, config.epochs, history)
+    return TrainResult(out, out / "model.pt", metrics_path, config.epochs, history, env.is_main)
