@@ -380,6 +380,137 @@ def serve_command(
     person: bool = typer.Option(False, "--person", help="Load person masks (`human` extra)."),
     workers: int = typer.Option(1, min=1, help="Worker threads running the pipeline."),
     batch_size: int = typer.Option(8, min=1, help="Most images per micro-batch."),
+@app.command("export")
+def export_command(
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train`."),
+    format_name: str = typer.Option(..., "--format", help="onnx | tensorrt (see the table above)."),
+    out: Path = typer.Option(..., "--out", help="Where to write: .onnx, or .engine (+ .engine.json sidecar)."),
+    fp16: bool = typer.Option(False, "--fp16", help="tensorrt: half-precision kernels."),
+    int8: bool = typer.Option(False, "--int8", help="tensorrt: INT8, calibrated on --calib."),
+    calib: Optional[Path] = typer.Option(None, "--calib", help="tensorrt --int8: folder of representative images."),
+    batch: Optional[str] = typer.Option(None, "--batch", help="tensorrt: optimisation profile MIN:OPT:MAX (default 1:8:32)."),
+    opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset, 13-20 (default 17)."),
+    samples: list[Path] = typer.Option(
+        [], "--samples", help="Real images (files or folders) for the parity check; default: the project's samples/ when present."
+    ),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the parity figures as JSON here."),
+) -> None:
+    """Export a checkpoint, reopen it through the runtime and compare it with the torch model.
+
+    \b
+    format    file     options
+    onnx      .onnx    --opset
+    tensorrt  .engine  --opset --fp16 --int8 --calib --batch
+    An option a format does not take is an error. The export is kept only if its score,
+    attribute probabilities and CAMs match the torch model's on random and real images.
+    """
+    import json
+
+    from redactor.errors import RedactorError
+
+    try:
+        from exporters.export import export
+        from exporters.formats import DEFAULT_BATCH, DEFAULT_OPSET, ExportOptions, parse_batch
+        from exporters.parity import ParityError, image_files
+    except ImportError as error:
+        fail(f"export needs torch and onnx (pip install -e '.[train]'): {error}")
+        return
+    given = {name for name, value in (("fp16", fp16), ("int8", int8), ("calib", calib),
+                                      ("batch", batch), ("opset", opset)) if value}
+    try:
+        options = ExportOptions(
+            opset=opset if opset is not None else DEFAULT_OPSET, fp16=fp16, int8=int8, calib=calib,
+            batch=parse_batch(batch) if batch else DEFAULT_BATCH, given=frozenset(given),
+        )
+        real = image_files(samples or [_samples_folder()])
+        result = export(checkpoint, format_name, out, options, samples=real)
+    except ParityError as error:
+        typer.echo("\n".join(error.report.lines()), err=True)
+        fail(str(error).splitlines()[0])
+        return
+    except RedactorError as error:
+        fail(str(error))
+        return
+    typer.echo("\n".join(result.parity.lines()))
+    typer.echo(f"wrote {result.path}" + (f" and {result.sidecar}" if result.sidecar else ""))
+    if json_path is not None:
+        from redactor.imageio import write_atomic
+
+        payload = {"path": str(result.path), "format": result.format, "parity": result.parity.to_dict()}
+        write_atomic(json_path, (json.dumps(payload, indent=2) + "\n").encode())
+
+
+def _samples_folder() -> Path:
+    """The project's committed sample images (a source checkout), for parity on real inputs."""
+    return Path(__file__).resolve().parent.parent / "samples"
+
+
+@app.command("bench")
+def bench_command(
+    model: list[Path] = typer.Option([], "--model", help="Model files (.pt, .onnx, .engine); repeat the option for several."),
+    backbone: Optional[str] = typer.Option(None, "--backbone", help="Time a random-weight PrivObfNet of this backbone (its .pt and .onnx made in a temporary folder)."),
+    size: int = typer.Option(448, "--size", help="Input size for --backbone."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Comma-separated: torch, torch-fp16, torch-compile, torch-cudagraph, onnxruntime, tensorrt. Default: each file's own."),
+    batch: str = typer.Option("1,8", "--batch", help="Batch sizes, e.g. 1,8,32."),
+    precision: str = typer.Option("fp32", "--precision", help="Torch backends: fp32,fp16."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: the CPUs this process may use)."),
+    runs: int = typer.Option(20, "--runs", min=1, help="Timed calls per case (at most)."),
+    warmup: int = typer.Option(3, "--warmup", min=0, help="Untimed calls first."),
+    max_seconds: float = typer.Option(10.0, "--max-seconds", help="Stop timing a case after this long (at least 5 runs)."),
+    device_io: bool = typer.Option(False, "--device-io", help="torch/TensorRT: inputs and outputs stay on the GPU."),
+    pipeline: list[Path] = typer.Option([], "--pipeline", help="Also time the whole redaction of these images per stage (repeatable)."),
+    hide: Optional[str] = typer.Option(None, "--hide", help="What --pipeline hides (default: faces and private text)."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
+) -> None:
+    """Time the model through each backend: p50/p95 latency, images/s, speed-up over torch eager."""
+    import tempfile
+
+    from rich.console import Console
+
+    from redactor.attributes import split_names
+    from redactor.errors import RedactorError, UsageError
+    from exporters.bench import (
+        BenchResult, BenchSettings, bench_pipeline, environment, make_bench_models, parse_batches,
+        render_rich, run_bench, split_list, write_json,
+    )  # fmt: skip
+
+    err = Console(stderr=True)
+    try:
+        settings = BenchSettings(
+            batches=parse_batches(batch), precisions=tuple(split_list(precision)), device=device,
+            warmup=warmup, runs=runs, max_seconds=max_seconds, threads=threads, device_io=device_io,
+        )
+        with tempfile.TemporaryDirectory(prefix="redact-bench-") as folder:
+            models = list(model)
+            if backbone:
+                with err.status(f"making a random-weight {backbone} model ({size} px) and its ONNX export"):
+                    models += make_bench_models(backbone, size, Path(folder))
+            if not models and not pipeline:
+                raise UsageError("give --model FILE (repeatable), --backbone NAME or --pipeline IMAGE")
+            if models:
+                with err.status("timing") as status:
+                    result = run_bench(models, split_list(backend) or None, settings,
+                                       progress=lambda text: status.update(f"timing {text}"))
+            else:
+                result = BenchResult([], settings, environment("cpu"))
+            if pipeline:
+                pipeline_model = next((m for m in models if m.suffix in (".onnx", ".pt", ".engine")), None)
+                with err.status("timing the pipeline"):
+                    result.pipeline = bench_pipeline(
+                        pipeline, pipeline_model, split_names(hide) if hide else None
+                    )
+    except RedactorError as error:
+        fail(str(error))
+        return
+    console = Console()
+    for table in render_rich(result):
+        console.print(table)
+    if json_path is not None:
+        write_json(result, json_path)
+        typer.echo(f"json: {json_path}")
+
+
     batch_window_ms: float = typer.Option(10.0, min=0, help="How long a lone request waits."),
     max_queue: int = typer.Option(16, min=1, help="Requests taken at once; more get 503."),
     max_mb: float = typer.Option(50.0, min=0.01, help="Largest upload, MiB."),

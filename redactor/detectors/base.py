@@ -82,6 +82,11 @@ class Context:
     def provide(self, key: str, value: Any) -> None:
         self._memo[key] = value
 
+    def peek(self, key: str, default: Any = None) -> Any:
+        """A memo's value if a detector already computed it, else `default`; computes nothing
+        (the model refines its maps with OCR text only where OCR ran anyway)."""
+        return self._memo.get(key, default)
+
     def timed(self, stage: str, compute: Callable[[], T]) -> T:
         start = time.perf_counter()
         try:
