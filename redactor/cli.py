@@ -127,6 +127,7 @@ def run_command(
     import time
 
     from rich.console import Console
+    from rich.markup import escape
 
     from redactor.attributes import split_names
     from redactor.batch import Engine, Summary, plan_batch, run_batch, write_reports
@@ -151,20 +152,30 @@ def run_command(
         redactor.check(options)  # unknown or uncovered attributes stop here, before any work
         summary = Summary(skipped=len(plan.skipped))
         reports = {}
+        interrupted = False
         with _progress(err) as progress:
             task = progress.add_task("redacting" if not dry_run else "analysing", total=len(plan.jobs))
-            for job, result in run_batch(plan, options, engine=engine, workers=workers, redactor=redactor):
-                reports[job.src] = result
-                summary.add(result)
-                if result.failed:
-                    progress.console.print(f"[red]failed[/red] {job.src}: {result.error}", markup=True, highlight=False)
-                progress.advance(task)
+            try:
+                for job, result in run_batch(plan, options, engine=engine, workers=workers, redactor=redactor):
+                    reports[job.src] = result
+                    summary.add(result)
+                    if result.failed:
+                        progress.console.print(
+                            f"[red]failed[/red] {escape(str(job.src))}: {escape(str(result.error))}",
+                            highlight=False,
+                        )
+                    progress.advance(task)
+            except KeyboardInterrupt:  # keep what is done: its report is still written
+                interrupted = True
         written = write_reports(plan, reports, report_path=report, with_text=report_text)
         summary.seconds = time.perf_counter() - started
     except RedactorError as error:
         fail(str(error))
         return
     _print_summary(summary, plan, written, dry_run=dry_run)
+    if interrupted:
+        err.print(f"interrupted: {len(reports)} of {len(plan.jobs)} images done (listed in the report)")
+        raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
 
