@@ -407,7 +407,13 @@ async def handle_health(request: web.Request) -> web.Response:
         "detectors": list(state.redactor.configured),  # built at start-up, before "ready"
         "backend": state.backend,
         "model": state.config.model is not None,
-        "queue": {"pending": state.batcher.pending, "max": state.batcher.max_pending},
+        "queue": {
+            "pending": state.batcher.pending,
+            "max": state.batcher.max_pending,
+            "batches": state.batcher.stats.batches,
+            "jobs": state.batcher.stats.jobs,
+            "largest_batch": state.batcher.stats.largest_batch,
+        },
     }
     if state.failure:
         body["error"] = state.failure

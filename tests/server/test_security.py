@@ -11,7 +11,7 @@ import pytest
 from redactor.config_dir import TOKEN_FILE, PairedOrigins
 from redactor.server_security import EXTENSION_ID
 
-from .conftest import TOKEN, start_server
+from .conftest import SAMPLES, TOKEN, start_server
 
 EXTENSION = f"chrome-extension://{EXTENSION_ID}"
 FIREFOX = "moz-extension://5d6b1c7e-2f0a-4c8e-9a51-0c1d2e3f4a5b"
@@ -152,3 +152,25 @@ def test_logs_hold_no_query_strings_image_bytes_or_tokens(server, images, caplog
     assert marker not in text
     assert TOKEN not in text
     assert "JFIF" not in text and "\\xff\\xd8" not in text
+
+
+def test_recognised_text_reaches_neither_replies_nor_logs(server, caplog):
+    """OCR reads the card's name; the report, the summary and the logs must not carry it."""
+    import json as json_module
+
+    caplog.set_level(logging.DEBUG)
+    truth = json_module.loads((SAMPLES / "id_card.json").read_text())
+    words = [item["text"] for item in truth["items"] if item["kind"] in ("name", "address")]
+    data = (SAMPLES / "id_card.png").read_bytes()
+    analyzed = server.call("POST", "/v1/analyze?hide=text", data, {"Content-Type": "image/png"})
+    assert analyzed.status == 200, analyzed.body[:300]
+    regions = analyzed.json()["regions"]
+    assert sum(r["kind"] == "text" for r in regions) >= 5  # OCR did read the card
+    redacted = server.redact(data, "?hide=text", "image/png")
+    assert redacted.status == 200
+    assert json_module.loads(redacted.header("X-Redactor-Summary"))["hidden"] >= 5
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for word in words:
+        assert word not in analyzed.body.decode()
+        assert word not in redacted.header("X-Redactor-Summary")
+        assert word not in logged
