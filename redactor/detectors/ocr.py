@@ -23,7 +23,7 @@ import importlib.util
 import math
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -418,9 +418,18 @@ class TextDetector:
     attributes = frozenset({attributes.TEXT_ANY})
     default_threshold = 0.5
 
-    def __init__(self, threshold: float | None = None, *, settings: OcrSettings | None = None):
+    def __init__(
+        self,
+        threshold: float | None = None,
+        *,
+        threads: int | None = None,
+        settings: OcrSettings | None = None,
+    ):
         self.threshold = self.default_threshold if threshold is None else float(threshold)
-        self.engine = shared_engine(settings or OcrSettings())
+        settings = settings or OcrSettings()
+        if threads is not None:
+            settings = replace(settings, threads=threads)
+        self.engine = shared_engine(settings)
 
     def lines(self, image: np.ndarray, ctx: Context) -> list[OcrLine]:
         everything = ctx.memo(

@@ -58,6 +58,22 @@ def looks_like_date(span: str) -> bool:
     return bool(_MONTH_OR_DAY.search(span) or _NUMERIC_DATE.search(span) or _TIME.search(span))
 
 
+_BEFORE_PLACE = re.compile(
+    r"(?:\b(?:in|to|from|at|near|visit|visiting|visited|via|of|around|towards?)|,)\s*$", re.I
+)
+
+
+def placed_like_a_place(text: str, start: int, end: int) -> bool:
+    """Is text[start:end] used as a place: capitalised, after "in/to/from/at/..." or a comma,
+    or before a comma ("Paris, France")? Alone at the start of a line it is usually a word
+    that spaCy's small model mistakes for one ("Invoice")."""
+    span = text[start:end]
+    if not all(word[:1].isupper() for word in span.split()):
+        return False
+    after = text[end:].lstrip()
+    return bool(_BEFORE_PLACE.search(text[:start]) or after.startswith(","))
+
+
 @dataclass(frozen=True)
 class TextFinding:
     """Private text found in one OCR line: characters [start, end) of `lines[line].text`."""
@@ -119,6 +135,7 @@ STREET_PATTERN = (
     r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4})?,?\s+"  # house number: 221, 221B, 12-14
     rf"(?:{_NAME_WORD}\s+){{1,4}}"  # street name: one to four capitalised words
     rf"(?:{_suffix_alternation()})\b\.?"  # suffix
+    r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b\.?)?"  # directional: Avenue NW
     r"(?:,?\s+(?:Apt|APT|Apartment|Suite|SUITE|Ste|Unit|UNIT|Flat|FLAT|Floor|Fl|Room|Rm|#)\.?"
     r"\s*#?\s*[A-Za-z0-9-]{1,6})?"  # secondary unit: Apt. 318, Suite 525, # 4
 )
@@ -139,6 +156,20 @@ UK_POSTCODE_PATTERN = r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[ABD-HJLNP-UW-Z]{2}\b
 CA_POSTCODE_PATTERN = r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b"
 # @handle not preceded by a word character (so never the @ of an e-mail address).
 USERNAME_PATTERN = r"(?<![\w.@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?\b"
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_DAY = r"[0-3]?\d(?:st|nd|rd|th)?"
+_YEAR = r"(?:1[89]|20)\d{2}"
+# Dates spaCy cuts short ("4 July 2024" tagged as "July 2024" leaves the day readable).
+DATE_PATTERNS = (
+    rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b",  # 4 July 2024, 4th of July 2024
+    rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b",  # July 4, 2024
+    r"\b[0-3]?\d[./-][01]?\d[./-](?:1[89]|20)?\d{2}\b",  # 04.07.2024, 4/7/24
+    r"\b(?:1[89]|20)\d{2}-[01]\d-[0-3]\d\b",  # 2024-07-04
+)
 
 ADDRESS_CONTEXT = ["address", "street", "road", "home", "residence", "lives", "postcode", "zip"]
 
@@ -173,6 +204,13 @@ def pattern_recognizers() -> list:
             global_regex_flags=case_sensitive,
         ),
         PatternRecognizer(
+            supported_entity="DATE_TIME",
+            name="FullDateRecognizer",
+            patterns=[Pattern(f"date {i}", p, 0.6) for i, p in enumerate(DATE_PATTERNS)],
+            context=["date", "born", "birth", "dob"],
+            global_regex_flags=re.IGNORECASE | case_sensitive,
+        ),
+        PatternRecognizer(
             supported_entity="USERNAME",
             name="UsernameRecognizer",
             patterns=[Pattern("@handle", USERNAME_PATTERN, 0.6)],
@@ -202,6 +240,18 @@ def _looks_like_name(value: str) -> bool:
 def _looks_like_id(value: str) -> bool:
     tokens = value.split()
     return 0 < len(tokens) <= 4 and sum(ch.isdigit() for ch in value) >= 3
+
+
+def _card_number(value: str) -> bool:
+    """12-19 digits that pass the Luhn checksum (as Presidio checks card numbers)."""
+    digits = [int(ch) for ch in value if ch.isdigit()]
+    if not 12 <= len(digits) <= 19 or any(ch.isalpha() for ch in value):
+        return False
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        doubled = digit * 2 if position % 2 else digit
+        total += doubled - 9 if doubled > 9 else doubled
+    return total % 10 == 0
 
 
 def _any_alnum(value: str) -> bool:
@@ -281,7 +331,7 @@ FIELD_LABELS: tuple[tuple[re.Pattern[str], FieldKind], ...] = tuple(
         ),
         (
             rf"(?:credit\s+|debit\s+)?card\s*(?:number|{_NO})|cc\s*{_NO}",
-            FieldKind("CREDIT_CARD", CARD, _has_digits(12), inline_without_separator=True),
+            FieldKind("CREDIT_CARD", CARD, _card_number, inline_without_separator=True),
         ),
     )
 )
@@ -332,8 +382,8 @@ def value_lines_of(label_index: int, lines: Sequence[LineLike], multiline: bool)
     right: list[tuple[int, int]] = []
     below: list[tuple[int, int]] = []
     for index, line in enumerate(lines):
-        if index == label_index:
-            continue
+        if index == label_index or is_label_only(line.text) is not None:
+            continue  # a label beside or below another label is not its value
         x0, y0, x1, y1 = line.box
         same_row = _overlap((ly0, ly1), (y0, y1)) > 0.5 * min(height, y1 - y0)
         if same_row and x0 >= lx1 - 0.5 * height and x0 - lx1 < 12 * height:
@@ -359,7 +409,7 @@ def value_lines_of(label_index: int, lines: Sequence[LineLike], multiline: bool)
                 and index != label_index
                 and 0 <= line.box[1] - cy1 + 0.3 * step < 1.0 * step
                 and abs(line.box[0] - cx0) < 1.5 * step
-                and is_label_only(line.text) is None
+                and match_label(line.text) is None
             ]
             if not following:
                 break
@@ -381,9 +431,16 @@ def label_lines(lines: Sequence[LineLike]) -> dict[int, int]:
     return labels
 
 
+_FILLER = re.compile(r"(?:on|in|at|is|was|to|of|the)\s+")
+
+
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim separators and a leading filler word ("Born on 4 July": the value is the date)."""
     while start < end and not text[start].isalnum() and text[start] not in "+(@#":
         start += 1
+    filler = _FILLER.match(text, start, end)
+    if filler and filler.end() < end:
+        start = filler.end()
     while end > start and not text[end - 1].isalnum() and text[end - 1] not in ").":
         end -= 1
     return start, end
