@@ -184,3 +184,38 @@ def test_attributes_command_lists_every_attribute_and_its_detector():
     assert any("a13_full_nudity" in line and "--model" in line for line in lines)
     assert any("a104_license_plate_partial" in line for line in lines)
     assert sum(1 for line in lines if " a" in line and "_" in line) >= 68
+
+
+def _mean_abs(a: np.ndarray, b: np.ndarray, box) -> float:
+    x0, y0, x1, y1 = box
+    return float(np.abs(a[y0:y1, x0:x1].astype(int) - b[y0:y1, x0:x1]).mean())
+
+
+def test_default_run_hides_faces_and_names_and_keeps_plain_text(tmp_path: Path, face_detector):
+    """End to end on a committed sample, with the default hide (faces and private text)."""
+    sample = ASTRONAUT.parent / "badge_photo.jpg"
+    truth = json.loads((ASTRONAUT.parent / "badge_photo.json").read_text())
+    result = redact(sample, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    before = np.asarray(Image.open(sample).convert("RGB"))
+    after = np.asarray(Image.open(tmp_path / "badge_photo.jpg").convert("RGB"))
+
+    face_box = truth["regions"][0]["box"]
+    assert not [f for f in face_detector.detect(after) if overlaps(f.box, face_box, 0.3)]
+    for item in truth["items"]:
+        x0, y0, x1, y1 = item["box"]
+        inner = after[y0 + 4: y1 - 4, x0 + 4: x1 - 4]  # inside the glyphs' box
+        if item["kind"] == "name":
+            assert (inner.max(axis=2) < 40).mean() > 0.95, item["kind"]  # solid black fill
+        else:  # left alone (its lower edge may meet the next line's margin)
+            upper = (x0, y0, x1, y0 + (y1 - y0) * 2 // 3)
+            assert _mean_abs(after, before, upper) < 6, item["text"]
+
+    (entry,) = [json.loads(x) for x in (tmp_path / "report.jsonl").read_text().splitlines()]
+    assert entry["counts"].get("face", 0) >= 1 and entry["counts"].get("name", 0) >= 2
+    assert {"ocr", "pii"} <= set(entry["timings"])
+    report_text = (tmp_path / "report.jsonl").read_text()
+    assert "Alexandria" not in report_text and '"text":' not in report_text
+
+    result = redact(sample, "--out", tmp_path / "with_text", "--dry-run", "--report-text")
+    assert "Alexandria" in (tmp_path / "with_text" / "report.jsonl").read_text()
