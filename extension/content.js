@@ -51,9 +51,12 @@
     try {
       reply = await chrome.runtime.sendMessage(message);
     } catch {
-      throw new Blocked("extension_error", EXTENSION_GONE);
+      reply = undefined;
     }
-    if (reply === undefined) throw new Blocked("extension_error", EXTENSION_GONE);
+    if (reply === undefined) {
+      if (!chrome.runtime || !chrome.runtime.id) throw new Blocked("extension_error", EXTENSION_GONE);
+      throw new Blocked("extension_error", "The extension's service worker did not answer.");
+    }
     return reply;
   }
 
@@ -107,9 +110,34 @@
 
   // ---- redaction: files in, files out (same order, names and types) ----
 
+  // Runtime messages carry at most 64 MiB of JSON; base64 makes bytes 4/3 larger.
+  const MAX_IMAGE_BYTES = 40 * 2 ** 20;
+  // Images sent to the daemon at once from this frame (its queue answers 503 past a limit).
+  const MAX_IN_FLIGHT = 3;
+  let inFlight = 0;
+  const waiting = [];
+
+  async function fewAtATime(task) {
+    while (inFlight >= MAX_IN_FLIGHT) await new Promise((resolve) => waiting.push(resolve));
+    inFlight++;
+    try {
+      return await task();
+    } finally {
+      inFlight--;
+      if (waiting.length) waiting.shift()();
+    }
+  }
+
   async function redactOne(file) {
     const contentType = await imageTypeOf(file);
     if (!contentType) return { file, redacted: false };
+    if (file.size > MAX_IMAGE_BYTES) {
+      throw new Blocked("too_large", "The image is over 40 MiB, more than the extension can pass on.");
+    }
+    return fewAtATime(() => redactBytes(file, contentType));
+  }
+
+  async function redactBytes(file, contentType) {
     const data = toBase64(new Uint8Array(await file.arrayBuffer()));
     const reply = await withTimeout(
       sendToWorker({ type: "redact", contentType, data }),
@@ -136,7 +164,7 @@
     } catch (error) {
       const blocked =
         error instanceof Blocked ? error : new Blocked("extension_error", "The extension failed.");
-      if (blocked.allowOriginals) {
+      if (blocked.allowOriginals || site.allowOriginals) {
         deliver(files);
         Notice.show(
           "warning",

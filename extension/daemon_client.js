@@ -5,9 +5,10 @@
 
 globalThis.RedactorDaemon = (() => {
   class DaemonError extends Error {
-    constructor(code, message) {
+    constructor(code, message, retryAfter = 0) {
       super(message);
       this.code = code;
+      this.retryAfter = retryAfter;
     }
   }
 
@@ -27,7 +28,7 @@ globalThis.RedactorDaemon = (() => {
     } catch {
       // Not JSON: keep the status line.
     }
-    return new DaemonError(code, message);
+    return new DaemonError(code, message, Number(response.headers.get("Retry-After")) || 0);
   }
 
   async function call(settings, path, { method = "GET", body, headers = {}, query } = {}) {
@@ -76,17 +77,25 @@ globalThis.RedactorDaemon = (() => {
     return (await call(settings, "/v1/pair", { method: "POST" })).json();
   }
 
-  // bytes: Uint8Array; returns {bytes, contentType, summary}.
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // bytes: Uint8Array; returns {bytes, contentType, summary}. A busy daemon (503 "overloaded")
+  // is asked again a few times, as its Retry-After says.
   async function redact(settings, bytes, contentType) {
     const query = {};
     if (settings.hide.length) query.hide = settings.hide.join(",");
     if (settings.mode) query.mode = settings.mode;
-    const response = await call(settings, "/v1/redact", {
-      method: "POST",
-      body: bytes,
-      headers: { "Content-Type": contentType },
-      query,
-    });
+    const request = { method: "POST", body: bytes, headers: { "Content-Type": contentType }, query };
+    let response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        response = await call(settings, "/v1/redact", request);
+        break;
+      } catch (error) {
+        if (!(error instanceof DaemonError) || error.code !== "overloaded" || attempt >= 4) throw error;
+        await sleep(Math.min(error.retryAfter || 1, 5) * 1000);
+      }
+    }
     const answeredType = (response.headers.get("Content-Type") || "").split(";")[0].trim();
     if (!answeredType.startsWith("image/")) {
       throw new DaemonError("bad_answer", "The daemon did not answer with an image.");

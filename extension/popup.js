@@ -33,6 +33,9 @@ async function showTab(tabId) {
   const key = `tab:${tabId}`;
   const state = tabId === null ? null : (await chrome.storage.session.get(key))[key];
   $("count").textContent = String(state ? state.count : 0);
+  chrome.storage.session.onChanged.addListener((changes) => {
+    if (changes[key] && changes[key].newValue) $("count").textContent = String(changes[key].newValue.count);
+  });
   if (!state || !state.host) {
     $("no-site").hidden = false;
     return;

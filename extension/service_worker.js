@@ -66,12 +66,25 @@ async function onHello(sender, newPage) {
   return { ...siteState(settings, host), timeoutSeconds: settings.timeoutSeconds };
 }
 
+// An idle service worker is stopped after 30 s; a large photo can take the daemon longer. Calling
+// an extension API resets that timer, so keep calling one while a redaction is in flight.
+async function keepingAlive(promise) {
+  const keepAlive = setInterval(() => chrome.runtime.getPlatformInfo(), 20_000);
+  try {
+    return await promise;
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
 async function onRedact(message, sender) {
   const settings = await loadSettings();
   const site = siteState(settings, await topHostOf(sender));
   if (!site.enabled) return { ok: true, original: true };
   try {
-    const result = await Daemon.redact(settings, fromBase64(message.data), message.contentType);
+    const result = await keepingAlive(
+      Daemon.redact(settings, fromBase64(message.data), message.contentType)
+    );
     if (sender.tab) await updateTab(sender.tab.id, (s) => ({ ...s, count: s.count + 1 }));
     return {
       ok: true,

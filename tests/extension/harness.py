@@ -46,12 +46,13 @@ class ServerLoop:
     def call(self, make: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(_run(make), self.loop).result(timeout)
 
-    def start(self, app: web.Application, **runner_options: Any) -> tuple[web.AppRunner, int]:
+    def start(self, app: web.Application, port: int = 0,
+              **runner_options: Any) -> tuple[web.AppRunner, int]:
         async def start() -> tuple[web.AppRunner, int]:
             options = {"access_log": None, "shutdown_timeout": 5, **runner_options}
             runner = web.AppRunner(app, **options)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
+            site = web.TCPSite(runner, "127.0.0.1", port)
             await site.start()
             return runner, runner.addresses[0][1]
 
@@ -96,8 +97,9 @@ class Daemon:
 
 
 def start_daemon(servers: ServerLoop, config_dir: Path, *, hide: tuple[str, ...] = ("face",),
-                 token: str = "extension-test-token", ready_within: float = 120) -> Daemon:
-    """The real daemon (real pipeline) on an ephemeral port, ready to redact."""
+                 token: str = "extension-test-token", port: int = 0,
+                 ready_within: float = 120) -> Daemon:
+    """The real daemon (real pipeline), on an ephemeral port unless told, ready to redact."""
     from redactor.server import RouteAccessLogger, ServerConfig, create_app
 
     config = ServerConfig(host="127.0.0.1", port=0, hide=hide, config_dir=config_dir)
@@ -107,8 +109,9 @@ def start_daemon(servers: ServerLoop, config_dir: Path, *, hide: tuple[str, ...]
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
     runner, port = servers.start(
-        create_app(config, token=token), access_log_class=RouteAccessLogger, access_log=access_log
-    )
+        create_app(config, token=token), port,
+        access_log_class=RouteAccessLogger, access_log=access_log,
+    )  # fmt: skip
     daemon = Daemon(runner, port, token, access)
     deadline = time.monotonic() + ready_within
     while True:
@@ -206,6 +209,7 @@ class Upload:
     filename: str
     content_type: str
     data: bytes
+    received_at: float  # time.perf_counter() once the whole body was read
 
 
 class UploadSite:
@@ -238,9 +242,10 @@ class UploadSite:
             elif part.filename or data:  # an empty file input posts an empty nameless part
                 files.append((part.filename, part.headers.get("Content-Type", ""), bytes(data)))
         kind = fields.get("kind") or fields.get("via") or ""
+        received_at = time.perf_counter()
         with self._changed:
             for name, content_type, data in files:
-                self.uploads.append(Upload(route, kind, name, content_type, data))
+                self.uploads.append(Upload(route, kind, name, content_type, data, received_at))
             self._changed.notify_all()
         return web.Response(text=f"received {len(files)} file(s)")
 
