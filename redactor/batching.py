@@ -43,6 +43,7 @@ class _Job(Generic[P, R]):
     process: BatchFunction
     future: asyncio.Future
     arrived: float
+    ticket: Ticket | None
 
 
 @dataclass
@@ -55,16 +56,31 @@ class BatchStats:
 
 
 class Ticket:
-    """An admission slot; released when the request is done, however it ends."""
+    """An admission slot; released when the request is done, however it ends. A request that
+    gives up (timeout, client gone) while its job runs keeps the slot until the job is done:
+    the bound is on work in the daemon, not on requests waiting for it."""
 
     def __init__(self, batcher: MicroBatcher):
         self._batcher = batcher
         self._released = False
+        self._running = False
+        self._release_after_run = False
 
     def release(self) -> None:
+        if self._running:
+            self._release_after_run = True
+            return
         if not self._released:
             self._released = True
             self._batcher._pending -= 1
+
+    def _started(self) -> None:
+        self._running = True
+
+    def _finished(self) -> None:
+        self._running = False
+        if self._release_after_run:
+            self.release()
 
     def __enter__(self) -> Ticket:
         return self
@@ -143,12 +159,15 @@ class MicroBatcher:
         self._pending += 1
         return Ticket(self)
 
-    async def submit(self, key: Hashable, payload: P, process: BatchFunction) -> R:
-        """Queue one job (after `admit()`); jobs with equal keys may share a batch and must
-        share `process`. Cancelling the awaiting task drops the job if it has not started."""
+    async def submit(
+        self, key: Hashable, payload: P, process: BatchFunction, ticket: Ticket | None = None
+    ) -> R:
+        """Queue one job under its admission `ticket`; jobs with equal keys may share a batch
+        and must share `process`. Cancelling the awaiting task drops the job if it has not
+        started; a started one finishes and only then frees the ticket."""
         assert self._arrived is not None, "start() first"
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._queue.append(_Job(key, payload, process, future, time.monotonic()))
+        self._queue.append(_Job(key, payload, process, future, time.monotonic(), ticket))
         self._arrived.set()
         return await future
 
@@ -197,6 +216,9 @@ class MicroBatcher:
     async def _run(self, batch: list[_Job]) -> None:
         assert self._executor is not None and self._slots is not None
         self._running += len(batch)
+        for job in batch:
+            if job.ticket is not None:
+                job.ticket._started()
         started = time.perf_counter()
         try:
             process = batch[0].process
@@ -218,6 +240,9 @@ class MicroBatcher:
                     job.future.set_result(outcome)
         finally:
             elapsed = time.perf_counter() - started
+            for job in batch:
+                if job.ticket is not None:
+                    job.ticket._finished()
             self._running -= len(batch)
             self._slots.release()
             stats = self.stats

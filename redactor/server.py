@@ -133,6 +133,27 @@ class RouteAccessLogger(AbstractAccessLogger):
         )  # fmt: skip
 
 
+class ExceptionTypeOnly(logging.Filter):
+    """aiohttp logs a malformed request with its exception, whose text can quote the request
+    line (query string included) or header values: keep the exception's type, drop the rest."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            kind = record.exc_info[0].__name__ if record.exc_info[0] else "error"
+            record.msg = f"{record.getMessage()} ({kind})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_aiohttp_logs() -> None:
+    for name in ("aiohttp.server", "aiohttp.web"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExceptionTypeOnly) for f in logger.filters):
+            logger.addFilter(ExceptionTypeOnly())
+
+
 # -- request parsing -------------------------------------------------------------------------
 def parse_options(request: web.Request, state: DaemonState) -> Any:
     """`hide` (comma-separated or repeated; none or "defaults": the daemon's default) and
@@ -376,7 +397,7 @@ async def _process(request: web.Request, kind: str, batch_function: Callable) ->
                     )  # fmt: skip
                 key = (kind, options.hide, options.mode)
                 work = partial(batch_function, state.redactor, options, state.limits)
-                return await state.batcher.submit(key, data, work)
+                return await state.batcher.submit(key, data, work, ticket)
         except TimeoutError:
             raise HTTPFailure(
                 504, "timeout", f"the image took over {timeout:g} s; try a smaller one"
@@ -516,6 +537,7 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
                token: str | None = None) -> web.Application:
     """The daemon's application. `redactor` reuses an already built pipeline (tests, embedding);
     `token` overrides the one in the config directory."""
+    quiet_aiohttp_logs()
     config_dir = config.config_dir or default_config_dir()
     policy = AccessPolicy(
         token=token or load_or_create_token(config_dir),

@@ -80,6 +80,8 @@ def failure_from_exception(error: BaseException) -> HTTPFailure:
     if isinstance(error, errors.RedactorError):
         status = next((s for cls, s in _STATUS_OF if isinstance(error, cls)), 500)
         return HTTPFailure(status, error.code, str(error))
+    if isinstance(error, TimeoutError):
+        return HTTPFailure(504, "timeout", "the daemon took too long; try again")
     if isinstance(error, web.HTTPException):
         # aiohttp's own refusals (413 from client_max_size, 405, 404 ...), as JSON.
         code = error.reason.lower().replace(" ", "_") if error.reason else "http_error"

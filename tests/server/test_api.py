@@ -3,6 +3,7 @@ face detector itself), same format, metadata gone; analyze, attributes and healt
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 
@@ -20,9 +21,14 @@ def overlap(a, b) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]))
 
 
+@functools.lru_cache(maxsize=1)
+def face_detector() -> FaceDetector:
+    return FaceDetector()
+
+
 def faces_in(data: bytes):
     pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
-    return FaceDetector().detect(pixels, None)
+    return face_detector().detect(pixels, None)
 
 
 def assert_face_hidden(original: bytes, redacted: bytes, face_box) -> None:

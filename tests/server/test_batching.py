@@ -131,3 +131,24 @@ def test_abandoned_jobs_are_skipped_and_close_finishes_queued_work():
     first, third, was_cancelled, pending = asyncio.run(main())
     assert (first, third, was_cancelled, pending) == (2, 6, True, 0)
     assert calls == [[1], [3]]
+
+
+def test_a_request_that_gives_up_keeps_its_slot_until_its_job_is_done():
+    calls: list[list[int]] = []
+
+    async def main():
+        batcher = MicroBatcher(workers=1, max_batch=1, window_s=0, max_pending=1)
+        await batcher.start()
+        ticket = batcher.admit()
+        waiting = asyncio.ensure_future(batcher.submit("k", 1, doubling(calls, 0.2), ticket))
+        await asyncio.sleep(0.05)  # running now
+        waiting.cancel()
+        ticket.release()  # the request is gone...
+        with pytest.raises(Overloaded):
+            batcher.admit()  # ...but its work still occupies the daemon
+        await asyncio.sleep(0.3)
+        assert batcher.pending == 0
+        batcher.admit().release()
+        await batcher.close()
+
+    asyncio.run(main())
