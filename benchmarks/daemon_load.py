@@ -177,7 +177,8 @@ def main() -> None:
             daemon.wait(120)
 
     print(f"daemon load: {len(photos)} sample photos, hide={args.hide}, workers={args.workers}, "
-          f"batch size {args.batch_size}, {args.requests} requests per level, {os.cpu_count()} CPUs")
+          f"batch size {args.batch_size}, {args.requests} requests per level, "
+          f"{os.cpu_count()} CPUs")
     print(f"{'conc':>4} {'req/s':>7} {'x conc=1':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'batch':>6} {'peak RSS MiB':>12} {'RSS after':>9}  errors")
     base = rows[0]["rps"]

@@ -40,7 +40,7 @@ from aiohttp.abc import AbstractAccessLogger
 from redactor import __version__, attributes
 from redactor.batching import MicroBatcher, Overloaded
 from redactor.config_dir import PairedOrigins, default_config_dir, load_or_create_token, token_path
-from redactor.errors import RedactorError, UsageError
+from redactor.errors import ImageError, RedactorError, UsageError
 from redactor.server_security import (
     EXTENSION_ID,
     EXTENSION_SCHEMES,
@@ -75,7 +75,7 @@ class ServerConfig:
     port: int = 8765
     model: Path | None = None
     person: bool = False
-    hide: tuple[str, ...] | None = None  # the daemon's default; None -> attributes.DEFAULT_HIDE
+    hide: tuple[str, ...] | None = None  # the daemon's default; None: the pipeline's default
     workers: int = 1  # worker threads running batches (ONNX Runtime uses its own threads inside)
     max_batch: int = 8
     batch_window_ms: float = 10.0
@@ -214,26 +214,33 @@ async def _read_body(content: Any, limit: int) -> bytes:
 
 
 async def _read_multipart(request: web.Request, limit: int) -> bytes:
+    from aiohttp import BodyPartReader
+
     reader = await request.multipart()
     found: bytes | None = None
+    budget = limit + 64 * 1024  # the whole form: the file plus a few small fields
     while True:
         part = await reader.next()
         if part is None:
             break
-        if getattr(part, "filename", None) is None and not (
-            part.headers.get("Content-Type", "").startswith("image/")
-        ):
-            await _read_part(part, 64 * 1024)  # a plain form field: read and ignore
-            continue
-        if found is not None:
+        if not isinstance(part, BodyPartReader):
+            raise HTTPFailure(400, "nested_multipart", "send the image as a plain file part")
+        is_file = part.filename is not None or part.headers.get("Content-Type", "").startswith(
+            "image/"
+        )
+        if is_file and found is not None:
             raise HTTPFailure(400, "several_files", "send one image per request")
-        found = await _read_part(part, limit)
+        cap = min(limit, budget) if is_file else min(4096, budget)
+        data = await _read_part(part, cap, f"the upload is over the {_mib(limit)} limit")
+        budget -= len(data)
+        if is_file:
+            found = data
     if not found:
         raise HTTPFailure(400, "no_file", "the multipart body holds no file part")
     return found
 
 
-async def _read_part(part: Any, limit: int) -> bytes:
+async def _read_part(part: Any, limit: int, refusal: str) -> bytes:
     parts: list[bytes] = []
     size = 0
     while True:
@@ -242,7 +249,7 @@ async def _read_part(part: Any, limit: int) -> bytes:
             return b"".join(parts)
         size += len(chunk)
         if size > limit:
-            raise HTTPFailure(413, "body_too_large", f"the image is over the {_mib(limit)} limit")
+            raise HTTPFailure(413, "body_too_large", refusal)
         parts.append(chunk)
 
 
@@ -267,6 +274,8 @@ def _decode_all(limits: Any, payloads: Sequence[bytes]) -> tuple[list[Any], list
             images[i] = imageio.decode(data, limits)
         except RedactorError as error:
             outcomes[i] = error
+        except Exception as error:  # noqa: BLE001 - a decoder's own failure is still bad input
+            outcomes[i] = ImageError(f"cannot decode this image ({type(error).__name__})")
     return images, outcomes
 
 
@@ -279,13 +288,13 @@ def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[by
         return outcomes
     try:
         results: list[Any] = redactor.redact_many([images[i] for i in good], options)
-    except RedactorError:
-        # One image made the batch fail: redact each alone so the others still succeed.
+    except Exception:  # noqa: BLE001 - isolate the image that failed the batch
+        # Redact each alone so the others still succeed; the failing one gets its own error.
         results = []
         for i in good:
             try:
                 results.append(redactor.redact(images[i], options))
-            except RedactorError as error:
+            except Exception as error:  # noqa: BLE001 - answered as that request's error
                 results.append(error)
     for i, result in zip(good, results):
         if isinstance(result, BaseException):

@@ -134,7 +134,9 @@ def shared_redactor():
     return build_redactor(ServerConfig(hide=FACE_HIDE))
 
 
-def start_server(redactor, tmp_path: Path, *, token: str | None = TOKEN, **settings) -> ServerThread:
+def start_server(
+    redactor, tmp_path: Path, *, token: str | None = TOKEN, **settings
+) -> ServerThread:
     """`token` None: the daemon creates its own in `tmp_path / "cfg"`."""
     config = ServerConfig(host="127.0.0.1", port=0, hide=FACE_HIDE, config_dir=tmp_path / "cfg",
                           **settings)

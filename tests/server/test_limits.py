@@ -3,6 +3,7 @@ request. Overload gives 503 + Retry-After without a crash; slow work gives 504."
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,8 @@ def png_bomb(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (1 + 3 * width) * 4, 9)  # only a few rows: enough to look real
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
 
 
 def assert_json_error(reply, status: int, code: str | None = None) -> None:
@@ -85,7 +87,7 @@ def narrow_server(shared_redactor, tmp_path):
 
 
 def test_overload_is_503_with_retry_after_and_no_crash(narrow_server, images):
-    pixels = np.asarray(Image.open(__import__("io").BytesIO(images.astronaut_png)))
+    pixels = np.asarray(Image.open(io.BytesIO(images.astronaut_png)))
     large = encode(np.tile(pixels, (2, 2, 1)), "JPEG", quality=90)  # 1024 x 1024: slower work
     with ThreadPoolExecutor(12) as pool:
         replies = list(pool.map(lambda _: narrow_server.redact(large, "?hide=face"), range(12)))
@@ -108,3 +110,14 @@ def test_slow_request_is_504_and_the_daemon_recovers(shared_redactor, tmp_path, 
         assert running.daemon.state.batcher.pending == 0
     finally:
         running.stop()
+
+
+def test_multipart_without_a_file_or_with_endless_fields_is_refused(server, images):
+    boundary = "b0undary"
+    content_type = f"multipart/form-data; boundary={boundary}"
+    field = f'--{boundary}\r\nContent-Disposition: form-data; name="a"\r\n\r\n'
+    only_fields = f"{field}x\r\n--{boundary}--\r\n".encode()
+    assert_json_error(server.redact(only_fields, content_type=content_type), 400, "no_file")
+    big_field = field + "x" * 10_000 + f"\r\n--{boundary}--\r\n"
+    assert_json_error(server.redact(big_field.encode(), content_type=content_type), 413)
+    still_serves(server, images)

@@ -88,20 +88,23 @@ def test_bad_host_is_403(server):
     good = [f"127.0.0.1:{server.port}", f"localhost:{server.port}", f"LOCALHOST:{server.port}"]
     for host in good:
         assert server.call("GET", "/v1/health", headers={"Host": host}).status == 200, host
-    bad = [f"evil.example:{server.port}", "evil.example", "127.0.0.1", f"127.0.0.1:{server.port + 1}",
-           f"localhost.evil.example:{server.port}", ""]  # fmt: skip
+    port = server.port
+    bad = [f"evil.example:{port}", "evil.example", "127.0.0.1", f"127.0.0.1:{port + 1}",
+           f"localhost.evil.example:{port}", ""]  # fmt: skip
     for host in bad:
         reply = server.call("GET", "/v1/health", headers={"Host": host})
         assert reply.status == 403, host
         assert reply.json()["error"] == "bad_host"
     # DNS rebinding with the extension's Origin forged is impossible, but the Host check
     # comes first anyway: no CORS either.
-    rebound = server.call("GET", "/v1/health", headers={"Host": "evil.example", "Origin": EXTENSION})
+    forged = {"Host": "evil.example", "Origin": EXTENSION}
+    rebound = server.call("GET", "/v1/health", headers=forged)
     assert rebound.status == 403 and cors_headers(rebound) == {}
 
 
 def test_pairing_registers_a_firefox_origin_with_the_token(server, images, tmp_path):
-    assert server.redact(images.astronaut_jpeg, headers={"Origin": FIREFOX}, token=None).status == 403
+    unpaired = server.redact(images.astronaut_jpeg, headers={"Origin": FIREFOX}, token=None)
+    assert unpaired.status == 403
     assert server.call("POST", "/v1/pair", b"", {"Origin": FIREFOX}, token=None).status == 401
     wrong = server.call("POST", "/v1/pair", b"", {"Origin": FIREFOX}, token="guess")
     assert wrong.status == 401
@@ -130,8 +133,8 @@ def test_token_file_is_created_0600_and_works(shared_redactor, tmp_path, images)
         assert running.call("GET", "/v1/attributes", token=token).status == 200
         assert running.call("GET", "/v1/attributes", token=TOKEN).status == 401
         # --extension-id adds a trusted development origin.
-        dev = running.call("GET", "/v1/attributes", headers={"Origin": "chrome-extension://" + "a" * 32},
-                           token=None)  # fmt: skip
+        dev_origin = {"Origin": "chrome-extension://" + "a" * 32}
+        dev = running.call("GET", "/v1/attributes", headers=dev_origin, token=None)
         assert dev.status == 200
     finally:
         running.stop()
