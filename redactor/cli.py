@@ -85,7 +85,10 @@ def run_app(argv: list[str] | None = None) -> Any:
 # --- run, attributes (batch redactor) ---
 @app.command("run")
 def run_command(
-    paths: list[Path] = typer.Argument(..., help="Image files and folders to redact."),
+    paths: list[str] = typer.Argument(
+        ..., help="Image files and folders to redact (--engine ray: also s3://, gs://, "
+        "hdfs://, file:// URIs).",
+    ),
     hide: Optional[str] = typer.Option(
         None, "--hide", help="What to hide, comma-separated: face,name,address,email,phone,card,"
         "date,id,username,plate,text,person,nudity,... or `all`. Default: faces and private text. "
@@ -94,7 +97,7 @@ def run_command(
     mode: Optional[str] = typer.Option(
         None, "--mode", help="blur | pixelate | fill. Default: faces blurred, text filled."
     ),
-    out: Optional[Path] = typer.Option(
+    out: Optional[str] = typer.Option(
         None, "--out", "-o", help="Output folder. Default: <folder>_redacted/ beside each input."
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Also redact sub-folders."),
@@ -113,15 +116,32 @@ def run_command(
     preview: bool = typer.Option(
         False, "--preview", help="Also write <name>.preview.jpg showing what is hidden and why."
     ),
-    report: Optional[Path] = typer.Option(
+    report: Optional[str] = typer.Option(
         None, "--report", help="Write the JSON-lines report here (default: report.jsonl in the output folder)."
     ),
     report_text: bool = typer.Option(
         False, "--report-text", help="Put recognised text in the report (off: private text never leaves memory)."
     ),
-    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-j", min=1, help="Worker processes (default 1); --engine ray: "
+        "actors (default: up to one per CPU of the cluster).",
+    ),
     model: Optional[Path] = typer.Option(None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."),
     person: bool = typer.Option(False, "--person", help="Load whole-person masks (`human` extra)."),
+    engine_name: str = typer.Option(
+        "local", "--engine", help="local: processes on this machine; ray: a Ray cluster "
+        "(pip install 'redactor\\[ray]').",
+    ),
+    address: Optional[str] = typer.Option(
+        None, "--address", help="--engine ray: the cluster, auto or ray://host:port "
+        "(default: start Ray on this machine).",
+    ),
+    gpus_per_worker: Optional[float] = typer.Option(
+        None, "--gpus-per-worker", min=0, help="--engine ray: GPUs per actor (0.5: two share one)."
+    ),
+    batch_size: Optional[int] = typer.Option(
+        None, "--batch-size", min=1, help="--engine ray: images per call to an actor (default 4)."
+    ),
 ) -> None:
     """Redact image files and folders (the default command: `redact PATH...`)."""
     import time
@@ -146,8 +166,14 @@ def run_command(
             report_text=report_text,
         )
         engine = Engine(model=model, person=person)
+        if _use_ray(engine_name, [*paths, out, report], address=address,
+                    gpus_per_worker=gpus_per_worker, batch_size=batch_size):
+            _run_on_ray(paths, options, engine, out=out, recursive=recursive, dry_run=dry_run,
+                        preview=preview, report=report, workers=workers, address=address,
+                        gpus_per_worker=gpus_per_worker, batch_size=batch_size, err=err)
+            return
         started = time.perf_counter()
-        plan = plan_batch(paths, out=out, recursive=recursive, dry_run=dry_run, preview=preview)
+        plan = plan_batch([Path(p) for p in paths], out=Path(out) if out is not None else None, recursive=recursive, dry_run=dry_run, preview=preview)
         redactor = engine.build()
         redactor.check(options)  # unknown or uncovered attributes stop here, before any work
         summary = Summary(skipped=len(plan.skipped))
@@ -156,7 +182,7 @@ def run_command(
         with _progress(err) as progress:
             task = progress.add_task("redacting" if not dry_run else "analysing", total=len(plan.jobs))
             try:
-                for job, result in run_batch(plan, options, engine=engine, workers=workers, redactor=redactor):
+                for job, result in run_batch(plan, options, engine=engine, workers=workers or 1, redactor=redactor):
                     reports[job.src] = result
                     summary.add(result)
                     if result.failed:
@@ -167,7 +193,7 @@ def run_command(
                     progress.advance(task)
             except KeyboardInterrupt:  # keep what is done: its report is still written
                 interrupted = True
-        written = write_reports(plan, reports, report_path=report, with_text=report_text)
+        written = write_reports(plan, reports, report_path=Path(report) if report is not None else None, with_text=report_text)
         summary.seconds = time.perf_counter() - started
     except RedactorError as error:
         fail(str(error))
@@ -299,6 +325,83 @@ def _print_summary(summary: Any, plan: Any, written: list, *, dry_run: bool) -> 
         table.add_row("report", str(path))
     Console().print(table)
 
+
+
+# --- run --engine ray (scale out) ---
+def _use_ray(
+    engine_name: str, locations: list, *, address: Any, gpus_per_worker: Any, batch_size: Any
+) -> bool:
+    """True for --engine ray; UsageError for an unknown engine or Ray-only options without it."""
+    from redactor.engines.storage import is_uri
+    from redactor.errors import UsageError
+
+    if engine_name not in ("local", "ray"):
+        raise UsageError(f"unknown --engine {engine_name!r}; valid: local, ray")
+    if engine_name == "ray":
+        return True
+    given = [name for name, value in (("--address", address), ("--gpus-per-worker", gpus_per_worker),
+                                      ("--batch-size", batch_size)) if value is not None]
+    if given:
+        raise UsageError(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --engine ray")
+    uris = [str(x) for x in locations if x is not None and is_uri(str(x))]
+    if uris:
+        raise UsageError(f"{uris[0]}: URIs (s3://, gs://, hdfs://, file://) need --engine ray")
+    return False
+
+
+def _run_on_ray(
+    paths: list[str], options: Any, engine: Any, *, out: Optional[str], recursive: bool,
+    dry_run: bool, preview: bool, report: Optional[str], workers: Optional[int],
+    address: Optional[str], gpus_per_worker: Optional[float], batch_size: Optional[int], err: Any,
+) -> None:
+    """`redact PATH... --engine ray`: the same plan, outputs, report, progress and summary as the
+    local run, on a Ray cluster; a rerun skips what an earlier run finished."""
+    import time
+
+    from rich.markup import escape
+
+    from redactor.batch import Summary
+    from redactor.engines.ray_engine import RayCluster, RayRun
+
+    started = time.perf_counter()
+    cluster = RayCluster(
+        address=address, workers=workers, gpus_per_worker=gpus_per_worker or 0.0,
+        batch_size=batch_size or RayCluster.batch_size,
+    )
+    run = RayRun(
+        paths, options, out=out, recursive=recursive, dry_run=dry_run, preview=preview,
+        report=report, engine=engine, cluster=cluster,
+    )
+    summary = Summary(skipped=len(run.skipped))
+    if run.done:
+        err.print(f"resuming: {len(run.done)} of {len(run.plan.jobs)} images were done by an "
+                  "earlier run (kept)", highlight=False)
+    interrupted = False
+    with _progress(err) as progress:
+        task = progress.add_task("redacting" if not dry_run else "analysing", total=len(run.pending))
+        stream = run.run()
+        try:
+            for job, line in stream:
+                summary.add(line)
+                if line.failed:
+                    progress.console.print(
+                        f"[red]failed[/red] {escape(job.src.shown)}: {escape(str(line.error))}",
+                        highlight=False,
+                    )
+                progress.advance(task)
+        except KeyboardInterrupt:  # what is done is in the report; a rerun goes on from there
+            interrupted = True
+        finally:
+            stream.close()
+    written = run.finish()
+    summary.seconds = time.perf_counter() - started
+    _print_summary(summary, run, written, dry_run=dry_run)
+    if interrupted:
+        err.print(f"interrupted: {summary.images + summary.failed} of {len(run.pending)} images "
+                  "done; run the same command again to go on")
+        raise typer.Exit(130)
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 # --- synth (synthetic data) ---
