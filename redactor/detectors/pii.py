@@ -155,6 +155,9 @@ class _Analyzer:
             registry=registry, nlp_engine=nlp_engine, supported_languages=["en"]
         )
         self.lock = threading.Lock()  # spaCy pipelines are not documented as thread-safe
+        # The first pass through spaCy and the recognisers is several times slower than the
+        # next ones: take it here, at start-up, not on the first image.
+        self.analyze(["Jane Doe, 1 Main Street, 4 July 2024"], [[]], 0.5)
 
     def analyze(self, texts: Sequence[str], contexts: Sequence[list[str]], floor: float) -> list:
         """Presidio results per text (one spaCy pass over all of them)."""
