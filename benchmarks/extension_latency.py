@@ -16,7 +16,6 @@ the service worker's fetch, replaying the events).
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.extension import harness  # noqa: E402
+from tests.extension import harness
 
 
 def make_photo(path: Path, megapixels: float) -> int:
@@ -35,8 +34,8 @@ def make_photo(path: Path, megapixels: float) -> int:
     import numpy as np
     from PIL import Image
 
-    width = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
-    height = int(round(width * 3 / 4))
+    width = round((megapixels * 1e6 * 4 / 3) ** 0.5)
+    height = round(width * 3 / 4)
     base = Image.open(harness.sample_photo(path.parent)).convert("RGB")
     pixels = np.asarray(base.resize((width, height), Image.LANCZOS), dtype=np.int16)
     noise = np.random.default_rng(0).normal(0, 8, pixels.shape).astype(np.int16)
@@ -121,7 +120,8 @@ def main() -> None:
     print(f"choose -> page has the redacted file (median): {total * 1000:8.0f} ms")
     print(f"  daemon alone, same bytes (median):          {daemon_s * 1000:8.0f} ms")
     print(f"  plain upload, no extension (median):        {plain_s * 1000:8.0f} ms")
-    print(f"  extension's own overhead:                   {(total - daemon_s - plain_s) * 1000:8.0f} ms")
+    overhead = total - daemon_s - plain_s
+    print(f"  extension's own overhead:                   {overhead * 1000:8.0f} ms")
     print(f"  ratio to the daemon alone:                  {total / daemon_s:8.2f}x")
     print("runs (s): " + " ".join(f"{t:.2f}" for t in with_extension))
 

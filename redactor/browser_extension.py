@@ -59,7 +59,9 @@ def build_firefox(out: Path, source: Path | None = None) -> Path:
     manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     if out.exists():
         if not (out / "manifest.json").is_file():
-            raise RedactorError(f"{out} exists and is not an extension build; choose another folder")
+            raise RedactorError(
+                f"{out} exists and is not an extension build; choose another folder"
+            )
         shutil.rmtree(out)
     ignore = shutil.ignore_patterns("manifest.json", "__pycache__", *NOT_SHIPPED)
     shutil.copytree(source, out, ignore=ignore)

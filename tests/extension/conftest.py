@@ -4,8 +4,9 @@ with the extension for the whole session (a fresh page per test), so the suite s
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,9 @@ def servers() -> Iterator[harness.ServerLoop]:
 
 
 @pytest.fixture(scope="session")
-def daemon(servers: harness.ServerLoop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[harness.Daemon]:
+def daemon(
+    servers: harness.ServerLoop, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[harness.Daemon]:
     running = harness.start_daemon(servers, tmp_path_factory.mktemp("daemon-config"))
     yield running
     servers.stop(running.runner)
@@ -93,11 +96,11 @@ def page(browser: Any, settings: dict[str, Any], site: harness.UploadSite) -> It
 
 
 @pytest.fixture
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens (a daemon that is not running)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def stopped_daemon_url(servers: harness.ServerLoop, tmp_path: Path) -> str:
+    """The address of a real daemon that was started and then stopped."""
+    stopped = harness.start_daemon(servers, tmp_path / "stopped-daemon-config")
+    servers.stop(stopped.runner)
+    return stopped.url
 
 
 @pytest.fixture

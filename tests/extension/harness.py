@@ -16,9 +16,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -31,7 +32,7 @@ SAMPLE_PHOTO = REPO / "samples" / "astronaut.jpg"
 T = TypeVar("T")
 
 
-# ---- an asyncio loop in a thread, hosting aiohttp apps -----------------------------------------
+# ---- an asyncio loop in a thread, hosting aiohttp apps -------------------------------------------
 
 
 class ServerLoop:
@@ -46,8 +47,9 @@ class ServerLoop:
     def call(self, make: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
         return asyncio.run_coroutine_threadsafe(_run(make), self.loop).result(timeout)
 
-    def start(self, app: web.Application, port: int = 0,
-              **runner_options: Any) -> tuple[web.AppRunner, int]:
+    def start(
+        self, app: web.Application, port: int = 0, **runner_options: Any
+    ) -> tuple[web.AppRunner, int]:
         async def start() -> tuple[web.AppRunner, int]:
             options = {"access_log": None, "shutdown_timeout": 5, **runner_options}
             runner = web.AppRunner(app, **options)
@@ -70,7 +72,7 @@ async def _run(make: Callable[[], Awaitable[T]]) -> T:
     return await make()
 
 
-# ---- the daemon ---------------------------------------------------------------------------------
+# ---- the daemon ----------------------------------------------------------------------------------
 
 
 class AccessRecords(logging.Handler):
@@ -96,9 +98,15 @@ class Daemon:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start_daemon(servers: ServerLoop, config_dir: Path, *, hide: tuple[str, ...] = ("face",),
-                 token: str = "extension-test-token", port: int = 0,
-                 ready_within: float = 120) -> Daemon:
+def start_daemon(
+    servers: ServerLoop,
+    config_dir: Path,
+    *,
+    hide: tuple[str, ...] = ("face",),
+    token: str = "extension-test-token",
+    port: int = 0,
+    ready_within: float = 120,
+) -> Daemon:
     """The real daemon (real pipeline), on an ephemeral port unless told, ready to redact."""
     from redactor.server import RouteAccessLogger, ServerConfig, create_app
 
@@ -131,7 +139,7 @@ def get_json(url: str) -> dict[str, Any]:
         return json.load(error)
 
 
-# ---- the web site that receives uploads -----------------------------------------------------------
+# ---- the web site that receives uploads ----------------------------------------------------------
 
 PAGE_HTML = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Upload test page</title>
@@ -336,9 +344,7 @@ def page_origin(page: Any) -> str:
 def notice_of(page: Any) -> tuple[str | None, str]:
     """The extension's notice in the page: (kind, text). Its text sits in a closed shadow root,
     out of the page's reach; the DevTools protocol still sees it."""
-    kind = page.evaluate(
-        "() => { const n = document.querySelector('redactor-notice'); return n ? n.dataset.kind : null; }"
-    )
+    kind = page.evaluate("() => document.querySelector('redactor-notice')?.dataset.kind ?? null")
     if kind is None:
         return None, ""
     session = page.context.new_cdp_session(page)
@@ -360,7 +366,7 @@ def notice_of(page: Any) -> tuple[str | None, str]:
     return kind, " ".join(t.strip() for t in texts if t.strip())
 
 
-# ---- images ----------------------------------------------------------------------------------------
+# ---- images --------------------------------------------------------------------------------------
 
 
 def sample_photo(fallback_dir: Path) -> Path:

@@ -78,8 +78,11 @@ def test_firefox_build(tmp_path: Path) -> None:
     assert manifest["browser_specific_settings"]["gecko"]["id"] == browser_extension.FIREFOX_ID
     assert manifest["content_scripts"] == MANIFEST["content_scripts"]
     shipped = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
-    sources = {p.relative_to(EXTENSION_DIR).as_posix() for p in EXTENSION_DIR.rglob("*")
-               if p.is_file() and not p.relative_to(EXTENSION_DIR).parts[0] in ("docs", "dist")}  # fmt: skip
+    sources = {
+        p.relative_to(EXTENSION_DIR).as_posix()
+        for p in EXTENSION_DIR.rglob("*")
+        if p.is_file() and p.relative_to(EXTENSION_DIR).parts[0] not in ("docs", "dist")
+    }
     assert shipped == sources
     for name in sources - {"manifest.json"}:
         assert (out / name).read_bytes() == (EXTENSION_DIR / name).read_bytes()
@@ -102,8 +105,11 @@ def test_redact_extension_prints_the_folder_and_the_steps(tmp_path: Path) -> Non
     assert Path(path_only.output.strip()) == EXTENSION_DIR
     steps = runner.invoke(app, ["extension"])
     assert steps.exit_code == 0
-    for expected in ("chrome://extensions", "Load unpacked", str(EXTENSION_DIR), "redact serve",
-                     browser_extension.EXTENSION_ID, "about:debugging", "--show-token"):  # fmt: skip
+    expected_lines = (
+        *("chrome://extensions", "Load unpacked", str(EXTENSION_DIR), "redact serve"),
+        *(browser_extension.EXTENSION_ID, "about:debugging", "--show-token"),
+    )
+    for expected in expected_lines:
         assert expected in steps.output
     built = runner.invoke(app, ["extension", "--firefox", str(tmp_path / "ff")])
     assert built.exit_code == 0 and (tmp_path / "ff" / "manifest.json").is_file()

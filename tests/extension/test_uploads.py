@@ -57,7 +57,7 @@ def test_extension_id_is_the_one_the_daemon_pins(worker: Any) -> None:
     assert urlsplit(worker.url).hostname == harness.EXTENSION_ID == EXTENSION_ID
 
 
-# ---- images are redacted before the page gets them --------------------------------------------------
+# ---- images are redacted before the page gets them -----------------------------------------------
 
 
 def test_file_input_fetch_upload_receives_the_redacted_image(
@@ -67,7 +67,10 @@ def test_file_input_fetch_upload_receives_the_redacted_image(
     page.set_input_files("#fetch-file", str(photo))
     [upload] = site.wait_for(1, timeout=20)
     assert (upload.route, upload.kind) == ("fetch", "input")
-    assert (upload.filename, upload.content_type) == (photo.name, "image/jpeg")  # name and type kept
+    assert (upload.filename, upload.content_type) == (
+        photo.name,
+        "image/jpeg",
+    )  # name and type kept
     assert_face_hidden(upload.data, original)
     assert_page_never_saw(page, original)
     assert wait_for_notice(page, "done").endswith("1 image redacted before upload. ×")
@@ -129,7 +132,7 @@ def test_detached_input_and_input_added_later_in_a_shadow_root(
     assert_page_never_saw(page, original)
 
 
-# ---- what must pass untouched ---------------------------------------------------------------------
+# ---- what must pass untouched --------------------------------------------------------------------
 
 
 def test_non_image_file_passes_unchanged(
@@ -172,10 +175,10 @@ def test_without_the_extension_the_page_receives_the_original(
 # ---- fail closed ---------------------------------------------------------------------------------
 
 
-def test_daemon_not_running_blocks_the_upload_and_says_why(
-    page: Any, site: harness.UploadSite, photo: Path, worker: Any, closed_port: int
+def test_daemon_stopped_blocks_the_upload_and_says_why(
+    page: Any, site: harness.UploadSite, photo: Path, worker: Any, stopped_daemon_url: str
 ) -> None:
-    harness.configure(worker, daemonUrl=f"http://127.0.0.1:{closed_port}")
+    harness.configure(worker, daemonUrl=stopped_daemon_url)
     page.set_input_files("#fetch-file", str(photo))
     text = wait_for_notice(page, "error")
     assert "Upload blocked" in text and "not running" in text and "redact serve" in text
@@ -197,8 +200,12 @@ def test_daemon_not_running_blocks_the_upload_and_says_why(
     ids=["uncovered-attribute", "wrong-token"],
 )
 def test_a_daemon_refusal_blocks_the_upload_and_says_why(
-    page: Any, site: harness.UploadSite, photo: Path, worker: Any,
-    settings_change: dict[str, Any], expected: str,
+    page: Any,
+    site: harness.UploadSite,
+    photo: Path,
+    worker: Any,
+    settings_change: dict[str, Any],
+    expected: str,
 ) -> None:
     harness.configure(worker, **settings_change)
     page.set_input_files("#fetch-file", str(photo))
@@ -220,18 +227,16 @@ def test_a_daemon_that_does_not_answer_blocks_after_the_time_limit(
 
 
 def test_site_allowed_originals_passes_the_original_with_a_warning(
-    page: Any, site: harness.UploadSite, photo: Path, worker: Any, closed_port: int
+    page: Any, site: harness.UploadSite, photo: Path, worker: Any, stopped_daemon_url: str
 ) -> None:
-    harness.configure(
-        worker, daemonUrl=f"http://127.0.0.1:{closed_port}", allowOriginalSites=["127.0.0.1"]
-    )
+    harness.configure(worker, daemonUrl=stopped_daemon_url, allowOriginalSites=["127.0.0.1"])
     page.set_input_files("#fetch-file", str(photo))
     [upload] = site.wait_for(1, timeout=20)
     assert upload.data == photo.read_bytes()
     assert "Sent without redaction" in wait_for_notice(page, "warning")
 
 
-# ---- the daemon answers the extension, never a web page --------------------------------------------
+# ---- the daemon answers the extension, never a web page ------------------------------------------
 
 
 def test_a_web_pages_own_request_to_the_daemon_is_refused(
@@ -267,11 +272,16 @@ def test_a_web_pages_own_request_to_the_daemon_is_refused(
     ]
 
 
-# ---- options page and popup -----------------------------------------------------------------------
+# ---- options page and popup ----------------------------------------------------------------------
 
 
 def test_options_page_sets_the_daemon_pairing_hiding_and_sites(
-    browser: Any, settings: dict[str, Any], worker: Any, daemon: harness.Daemon, site: harness.UploadSite, photo: Path
+    browser: Any,
+    settings: dict[str, Any],
+    worker: Any,
+    daemon: harness.Daemon,
+    site: harness.UploadSite,
+    photo: Path,
 ) -> None:
     options = browser.new_page()
     try:
@@ -323,7 +333,9 @@ def test_popup_shows_daemon_and_count_and_switches_the_site_off(
 ) -> None:
     page.set_input_files("#fetch-file", str(photo))
     site.wait_for(1, timeout=20)
-    [tab_id] = worker.evaluate("url => chrome.tabs.query({url}).then(t => t.map(x => x.id))", page.url)
+    [tab_id] = worker.evaluate(
+        "url => chrome.tabs.query({url}).then(t => t.map(x => x.id))", page.url
+    )
     popup = browser.new_page()
     try:
         popup.goto(f"chrome-extension://{harness.EXTENSION_ID}/popup.html?tab={tab_id}")
@@ -334,9 +346,9 @@ def test_popup_shows_daemon_and_count_and_switches_the_site_off(
         assert popup.is_checked("#site-enabled")
         popup.uncheck("#site-enabled")
         deadline = time.monotonic() + 5
-        while worker.evaluate("() => chrome.storage.local.get('disabledSites')")["disabledSites"] != [
-            "127.0.0.1"
-        ]:
+        while worker.evaluate("() => chrome.storage.local.get('disabledSites')")[
+            "disabledSites"
+        ] != ["127.0.0.1"]:
             assert time.monotonic() < deadline, "the switch did not store the site"
             time.sleep(0.05)
     finally:
