@@ -125,7 +125,9 @@ class Painter:
         for name in parts:
             self.part(name)
         for name, draw in self._draws.items():
-            getattr(draw, kind)(geometry, fill=255 if name in parts else 0, **style)
+            value = 255 if name in parts else 0
+            mask_style = {k: (value if k == "outline" else v) for k, v in style.items()}
+            getattr(draw, kind)(geometry, fill=value, **mask_style)
 
     def paste(self, image: Image.Image, xy: tuple[int, int], parts: tuple[str, ...] = ()) -> None:
         """Pastes an RGBA image; its opaque pixels take `parts` and hide the others."""
