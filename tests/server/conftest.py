@@ -138,8 +138,8 @@ def start_server(
     redactor, tmp_path: Path, *, token: str | None = TOKEN, **settings
 ) -> ServerThread:
     """`token` None: the daemon creates its own in `tmp_path / "cfg"`."""
-    config = ServerConfig(host="127.0.0.1", port=0, hide=FACE_HIDE, config_dir=tmp_path / "cfg",
-                          **settings)
+    settings.setdefault("hide", FACE_HIDE)
+    config = ServerConfig(host="127.0.0.1", port=0, config_dir=tmp_path / "cfg", **settings)
     server = ServerThread(Daemon(config, redactor=redactor, token=token))
     server.wait_ready()
     return server

@@ -50,18 +50,27 @@ def test_shutdown_finishes_every_request_in_flight(shared_redactor, tmp_path, im
         running.call("GET", "/v1/health")
 
 
-def test_non_loopback_is_warned_about_loudly():
+def test_non_loopback_is_warned_about_loudly(tmp_path):
     assert host_is_loopback("127.0.0.1") and host_is_loopback("::1")
     assert host_is_loopback("localhost") and host_is_loopback("127.0.0.2")
     assert not host_is_loopback("0.0.0.0") and not host_is_loopback("192.168.1.5")
     printed: list[str] = []
     # 192.0.2.1 (TEST-NET-1) is no address of this machine: binding fails after the warning,
     # so the test never exposes a daemon to the network.
-    config = ServerConfig(host="192.0.2.1", port=0, hide=("face",))
+    config = ServerConfig(host="192.0.2.1", port=0, hide=("face",), config_dir=tmp_path)
     with pytest.raises(OSError):
         asyncio.run(serve(config, echo=printed.append))
     assert printed and printed[0].startswith("WARNING: binding 192.0.2.1")
     assert "other machines" in printed[0]
+
+
+def test_a_daemon_that_cannot_load_says_why_and_exits_non_zero(tmp_path):
+    printed: list[str] = []
+    # Nudity needs a PrivObfNet model; without one the default cannot be honoured: fail closed.
+    config = ServerConfig(port=0, hide=("nudity",), config_dir=tmp_path)
+    assert asyncio.run(serve(config, echo=printed.append)) == 2
+    assert printed[-1].startswith("error: could not load the detectors")
+    assert "--model" in printed[-1]
 
 
 @pytest.mark.slow
