@@ -85,7 +85,12 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"not a readable image ({_short(error)})") from None
 
-    if source.format not in SUPPORTED_FORMATS:
+    source_format = str(source.format)
+    if source_format == "MPO":
+        # Phones' multi-picture JPEGs (depth maps, HDR gain maps, previews): the first picture
+        # is the photo; the others are copies that would keep what is hidden, so they are dropped.
+        source_format = "JPEG"
+    if source_format not in SUPPORTED_FORMATS:
         raise ImageError(
             f"unsupported image format {source.format}; supported: {', '.join(SUPPORTED_FORMATS)}"
         )
@@ -98,7 +103,7 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
     if width == 0 or height == 0:
         raise ImageError("image has no pixels")
 
-    save_hints = _save_hints(source, data)
+    save_hints = _save_hints(source, source_format, data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -114,7 +119,7 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
     return LoadedImage(
         pixels=pixels,
         alpha=alpha,
-        format=str(source.format),
+        format=source_format,
         mode=source.mode,
         icc_profile=icc,
         metadata=_metadata(oriented),
@@ -236,15 +241,15 @@ def _short(error: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-def _save_hints(source: Image.Image, data: bytes) -> dict:
+def _save_hints(source: Image.Image, source_format: str, data: bytes) -> dict:
     hints: dict = {}
     dpi = source.info.get("dpi")
     if dpi and all(isinstance(v, (int, float)) and 0 < v < 100_000 for v in dpi):
         hints["dpi"] = tuple(float(v) for v in dpi)
-    if source.format == "WEBP":
+    if source_format == "WEBP":
         # RIFF....WEBPVP8L: lossless; VP8X files name their bitstream chunk further on.
         hints["lossless"] = data[12:16] == b"VP8L" or (data[12:16] == b"VP8X" and b"VP8L" in data[:4096])
-    if source.format == "TIFF":
+    if source_format == "TIFF":
         compression = source.info.get("compression", "raw")
         hints["compression"] = compression if compression in _TIFF_COMPRESSIONS else "tiff_lzw"
     return hints

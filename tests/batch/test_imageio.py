@@ -268,3 +268,47 @@ def test_write_atomic_replaces_whole_files_and_leaves_no_temp(tmp_path: Path):
         imageio.write_atomic(target, "not bytes")  # type: ignore[arg-type]
     assert target.read_bytes() == b"second version"  # a failed write loses nothing
     assert sorted(p.name for p in target.parent.iterdir()) == ["out.jpg"]
+
+
+def test_multi_picture_jpeg_keeps_only_the_first_picture():
+    first, second = _pattern(), _pattern().transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    buffer = io.BytesIO()
+    first.save(buffer, format="MPO", save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(buffer.getvalue())).n_frames == 2
+    loaded = imageio.decode(buffer.getvalue())
+    assert loaded.format == "JPEG"
+    back = Image.open(io.BytesIO(imageio.encode(loaded, loaded.pixels)))
+    assert back.format == "JPEG" and getattr(back, "n_frames", 1) == 1
+
+
+def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """A little-endian EXIF block: IFD0 (Make) -> IFD1 holding a JPEG thumbnail."""
+    def entry(tag: int, kind: int, count: int, value: int) -> bytes:
+        return struct.pack("<HHII", tag, kind, count, value)
+
+    make = b"SampleCam\0"
+    ifd0_at = 8
+    ifd0_size = 2 + 12 + 4
+    make_at = ifd0_at + ifd0_size
+    ifd1_at = make_at + len(make)
+    ifd1_size = 2 + 2 * 12 + 4
+    thumb_at = ifd1_at + ifd1_size
+    tiff = b"II*\0" + struct.pack("<I", ifd0_at)
+    tiff += struct.pack("<H", 1) + entry(0x010F, 2, len(make), make_at) + struct.pack("<I", ifd1_at)
+    tiff += make
+    tiff += struct.pack("<H", 2) + entry(0x0201, 4, 1, thumb_at) + entry(0x0202, 4, 1, len(thumbnail))
+    tiff += struct.pack("<I", 0) + thumbnail
+    return b"Exif\0\0" + tiff
+
+
+def test_keep_metadata_never_keeps_an_exif_thumbnail():
+    """The EXIF thumbnail is a small copy of the unredacted photo."""
+    thumbnail = encode_image(_pattern((32, 24)), "JPEG")
+    data = encode_image(_pattern(), "JPEG", exif=_exif_with_thumbnail(thumbnail))
+    assert thumbnail in data
+    loaded = imageio.decode(data)
+    for keep in (False, True):
+        out = imageio.encode(loaded, loaded.pixels, keep_metadata=keep)
+        assert out.count(b"\xff\xd8") == 1 and thumbnail[-40:] not in out  # one image only
+    kept = Image.open(io.BytesIO(imageio.encode(loaded, loaded.pixels, keep_metadata=True)))
+    assert kept.getexif().get(0x010F) == "SampleCam"
