@@ -162,7 +162,7 @@ class Redactor:
         """Attribute ids detector `name` finds; the model's come from its checkpoint."""
         if name == "model":
             return frozenset(self._detector("model", None).attributes)
-        return frozenset(detector_class(name).attributes)
+        return frozenset(_detector_class(name).attributes)
 
     @property
     def covered(self) -> frozenset[str]:
@@ -244,7 +244,7 @@ class Redactor:
             return built
 
     def _build(self, name: str, threshold: float | None) -> Any:
-        cls = detector_class(name)
+        cls = _detector_class(name)
         accepted = inspect.signature(cls).parameters
         arguments: dict[str, Any] = {}
         if "threshold" in accepted:
@@ -473,6 +473,16 @@ def _attribute_order(attribute_id: str) -> int:
     if found is None:
         return 10_000
     return found.index if found.index >= 0 else 1_000 + list(attributes.BY_ID).index(attribute_id)
+
+
+def _detector_class(name: str) -> type:
+    try:
+        return detector_class(name)
+    except ModuleNotFoundError as error:
+        raise ModelError(
+            f"the {name} detector is not available in this install ({error}); "
+            "reinstall the project with its extras"
+        ) from None
 
 
 def _module_present(name: str) -> bool:
