@@ -263,6 +263,7 @@
     if (!files.some(mayBeImage)) {
       // The "change" that follows an "input" we emptied: the page must not see it either.
       if (pendingInputs.has(input)) stop(event);
+      else if (files.length) lastOutcome.delete(input); // a new pick replaces a blocked one
       return;
     }
     stop(event);
