@@ -36,7 +36,7 @@ def make_photo(path: Path, megapixels: float) -> int:
 
     width = round((megapixels * 1e6 * 4 / 3) ** 0.5)
     height = round(width * 3 / 4)
-    base = Image.open(harness.sample_photo(path.parent)).convert("RGB")
+    base = Image.open(harness.sample_photo()).convert("RGB")
     pixels = np.asarray(base.resize((width, height), Image.LANCZOS), dtype=np.int16)
     noise = np.random.default_rng(0).normal(0, 8, pixels.shape).astype(np.int16)
     Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8)).save(path, quality=92)

@@ -51,8 +51,8 @@ def site(servers: harness.ServerLoop) -> Iterator[harness.UploadSite]:
 
 
 @pytest.fixture(scope="session")
-def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return harness.sample_photo(tmp_path_factory.mktemp("photo"))
+def photo() -> Path:
+    return harness.sample_photo()
 
 
 @pytest.fixture(scope="session")

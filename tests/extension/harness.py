@@ -369,17 +369,13 @@ def notice_of(page: Any) -> tuple[str | None, str]:
 # ---- images --------------------------------------------------------------------------------------
 
 
-def sample_photo(fallback_dir: Path) -> Path:
-    """The project's face photo (samples/astronaut.jpg)."""
-    if SAMPLE_PHOTO.exists():
-        return SAMPLE_PHOTO
-    # Until the sample is committed: the same picture, from scikit-image.
-    from PIL import Image
-    from skimage import data
-
-    path = fallback_dir / "astronaut.jpg"
-    Image.fromarray(data.astronaut()).save(path, quality=92)
-    return path
+def sample_photo() -> Path:
+    """The project's face photo (samples/astronaut.jpg, one face the detector finds)."""
+    if not SAMPLE_PHOTO.is_file():
+        raise FileNotFoundError(
+            f"{SAMPLE_PHOTO} is missing: samples/make_photo_samples.py makes it"
+        )
+    return SAMPLE_PHOTO
 
 
 def to_png(jpeg: bytes) -> bytes:
