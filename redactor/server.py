@@ -702,6 +702,16 @@ def pairing_help(state: DaemonState, port: int, config: ServerConfig) -> str:
 
 
 def run(config: ServerConfig) -> int:
+    """`redact serve`: access log on stderr, warnings and errors on stderr in red."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         stream=sys.stderr)
-    return asyncio.run(serve(config))
+
+    def echo(line: str) -> None:
+        if line.startswith(("WARNING", "error")):
+            loud = sys.stderr.isatty()
+            sys.stderr.write(f"\033[1;31m{line}\033[0m\n" if loud else f"{line}\n")
+            sys.stderr.flush()
+        else:
+            print(line, flush=True)
+
+    return asyncio.run(serve(config, echo=echo))
