@@ -203,8 +203,8 @@ class Redactor:
             if attribute_id == attributes.PERSON:
                 need = "needs the person detector: pass --person (with the `human` extra installed)"
             elif attribute_id == attributes.TEXT_ANY or (
-                "pii" not in self.configured and attributes.BY_ID[attribute_id].mask_type == "text"
-                and attributes.BY_ID[attribute_id].id in attributes.resolve(attributes.DEFAULT_HIDE)
+                "pii" not in self.configured
+                and attribute_id in attributes.resolve(attributes.DEFAULT_HIDE)
             ):
                 need = "needs the text detectors (rapidocr, presidio-analyzer), which are not installed"
             elif "model" in self.configured:
