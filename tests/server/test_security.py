@@ -63,6 +63,16 @@ def test_a_web_page_request_without_origin_is_refused(server):
     assert reply.status == 403
 
 
+def test_an_extension_page_get_without_origin_reads_only_the_attributes(server, images):
+    """Chromium sends no Origin on an extension page's GET: /v1/attributes (nothing private)
+    is readable then; nothing else is, and a page's request (cross-site) never."""
+    browser = {"Sec-Fetch-Site": "none"}
+    assert server.call("GET", "/v1/attributes", headers=browser, token=None).status == 200
+    refused = server.redact(images.astronaut_jpeg, "?hide=face", headers=browser, token=None)
+    assert refused.status == 401
+    assert server.call("GET", "/v1/attributes", token=None).status == 401  # curl: no such header
+
+
 def test_the_pinned_extension_needs_no_token_and_gets_cors(server, images):
     reply = server.redact(images.astronaut_jpeg, "?hide=face", headers={"Origin": EXTENSION},
                           token=None)  # fmt: skip
