@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -51,7 +52,16 @@ def photos(tmp_path: Path) -> Path:
     return folder
 
 
+def _add_bad_files(folder: Path) -> None:
+    """A decompression bomb's header (40000 x 40000 px) and a text file named .jpg."""
+    from tests.batch.test_imageio import _png_claiming
+
+    (folder / "bomb.png").write_bytes(_png_claiming(40_000, 40_000))
+    (folder / "fake.jpg").write_text("hello, I am not a photo")
+
+
 def test_folder_with_a_corrupt_file_completes_reports_it_and_exits_non_zero(photos: Path):
+    _add_bad_files(photos)
     before = _digests(photos)
     result = redact(photos, "--hide", "face", "--recursive")
     assert result.exit_code == 1, result.output
@@ -62,9 +72,13 @@ def test_folder_with_a_corrupt_file_completes_reports_it_and_exits_non_zero(phot
 
     lines = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]
     by_name = {Path(entry["input"]).name: entry for entry in lines}
-    assert set(by_name) == {"astronaut.jpg", "broken.jpg", "grey.tif", "portrait.png", "day1.webp"}
+    assert set(by_name) == {"astronaut.jpg", "broken.jpg", "grey.tif", "portrait.png", "day1.webp",
+                            "bomb.png", "fake.jpg"}
     assert by_name["broken.jpg"]["error_code"] == "bad_image"
     assert "truncated" in by_name["broken.jpg"]["error"]
+    assert by_name["bomb.png"]["error_code"] == "image_too_large"
+    assert by_name["fake.jpg"]["error_code"] == "bad_image"
+    assert re.search(r"failed\W+3\b", result.stdout)  # the summary table's row
     for name in ("astronaut.jpg", "grey.tif", "portrait.png", "day1.webp"):
         assert by_name[name]["counts"] == {"face": 1}, name
         assert "text" not in json.dumps(by_name[name]["regions"])
