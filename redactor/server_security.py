@@ -9,7 +9,9 @@ Every request passes one middleware (`guard`), in this order:
    "null") is 403 and gets no CORS headers, preflights included. A request without Origin
    whose `Sec-Fetch-Site` says a web page sent it is refused too.
 3. Token: `Authorization: Bearer <token>`. The pinned extension needs none; local tools and
-   pairing need it; a wrong token is 401 for everyone. `GET /v1/health` is public.
+   pairing need it; a wrong token is 401 for everyone. `GET /v1/health` is public, and
+   `GET /v1/attributes` is readable by a browser request no page made (`Sec-Fetch-Site: none`:
+   the extension's options page, whose GETs carry no Origin in Chromium).
 
 Errors of every kind become JSON `{"error": code, "message": text}`; messages never hold image
 content or recognised text. CORS headers go only to an accepted extension origin.
