@@ -405,6 +405,81 @@ def _run_on_ray(
 
 
 # --- synth (synthetic data) ---
+@app.command("synth")
+def synth_command(
+    out: Path = typer.Option(..., "--out", help="Empty folder for the data set (VISPR layout + masks/)."),
+    n: int = typer.Option(..., "--n", help="Number of images."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed makes the same set."),
+    size: int = typer.Option(448, "--size", help="Image side in pixels (square images)."),
+    split_ratio: str = typer.Option("0.7,0.1,0.2", "--split-ratio", help="train,val,test fractions."),
+    workers: int = typer.Option(0, "--workers", help="Processes (0: one per CPU)."),
+    masks: bool = typer.Option(False, "--masks", help="Then compute the human/text masks cache (`redact masks`)."),
+) -> None:
+    """Generate a synthetic privacy data set: people, documents, screens and objects with
+    VISPR labels drawn from VISPR's label statistics and a ground-truth mask per label."""
+    import os
+
+    from redactor.errors import RedactorError
+
+    try:
+        from training.synth.dataset import SynthConfig, check_config, generate, parse_ratios
+    except ImportError as error:
+        fail(f"the generator needs the `train` extra (pip install -e '.[train]'): {error}")
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    try:
+        config = SynthConfig(out, n, seed, size, parse_ratios(split_ratio),
+                             workers or (os.cpu_count() or 1))
+        check_config(config)
+        with _progress(console) as progress:
+            task = progress.add_task("synth", total=n)
+            summary = generate(config, lambda done, total: progress.update(task, completed=done))
+    except RedactorError as error:
+        fail(str(error))
+        return
+    typer.echo(f"{n} images in {summary['seconds']} s -> {out} "
+               f"(train {summary['splits']['train2017']}, val {summary['splits']['val2017']}, "
+               f"test {summary['splits']['test2017']})")
+    if masks:
+        _compute_masks(out, None, "auto", workers or (os.cpu_count() or 1), console)
+
+
+@app.command("masks")
+def masks_command(
+    data: Path = typer.Option(..., "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."),
+    split: list[str] = typer.Option([], "--split", help="Split(s) to cover (default: all present)."),
+    human: str = typer.Option("auto", "--human", help="auto | person (MediaPipe + faces) | faces (face-derived bodies)."),
+    workers: int = typer.Option(1, "--workers", help="Processes."),
+) -> None:
+    """Compute the human/text masks cache beside a data set (once; later runs reuse it)."""
+    from rich.console import Console
+
+    _compute_masks(data, split or None, human, workers, Console(stderr=True))
+
+
+def _compute_masks(data: Path, splits: Optional[list[str]], human: str, workers: int, console: Any) -> None:
+    from redactor.errors import RedactorError
+
+    try:
+        from training.masks import precompute_masks
+    except ImportError as error:
+        fail(f"mask precomputation needs the `train` extra: {error}")
+        return
+    try:
+        with _progress(console) as progress:
+            task = progress.add_task("masks", total=None)
+            summary = precompute_masks(
+                data, splits, human=human, workers=workers,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except RedactorError as error:
+        fail(str(error))
+        return
+    typer.echo(f"masks: {summary.computed} computed, {summary.reused} reused in "
+               f"{summary.seconds:.1f} s ({summary.fingerprint})")
+
 
 # --- train, evaluate (PrivObfNet) ---
 @app.command("train")

@@ -136,8 +136,8 @@ def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]
     return index, split, result.labels
 
 
-def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Writes the data set; returns the summary also written to synth.json."""
+def check_config(config: SynthConfig) -> None:
+    """Bad options and a non-empty output folder fail before any work starts."""
     if config.n < 1:
         raise UsageError("--n must be at least 1")
     if not 64 <= config.size <= 2048:
@@ -146,6 +146,12 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+
+
+def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Writes the data set; returns the summary also written to synth.json."""
+    check_config(config)
+    out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     splits = split_of(config.n, config.ratios, config.seed)
     for split in SPLITS:
