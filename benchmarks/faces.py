@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -63,7 +61,15 @@ def main() -> None:
     photos = sorted(p for p in args.data.rglob("*") if p.suffix.lower() in (".jpg", ".png"))
 
     table = Table(title=f"faces on {args.data} (threshold {detector.threshold})")
-    for column in ("photo", "size", "known", "found", "base pass only", "found again after blur", "s"):
+    for column in (
+        "photo",
+        "size",
+        "known",
+        "found",
+        "base pass only",
+        "found again after blur",
+        "s",
+    ):
         table.add_column(column, justify="right" if column != "photo" else "left")
     hidden_total = found_again_total = 0
     seconds = []
@@ -73,14 +79,24 @@ def main() -> None:
         start = time.perf_counter()
         faces = detector.detect(pixels)
         seconds.append(time.perf_counter() - start)
-        base = base_only.detect(pixels) if len(detector.scales(pixels.shape[1], pixels.shape[0])) > 1 else faces
+        base = (
+            base_only.detect(pixels)
+            if len(detector.scales(pixels.shape[1], pixels.shape[0])) > 1
+            else faces
+        )
         blurred, _ = obfuscate.apply(pixels, faces, mode="blur", margin=None)
-        again = [f for f in checker.detect(blurred) if any(overlap(f.box, h.box) > 0.3 for h in faces)]
+        again = [
+            f for f in checker.detect(blurred) if any(overlap(f.box, h.box) > 0.3 for h in faces)
+        ]
         hidden_total += len(faces)
         found_again_total += len(again)
         table.add_row(
-            str(path.relative_to(args.data)), f"{pixels.shape[1]}x{pixels.shape[0]}",
-            str(counts.get(path.name, "")), str(len(faces)), str(len(base)), str(len(again)),
+            str(path.relative_to(args.data)),
+            f"{pixels.shape[1]}x{pixels.shape[0]}",
+            str(counts.get(path.name, "")),
+            str(len(faces)),
+            str(len(base)),
+            str(len(again)),
             f"{seconds[-1]:.3f}",
         )
     console = Console()

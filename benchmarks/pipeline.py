@@ -30,8 +30,11 @@ from redactor.pipeline import STAGES  # noqa: E402
 
 
 def sample_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-                  and not p.name.endswith(".preview.jpg"))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.endswith(".preview.jpg")
+    )
 
 
 def photo_1280x720() -> bytes:
@@ -41,7 +44,9 @@ def photo_1280x720() -> bytes:
     import numpy as np
     from PIL import Image, ImageOps
 
-    portrait = ImageOps.exif_transpose(Image.open(ROOT / "samples" / "astronaut.jpg")).convert("RGB")
+    portrait = ImageOps.exif_transpose(Image.open(ROOT / "samples" / "astronaut.jpg")).convert(
+        "RGB"
+    )
     portrait = portrait.resize((720, 720), Image.Resampling.LANCZOS)
     scene = np.asarray(portrait.resize((1280, 720), Image.Resampling.BILINEAR)).copy()
     scene[:, 280:1000] = np.asarray(portrait)
@@ -50,7 +55,9 @@ def photo_1280x720() -> bytes:
     return buffer.getvalue()
 
 
-def end_to_end(redactor: Redactor, data: bytes, options: RedactOptions, repeat: int) -> tuple[float, dict]:
+def end_to_end(
+    redactor: Redactor, data: bytes, options: RedactOptions, repeat: int
+) -> tuple[float, dict]:
     redactor.redact_bytes(data, options)  # warm: models built, input size planned
     walls, stages = [], {}
     for _ in range(repeat):
@@ -62,7 +69,9 @@ def end_to_end(redactor: Redactor, data: bytes, options: RedactOptions, repeat: 
     return statistics.median(walls), {k: statistics.median(v) for k, v in stages.items()}
 
 
-def batch_run(files: list[Path], options: RedactOptions, workers: int, rounds: int) -> tuple[dict, float, int]:
+def batch_run(
+    files: list[Path], options: RedactOptions, workers: int, rounds: int
+) -> tuple[dict, float, int]:
     """Redact `rounds` copies of `files` with `workers` processes. -> (stage -> median seconds,
     images per second after the first image of each process, images counted)."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -78,7 +87,9 @@ def batch_run(files: list[Path], options: RedactOptions, workers: int, rounds: i
             redactor.warm_up(options)
         stages: dict[str, list[float]] = {}
         finished: list[float] = []
-        for job, report in run_batch(plan, options, engine=engine, workers=workers, redactor=redactor):
+        for job, report in run_batch(
+            plan, options, engine=engine, workers=workers, redactor=redactor
+        ):
             finished.append(time.perf_counter())
             if report.failed:
                 raise SystemExit(f"{job.src}: {report.error}")
@@ -109,7 +120,9 @@ def main() -> None:
 
     columns: dict[str, tuple[dict, float, int]] = {}
     for workers in [int(w) for w in args.workers.split(",")]:
-        columns[f"{workers} worker{'s' if workers > 1 else ''}"] = batch_run(files, default, workers, args.rounds)
+        columns[f"{workers} worker{'s' if workers > 1 else ''}"] = batch_run(
+            files, default, workers, args.rounds
+        )
 
     table = Table(title="samples/: median seconds per image and stage (faces + private text)")
     table.add_column("stage")
@@ -117,7 +130,13 @@ def main() -> None:
         table.add_column(name, justify="right")
     for stage in STAGES:
         if any(stage in stages for stages, _, _ in columns.values()):
-            table.add_row(stage, *(f"{stages[stage]:.3f}" if stage in stages else "-" for stages, _, _ in columns.values()))
+            table.add_row(
+                stage,
+                *(
+                    f"{stages[stage]:.3f}" if stage in stages else "-"
+                    for stages, _, _ in columns.values()
+                ),
+            )
     table.add_row("images / s", *(f"{rate:.2f}" for _, rate, _ in columns.values()))
     table.add_row("images", *(str(n) for _, _, n in columns.values()))
     console.print(table)

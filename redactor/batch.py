@@ -53,7 +53,9 @@ class Engine:
     threads: int | None = None
 
     def build(self) -> Redactor:
-        return Redactor(model=self.model, person=self.person, limits=self.limits, threads=self.threads)
+        return Redactor(
+            model=self.model, person=self.person, limits=self.limits, threads=self.threads
+        )
 
 
 def plan_batch(
@@ -89,10 +91,16 @@ def plan_batch(
     pairs: list[tuple[Path, Path, Path]] = []  # (src, path relative to root, root)
     skipped: list[Path] = []
     for path, resolved in zip(inputs, resolved_inputs):
-        root = Path(output_root(
-            path, resolved.name, resolved.parent.name, is_dir=resolved.is_dir(), out=out,
-            several=several,
-        ))
+        root = Path(
+            output_root(
+                path,
+                resolved.name,
+                resolved.parent.name,
+                is_dir=resolved.is_dir(),
+                out=out,
+                several=several,
+            )
+        )
         if resolved.is_dir():
             found, not_images = _images_in(path, recursive=recursive, exclude=root)
             skipped.extend(not_images)
@@ -116,8 +124,10 @@ def plan_batch(
                 f"the output for {src} would overwrite an input ({dst}); choose another --out"
             )
         if dst_resolved in seen:
-            raise UsageError(f"{seen[dst_resolved]} and {src} would both be written to {dst}; "
-                             "redact them into different --out folders")
+            raise UsageError(
+                f"{seen[dst_resolved]} and {src} would both be written to {dst}; "
+                "redact them into different --out folders"
+            )
         seen[dst_resolved] = src
         preview_path = preview_for(dst) if preview else None
         if preview_path is not None and preview_path.resolve() in sources:
@@ -135,7 +145,8 @@ def _images_in(folder: Path, *, recursive: bool, exclude: Path) -> tuple[list[Pa
     for current, dirs, files in os.walk(folder):
         here = Path(current)
         dirs[:] = sorted(
-            d for d in dirs
+            d
+            for d in dirs
             if recursive and keep_folder(d) and (here / d).resolve() != exclude_resolved
         )
         for name in sorted(files):
@@ -150,7 +161,12 @@ def _images_in(folder: Path, *, recursive: bool, exclude: Path) -> tuple[list[Pa
 
 
 def output_root(
-    path: PurePath, name: str, parent_name: str, *, is_dir: bool, out: PurePath | None,
+    path: PurePath,
+    name: str,
+    parent_name: str,
+    *,
+    is_dir: bool,
+    out: PurePath | None,
     several: bool,
 ) -> PurePath:
     """The output folder for one input. `name`, `parent_name`: the input's own name and its
@@ -170,7 +186,7 @@ def keep_folder(name: str) -> bool:
 
 
 def file_kind(name: str) -> str | None:
-    """"image" or "other" for a file found in a folder; None for hidden files and previews."""
+    """ "image" or "other" for a file found in a folder; None for hidden files and previews."""
     if name.startswith(".") or name.endswith(PREVIEW_SUFFIX):
         return None
     return "image" if PurePath(name).suffix.lower() in IMAGE_SUFFIXES else "other"
@@ -249,11 +265,16 @@ def run_batch(
     import multiprocessing
 
     if engine.threads is None:
-        engine = Engine(engine.model, engine.person, engine.limits, max(1, (os.cpu_count() or 1) // workers))
+        engine = Engine(
+            engine.model, engine.person, engine.limits, max(1, (os.cpu_count() or 1) // workers)
+        )
     # spawn: a clean interpreter per worker (no inherited ONNX Runtime or progress threads).
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(engine, options)
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(engine, options),
     ) as pool:
         pending: dict[Future, Job] = {}
         queue = iter(plan.jobs)

@@ -31,7 +31,9 @@ _HIGH_DEPTH_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 _JPEG_QUALITY = 92
 _WEBP_QUALITY = 90
 # TIFF compressions Pillow writes without surprises; anything else is re-written as LZW.
-_TIFF_COMPRESSIONS = frozenset({"raw", "tiff_lzw", "tiff_deflate", "tiff_adobe_deflate", "packbits"})
+_TIFF_COMPRESSIONS = frozenset(
+    {"raw", "tiff_lzw", "tiff_deflate", "tiff_adobe_deflate", "packbits"}
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,8 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
     """Decode an encoded image; raises ImageError (corrupt, truncated, unsupported) or
     ImageTooLargeError (over the byte or pixel limit)."""
     if len(data) > limits.max_bytes:
-        raise ImageTooLargeError(
-            f"image is {len(data) / 2**20:.1f} MiB, over the {limits.max_bytes / 2**20:.0f} MiB limit"
-        )
+        size, limit = len(data) / 2**20, limits.max_bytes / 2**20
+        raise ImageTooLargeError(f"image is {size:.1f} MiB, over the {limit:.0f} MiB limit")
     if not data:
         raise ImageError("empty file: not an image")
     try:
@@ -81,7 +82,9 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             source = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as error:
-        raise ImageTooLargeError(f"image has too many pixels (decompression bomb?): {error}") from None
+        raise ImageTooLargeError(
+            f"image has too many pixels (decompression bomb?): {error}"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"not a readable image ({_short(error)})") from None
 
@@ -110,7 +113,9 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
             source.load()  # the first frame only: multi-frame files are written as one frame
             oriented = ImageOps.exif_transpose(source)
     except Image.DecompressionBombError as error:
-        raise ImageTooLargeError(f"image has too many pixels (decompression bomb?): {error}") from None
+        raise ImageTooLargeError(
+            f"image has too many pixels (decompression bomb?): {error}"
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"corrupt or truncated image ({_short(error)})") from None
 
@@ -166,7 +171,9 @@ def encode(
     alpha channel must not survive), and high-bit-depth sources take the redacted values.
     """
     if pixels.shape != image.pixels.shape or pixels.dtype != np.uint8:
-        raise ValueError(f"pixels must be {image.pixels.shape} uint8, got {pixels.shape} {pixels.dtype}")
+        raise ValueError(
+            f"pixels must be {image.pixels.shape} uint8, got {pixels.shape} {pixels.dtype}"
+        )
     if changed is None:
         changed = np.any(pixels != image.pixels, axis=2)
     out = _to_source_mode(image, pixels, changed)
@@ -203,7 +210,9 @@ def encode(
     try:
         out.save(buffer, format=fmt, **options)
     except (OSError, ValueError) as error:
-        raise ImageError(f"could not encode the redacted image as {fmt} ({_short(error)})") from None
+        raise ImageError(
+            f"could not encode the redacted image as {fmt} ({_short(error)})"
+        ) from None
     return buffer.getvalue()
 
 
@@ -248,7 +257,9 @@ def _save_hints(source: Image.Image, source_format: str, data: bytes) -> dict:
         hints["dpi"] = tuple(float(v) for v in dpi)
     if source_format == "WEBP":
         # RIFF....WEBPVP8L: lossless; VP8X files name their bitstream chunk further on.
-        hints["lossless"] = data[12:16] == b"VP8L" or (data[12:16] == b"VP8X" and b"VP8L" in data[:4096])
+        hints["lossless"] = data[12:16] == b"VP8L" or (
+            data[12:16] == b"VP8X" and b"VP8L" in data[:4096]
+        )
     if source_format == "TIFF":
         compression = source.info.get("compression", "raw")
         hints["compression"] = compression if compression in _TIFF_COMPRESSIONS else "tiff_lzw"
@@ -367,14 +378,18 @@ def _metadata(image: Image.Image) -> dict:
         meta["comment"] = comment
     text = getattr(image, "text", None)
     if text:
-        meta["text"] = {k: v for k, v in dict(text).items() if isinstance(v, str) and k != "XML:com.adobe.xmp"}
+        meta["text"] = {
+            k: v for k, v in dict(text).items() if isinstance(v, str) and k != "XML:com.adobe.xmp"
+        }
     return meta
 
 
 def _add_metadata(options: dict, image: LoadedImage, fmt: str) -> None:
     meta = image.metadata
     if "exif" in meta and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
-        options["exif"] = meta["exif"].tobytes() if hasattr(meta["exif"], "tobytes") else meta["exif"]
+        options["exif"] = (
+            meta["exif"].tobytes() if hasattr(meta["exif"], "tobytes") else meta["exif"]
+        )
     if "xmp" in meta and fmt in ("JPEG", "PNG", "WEBP", "TIFF"):
         options["xmp"] = meta["xmp"]
     if "comment" in meta and fmt == "JPEG":

@@ -44,7 +44,9 @@ def mode_for(region: Region, mode: str | None) -> str:
     return mode or DEFAULT_MODE_BY_KIND.get(region.kind, "fill")
 
 
-def area_of(region: Region, image_shape: tuple[int, ...], margin: float | None = None) -> Area | None:
+def area_of(
+    region: Region, image_shape: tuple[int, ...], margin: float | None = None
+) -> Area | None:
     """The region's shape grown by `margin` x its shorter side on every side (None: the
     default for its kind), clipped to the image. None when nothing of it is in the image."""
     if margin is None:
@@ -77,8 +79,12 @@ def area_of(region: Region, image_shape: tuple[int, ...], margin: float | None =
         source = region.mask.astype(np.uint8)
         if pad_px > 0:
             kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pad_px + 1, 2 * pad_px + 1))
-            source = cv2.dilate(cv2.copyMakeBorder(source, pad_px, pad_px, pad_px, pad_px,
-                                                   cv2.BORDER_CONSTANT, value=0), kernel)
+            source = cv2.dilate(
+                cv2.copyMakeBorder(
+                    source, pad_px, pad_px, pad_px, pad_px, cv2.BORDER_CONSTANT, value=0
+                ),
+                kernel,
+            )
             rx0, ry0 = rx0 - pad_px, ry0 - pad_px
         _paste(mask, source, rx0 - cx0, ry0 - cy0)
     else:  # "box", or a polygon/mask shape without its geometry: the whole grown box
@@ -119,15 +125,25 @@ def _blur_into(image: np.ndarray, area: Area, strength: float = 1.0) -> None:
     # Blur a window larger than the area so its edge mixes in the surroundings, not zeros.
     reach = int(np.ceil(sigma * 2))
     h, w = image.shape[:2]
-    wx0, wy0, wx1, wy1 = max(x0 - reach, 0), max(y0 - reach, 0), min(x1 + reach, w), min(y1 + reach, h)
+    wx0, wy0, wx1, wy1 = (
+        max(x0 - reach, 0),
+        max(y0 - reach, 0),
+        min(x1 + reach, w),
+        min(y1 + reach, h),
+    )
     window = image[wy0:wy1, wx0:wx1]
     # Work at a scale where sigma is ~4 px: identical look, far fewer pixels.
     scale = min(1.0, 4.0 / sigma)
     if scale < 1.0:
-        small_size = (max(1, round(window.shape[1] * scale)), max(1, round(window.shape[0] * scale)))
+        small_size = (
+            max(1, round(window.shape[1] * scale)),
+            max(1, round(window.shape[0] * scale)),
+        )
         small = cv2.resize(window, small_size, interpolation=cv2.INTER_AREA)
         small = cv2.GaussianBlur(small, (0, 0), sigma * scale, borderType=cv2.BORDER_REFLECT)
-        blurred = cv2.resize(small, (window.shape[1], window.shape[0]), interpolation=cv2.INTER_LINEAR)
+        blurred = cv2.resize(
+            small, (window.shape[1], window.shape[0]), interpolation=cv2.INTER_LINEAR
+        )
     else:
         blurred = cv2.GaussianBlur(window, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     crop = blurred[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0]
@@ -139,7 +155,9 @@ def _pixelate_into(image: np.ndarray, area: Area, blocks: int = 5) -> None:
     block = max(2, int(round(area.size / max(1, blocks))))
     crop = image[y0:y1, x0:x1]
     h, w = crop.shape[:2]
-    small = cv2.resize(crop, (max(1, -(-w // block)), max(1, -(-h // block))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        crop, (max(1, -(-w // block)), max(1, -(-h // block))), interpolation=cv2.INTER_AREA
+    )
     blocky = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
     _composite(image, area, blocky)
 

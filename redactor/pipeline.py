@@ -23,7 +23,13 @@ import numpy as np
 
 from redactor import attributes, obfuscate
 from redactor.detectors import REGISTRY, Context, Region, detector_class
-from redactor.errors import ImageError, ModelError, RedactorError, UncoveredAttributeError, UsageError
+from redactor.errors import (
+    ImageError,
+    ModelError,
+    RedactorError,
+    UncoveredAttributeError,
+    UsageError,
+)
 from redactor.imageio import ImageLimits, LoadedImage, decode, encode, read_limited, write_atomic
 
 # Report stages, in pipeline order.
@@ -34,9 +40,12 @@ BUILT_IN = ("faces", "ocr", "pii")
 
 @dataclass(frozen=True)
 class RedactOptions:
-    hide: tuple[str, ...] | None = None  # names as the user typed them; None -> attributes.DEFAULT_HIDE
+    hide: tuple[str, ...] | None = (
+        None  # names as the user typed them; None -> attributes.DEFAULT_HIDE
+    )
     mode: str | None = None  # "blur" | "pixelate" | "fill"; None -> default per region kind
-    # Grow each region by this fraction of its shorter side; None -> per kind (faces 0.25, text 0.15).
+    # Grow each region by this fraction of its shorter side; None -> per kind (faces 0.25,
+    # text 0.15).
     margin: float | None = None
     fill_color: tuple[int, int, int] = (0, 0, 0)
     keep_metadata: bool = False
@@ -146,7 +155,9 @@ class Redactor:
         self.person = person
         self.limits = limits
         self.threads = threads  # ONNX Runtime threads per detector; None: the detector's choice
-        wanted = BUILT_IN + (("person",) if person else ()) + (("model",) if model is not None else ())
+        wanted = (
+            BUILT_IN + (("person",) if person else ()) + (("model",) if model is not None else ())
+        )
         # A built-in detector whose module is not in this install is simply not there (its
         # attributes are then uncovered, so asking for them fails closed).
         self.configured: tuple[str, ...] = tuple(
@@ -206,7 +217,7 @@ class Redactor:
                 "pii" not in self.configured
                 and attribute_id in attributes.resolve(attributes.DEFAULT_HIDE)
             ):
-                need = "needs the text detectors (rapidocr, presidio-analyzer), which are not installed"
+                need = "needs the text detectors (rapidocr, presidio-analyzer): not installed"
             elif "model" in self.configured:
                 need = "no loaded detector finds it, and the loaded model does not predict it"
             elif attribute_id in attributes.BY_ID and attributes.BY_ID[attribute_id].index >= 0:
@@ -379,7 +390,11 @@ class Redactor:
         start = time.perf_counter()
         encoded = result.encode(image, keep_metadata=options.keep_metadata)
         report = result.report
-        report.timings = {"decode": decode_s, **report.timings, "encode": time.perf_counter() - start}
+        report.timings = {
+            "decode": decode_s,
+            **report.timings,
+            "encode": time.perf_counter() - start,
+        }
         return encoded, report
 
     def analyze_bytes(self, data: bytes, options: RedactOptions) -> Report:
@@ -502,4 +517,12 @@ def _bind(function: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     return lambda: function(*args)
 
 
-__all__ = ["Analysis", "Redactor", "RedactOptions", "Report", "Result", "RedactorError", "display_name"]
+__all__ = [
+    "Analysis",
+    "Redactor",
+    "RedactOptions",
+    "Report",
+    "Result",
+    "RedactorError",
+    "display_name",
+]

@@ -19,7 +19,9 @@ _HIDDEN = (230, 30, 30)
 _KEPT = (160, 160, 160)
 
 
-def render_preview(pixels: np.ndarray, regions: Sequence[Region], hidden: Sequence[Region]) -> bytes:
+def render_preview(
+    pixels: np.ndarray, regions: Sequence[Region], hidden: Sequence[Region]
+) -> bytes:
     """-> JPEG bytes of the overlay (H x W x 3 uint8 RGB in)."""
     from redactor.pipeline import display_name
 
@@ -41,7 +43,8 @@ def render_preview(pixels: np.ndarray, regions: Sequence[Region], hidden: Sequen
             draw.rectangle(region.box, outline=_KEPT, width=1)
     for region in hidden:
         draw.rectangle(region.box, outline=_HIDDEN, width=width)
-        label = f"{display_name(region.attributes)} ({region.label or region.detector} {region.score:.2f})"
+        source = region.label or region.detector
+        label = f"{display_name(region.attributes)} ({source} {region.score:.2f})"
         x0, y0 = region.box[0], region.box[1]
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
         y = y0 - (bottom - top) - 4 if y0 - (bottom - top) - 4 >= 0 else region.box[3] + 2

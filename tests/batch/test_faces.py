@@ -36,10 +36,13 @@ def _crowd(astronaut: np.ndarray, face_px: int, canvas: tuple[int, int], count: 
     canvas (W x H). -> (image, face boxes)."""
     x0, y0, x1, y1 = ASTRONAUT_FACE
     pad = (x1 - x0) // 2
-    head = astronaut[max(0, y0 - pad): y1 + pad, x0 - pad: x1 + pad]
+    head = astronaut[max(0, y0 - pad) : y1 + pad, x0 - pad : x1 + pad]
     scale = face_px / (x1 - x0)
-    head = np.asarray(Image.fromarray(head).resize(
-        (round(head.shape[1] * scale), round(head.shape[0] * scale)), Image.Resampling.LANCZOS))
+    head = np.asarray(
+        Image.fromarray(head).resize(
+            (round(head.shape[1] * scale), round(head.shape[0] * scale)), Image.Resampling.LANCZOS
+        )
+    )
     width, height = canvas
     image = np.full((height, width, 3), 128, np.uint8)
     boxes = []
@@ -49,7 +52,7 @@ def _crowd(astronaut: np.ndarray, face_px: int, canvas: tuple[int, int], count: 
     for i in range(count):
         cx = (i % columns) * cell_w + int(rng.integers(0, max(1, cell_w - head.shape[1])))
         cy = (i // columns) * cell_h + int(rng.integers(0, max(1, cell_h - head.shape[0])))
-        image[cy: cy + head.shape[0], cx: cx + head.shape[1]] = head
+        image[cy : cy + head.shape[0], cx : cx + head.shape[1]] = head
         fx, fy = cx + round(pad * scale), cy + round((y0 - max(0, y0 - pad)) * scale)
         boxes.append((fx, fy, fx + face_px, fy + round((y1 - y0) * scale)))
     return image, boxes

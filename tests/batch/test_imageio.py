@@ -73,7 +73,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("fmt,mode,expected_mode,lossless", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    "fmt,mode,expected_mode,lossless", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES]
+)
 def test_round_trip_keeps_format_mode_and_pixels(fmt, mode, expected_mode, lossless):
     source = _source(mode)
     data = encode_image(source, fmt)
@@ -89,7 +91,9 @@ def test_round_trip_keeps_format_mode_and_pixels(fmt, mode, expected_mode, lossl
     assert back.size == source.size
     as_seen = "RGBA" if mode in ("P", "P+tRNS", "RGBA") else None  # palettes compared by colour
     original_image = Image.open(io.BytesIO(data))
-    original = np.asarray(original_image.convert(as_seen) if as_seen else original_image).astype(np.int64)
+    original = np.asarray(original_image.convert(as_seen) if as_seen else original_image).astype(
+        np.int64
+    )
     again = np.asarray(back.convert(as_seen) if as_seen else back).astype(np.int64)
     if lossless:
         assert np.array_equal(original, again)
@@ -225,11 +229,19 @@ def test_byte_and_pixel_limits():
 
 def _png_claiming(width: int, height: int) -> bytes:
     """A PNG whose header claims width x height pixels (a decompression bomb's header)."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.mark.parametrize("side", [12_000, 40_000])  # over our limit; over Pillow's own bomb limit
@@ -283,6 +295,7 @@ def test_multi_picture_jpeg_keeps_only_the_first_picture():
 
 def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
     """A little-endian EXIF block: IFD0 (Make) -> IFD1 holding a JPEG thumbnail."""
+
     def entry(tag: int, kind: int, count: int, value: int) -> bytes:
         return struct.pack("<HHII", tag, kind, count, value)
 
@@ -296,7 +309,9 @@ def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
     tiff = b"II*\0" + struct.pack("<I", ifd0_at)
     tiff += struct.pack("<H", 1) + entry(0x010F, 2, len(make), make_at) + struct.pack("<I", ifd1_at)
     tiff += make
-    tiff += struct.pack("<H", 2) + entry(0x0201, 4, 1, thumb_at) + entry(0x0202, 4, 1, len(thumbnail))
+    tiff += (
+        struct.pack("<H", 2) + entry(0x0201, 4, 1, thumb_at) + entry(0x0202, 4, 1, len(thumbnail))
+    )
     tiff += struct.pack("<I", 0) + thumbnail
     return b"Exif\0\0" + tiff
 

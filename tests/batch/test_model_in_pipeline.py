@@ -29,14 +29,21 @@ def test_model_covers_its_attributes_and_fills_the_report(checkpoint: Path):
     with pytest.raises(UncoveredAttributeError, match="tattoo.*loaded model does not predict it"):
         redactor.resolve_hide(["tattoo"])
 
-    _, report = redactor.redact_bytes(ASTRONAUT.read_bytes(), RedactOptions(hide=("face", "nudity")))
+    _, report = redactor.redact_bytes(
+        ASTRONAUT.read_bytes(), RedactOptions(hide=("face", "nudity"))
+    )
     entry = report.to_json()
     assert 0.0 <= entry["privacy_score"] <= 1.0
     assert entry["attribute_probabilities"]["a13_full_nudity"] > 0.9  # the checkpoint's bias
     assert "model" in entry["timings"]
     hidden_model = [r for r in entry["regions"] if r["detector"] == "model" and r["hidden"]]
-    assert {a for r in hidden_model for a in r["attributes"]} >= {"a12_semi_nudity", "a13_full_nudity"}
-    nudity = [r for r in hidden_model if r["attributes"][0] in ("a12_semi_nudity", "a13_full_nudity")]
+    assert {a for r in hidden_model for a in r["attributes"]} >= {
+        "a12_semi_nudity",
+        "a13_full_nudity",
+    }
+    nudity = [
+        r for r in hidden_model if r["attributes"][0] in ("a12_semi_nudity", "a13_full_nudity")
+    ]
     assert entry["counts"]["nudity"] == len(nudity) == 2
 
 
@@ -45,8 +52,10 @@ def test_cli_with_model(checkpoint: Path, tmp_path: Path):
 
     from redactor.cli import app
 
-    result = CliRunner().invoke(app, [str(ASTRONAUT), "--hide", "nudity", "--model", str(checkpoint),
-                                      "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app,
+        [str(ASTRONAUT), "--hide", "nudity", "--model", str(checkpoint), "--out", str(tmp_path)],
+    )
     assert result.exit_code == 0, result.output
     (entry,) = [json.loads(x) for x in (tmp_path / "report.jsonl").read_text().splitlines()]
     assert "privacy_score" in entry and entry["counts"].get("nudity", 0) >= 1

@@ -15,8 +15,15 @@ def _noise(h=120, w=160, seed=0) -> np.ndarray:
 
 
 def _region(box, kind="face", shape="box", **extra) -> Region:
-    return Region(attributes=("a9_face_complete",), box=box, score=0.9, detector="test",
-                  kind=kind, shape=shape, **extra)
+    return Region(
+        attributes=("a9_face_complete",),
+        box=box,
+        score=0.9,
+        detector="test",
+        kind=kind,
+        shape=shape,
+        **extra,
+    )
 
 
 @pytest.mark.parametrize("mode", obfuscate.MODES)

@@ -56,8 +56,12 @@ def test_bad_options_are_usage_errors(redactor, options, message):
 
 
 @pytest.mark.parametrize("mode", ["blur", "fill"])
-def test_face_in_the_sample_is_hidden_so_a_detector_no_longer_finds_it(redactor, face_detector, mode):
-    data, report = redactor.redact_bytes(ASTRONAUT.read_bytes(), RedactOptions(hide=("face",), mode=mode))
+def test_face_in_the_sample_is_hidden_so_a_detector_no_longer_finds_it(
+    redactor, face_detector, mode
+):
+    data, report = redactor.redact_bytes(
+        ASTRONAUT.read_bytes(), RedactOptions(hide=("face",), mode=mode)
+    )
     assert report.counts == {"face": 1}
     assert overlaps(report.hidden[0].box, ASTRONAUT_FACE, 0.8)
     out = decode(data).pixels
@@ -76,7 +80,9 @@ def test_report_json(redactor):
     assert entry["hide"] == ["a10_face_partial", "a9_face_complete"]
     assert entry["counts"] == {"face": 1}
     (region,) = entry["regions"]
-    assert region["detector"] == "faces" and region["hidden"] is True and 0 < region["confidence"] <= 1
+    assert (
+        region["detector"] == "faces" and region["hidden"] is True and 0 < region["confidence"] <= 1
+    )
     assert set(entry["timings"]) == {"decode", "faces", "obfuscate", "encode"}
     assert "error" not in entry and "privacy_score" not in entry
 
@@ -124,16 +130,25 @@ def test_dry_run_writes_only_the_preview(redactor, tmp_path):
 
     shown = np.asarray(Image.open(io.BytesIO(preview.read_bytes())).convert("RGB")).astype(int)
     x0, y0, x1, y1 = ASTRONAUT_FACE
-    assert shown[(y0 + y1) // 2, (x0 + x1) // 2, 0] > shown[(y0 + y1) // 2, (x0 + x1) // 2, 2] + 40  # red tint
-    assert (shown[y0 - 2: y0 + 1, x0 + 10, 0] > 180).any()  # the outline (label above it)
+    assert (
+        shown[(y0 + y1) // 2, (x0 + x1) // 2, 0] > shown[(y0 + y1) // 2, (x0 + x1) // 2, 2] + 40
+    )  # red tint
+    assert (shown[y0 - 2 : y0 + 1, x0 + 10, 0] > 180).any()  # the outline (label above it)
 
 
 def test_recognised_text_stays_out_of_reports_unless_asked():
     from redactor.detectors.base import Region
     from redactor.pipeline import Report
 
-    secret = Region(attributes=("a19_name_full",), box=(0, 0, 5, 5), score=0.9, detector="pii",
-                    kind="text", text="Jane Roe", label="PERSON")
+    secret = Region(
+        attributes=("a19_name_full",),
+        box=(0, 0, 5, 5),
+        score=0.9,
+        detector="pii",
+        kind="text",
+        text="Jane Roe",
+        label="PERSON",
+    )
     report = Report(regions=[secret], hidden=[secret])
     assert "Jane Roe" not in json.dumps(report.to_json())
     assert report.to_json(with_text=True)["regions"][0]["text"] == "Jane Roe"
