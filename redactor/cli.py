@@ -558,17 +558,6 @@ def evaluate_command(
 
 
 # --- export, bench (runtime) ---
-
-# --- serve (daemon) ---
-@app.command("serve")
-def serve_command(
-    host: str = typer.Option("127.0.0.1", help="Address to bind; non-loopback is warned about."),
-    port: int = typer.Option(8765, help="Port to listen on (0: any free port)."),
-    model: str | None = typer.Option(None, help="PrivObfNet model file (.onnx, .pt, .engine)."),
-    hide: str = typer.Option("defaults", help="What to hide when a request names nothing."),
-    person: bool = typer.Option(False, "--person", help="Load person masks (`human` extra)."),
-    workers: int = typer.Option(1, min=1, help="Worker threads running the pipeline."),
-    batch_size: int = typer.Option(8, min=1, help="Most images per micro-batch."),
 @app.command("export")
 def export_command(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train`."),
@@ -700,6 +689,17 @@ def bench_command(
         typer.echo(f"json: {json_path}")
 
 
+
+# --- serve (daemon) ---
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option("127.0.0.1", help="Address to bind; non-loopback is warned about."),
+    port: int = typer.Option(8765, help="Port to listen on (0: any free port)."),
+    model: str | None = typer.Option(None, help="PrivObfNet model file (.onnx, .pt, .engine)."),
+    hide: str = typer.Option("defaults", help="What to hide when a request names nothing."),
+    person: bool = typer.Option(False, "--person", help="Load person masks (`human` extra)."),
+    workers: int = typer.Option(1, min=1, help="Worker threads running the pipeline."),
+    batch_size: int = typer.Option(8, min=1, help="Most images per micro-batch."),
     batch_window_ms: float = typer.Option(10.0, min=0, help="How long a lone request waits."),
     max_queue: int = typer.Option(16, min=1, help="Requests taken at once; more get 503."),
     max_mb: float = typer.Option(50.0, min=0.01, help="Largest upload, MiB."),
