@@ -119,7 +119,7 @@ LETTER_BODY = (
 
 def letter(seed: int = 11) -> tuple[Image.Image, dict]:
     sender, recipient = personas.make_persona(seed), personas.make_persona(seed + 1)
-    w, h = 1000, 1294
+    w, h = 990, 1280
     page = Page(Image.new("RGB", (w, h), (252, 251, 247)))
     body, small = font("serif", 22), font("serif", 20)
     x, y = 90, 80
@@ -156,7 +156,7 @@ def letter(seed: int = 11) -> tuple[Image.Image, dict]:
     page.draw_line((x, y + 50), [seg(sender.full_name, "name")], font("italic", 34),
                    fill=(30, 40, 120))
     page.draw_line((x, y + 100), [seg(sender.full_name, "name")], body, fill=INK)
-    page.draw_line((x, 1200), [seg("Membership no. ", "plain"), seg(sender.id_number, "id")],
+    page.draw_line((x, 1190), [seg("Membership no. ", "plain"), seg(sender.id_number, "id")],
                    small, fill=GREY)
     return page_result(page, {})
 

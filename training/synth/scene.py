@@ -242,6 +242,8 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
         main["mode"] = rng.choice(("closeup", body_mode(), body_mode()))
     elif "a10_face_partial" in R:
         main["mode"] = "partial"
+    elif R & {"a1_age_approx", "a16_race"}:
+        main["mode"] = "partial"  # age and race are read from a face: at least part of one
     else:
         main["view"] = "back"
         main["mode"] = body_mode()
@@ -298,7 +300,7 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
     s = scene.size
     n = len(plans)
     no_hair = "a6_hair_color" not in R
-    gray = "a17_color" not in R
+    gray = not R & {"a17_color", "a16_race"}  # skin colour and race need a colour person
     eyes = "a5_eye_color" in R
     # Horizontal slots keep faces apart; groups share neighbouring slots.
     order = list(range(n))
@@ -341,6 +343,8 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
         plan = plans[i]
         mode = plan["mode"]
         cues = frozenset(plan["cues"])
+        if "a39_disability_physical" in cues and mode not in ("group",):
+            mode = "full"  # the wheelchair must be in view
         outfit = plan["outfit"]
         for cue in cues:
             if cue in OUTFIT_FOR_CUE and OUTFIT_FOR_CUE[cue]:
