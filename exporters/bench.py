@@ -271,11 +271,10 @@ def bench_pipeline(
     for path in files:
         if not path.is_file():
             raise UsageError(f"--pipeline: {path} is not a file")
+    started = time.perf_counter()
     redactor = Redactor(model=model)
     options = RedactOptions(hide=tuple(hide) if hide else None)
-    redactor.check(options)
-    started = time.perf_counter()
-    redactor.warm_up(options)
+    redactor.warm_up(options)  # builds the detectors `options` needs
     load_s = time.perf_counter() - started
     per_image: list[dict[str, float]] = []
     totals: list[float] = []
@@ -346,9 +345,15 @@ def table_rows(result: BenchResult) -> list[list[str]]:
         rows.append([
             r.model, r.backend, r.precision, r.device, str(r.batch), f"{r.p50_ms:.2f}",
             f"{r.p95_ms:.2f}", f"{r.images_per_s:.1f}",
-            f"{r.speedup:.2f}x" if r.speedup is not None else "-",
+            _ratio(r.speedup),
         ])
     return rows
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.3f}x"
 
 
 def pipeline_rows(pipeline: dict[str, Any]) -> list[list[str]]:
@@ -395,8 +400,8 @@ def render_rich(result: BenchResult) -> list[Any]:
     out: list[Any] = [table]
     if result.pipeline:
         p = result.pipeline
-        stages = Table(title=f"pipeline: {len(p['images'])} images x {p['repeats']} runs, "
-                             f"{p['images_per_s']:.2f} images/s (detectors loaded in {p['load_s']:.1f} s)")
+        stages = Table(title=f"pipeline: {len(p['images'])} images x {p['repeats']} runs",
+                       caption=f"{p['images_per_s']:.2f} images/s; detectors loaded in {p['load_s']:.1f} s")
         for column in ("stage", "ms per image", "share"):
             stages.add_column(column, justify="left" if column == "stage" else "right")
         for row in pipeline_rows(p):

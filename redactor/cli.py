@@ -681,7 +681,7 @@ def bench_command(
     except RedactorError as error:
         fail(str(error))
         return
-    console = Console()
+    console = Console(width=max(Console().width, 120))  # pipes default to 80 columns: too narrow
     for table in render_rich(result):
         console.print(table)
     if json_path is not None:

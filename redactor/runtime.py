@@ -405,10 +405,11 @@ class EngineSidecar:
             raise ModelError(f"{source} is incomplete or malformed: {error}") from None
 
     def write(self, engine: str | Path) -> Path:
-        from redactor.imageio import write_atomic
-
+        """Atomically (temporary file, then rename), so a reader never sees half a sidecar."""
         path = sidecar_path(engine)
-        write_atomic(path, (json.dumps(self.to_dict(), indent=2) + "\n").encode())
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        os.replace(temporary, path)
         return path
 
     @classmethod

@@ -1,0 +1,39 @@
+"""The tiny checkpoint (tests/export/tiny_model.py) and its ONNX export, made once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import torch
+
+from tests.export.tiny_model import ASTRONAUT, SAMPLES, make_checkpoint
+
+
+@pytest.fixture(autouse=True, scope="package")
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models on a shared 2-core machine: one thread avoids OpenMP spin contention."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny.pt")
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tiny_checkpoint: Path):
+    """The ExportResult of the tiny checkpoint's ONNX export (parity on random + real images)."""
+    from exporters.onnx_export import export_onnx
+
+    return export_onnx(tiny_checkpoint, tiny_checkpoint.with_suffix(".onnx"),
+                       samples=[ASTRONAUT, SAMPLES / "id_card.png"])
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tiny_export) -> Path:
+    return tiny_export.path
