@@ -400,13 +400,13 @@ def render_rich(result: BenchResult) -> list[Any]:
     out: list[Any] = [table]
     if result.pipeline:
         p = result.pipeline
-        stages = Table(title=f"pipeline: {len(p['images'])} images x {p['repeats']} runs",
-                       caption=f"{p['images_per_s']:.2f} images/s; detectors loaded in {p['load_s']:.1f} s")
+        stages = Table(title=f"pipeline: {len(p['images'])} images x {p['repeats']} runs")
         for column in ("stage", "ms per image", "share"):
             stages.add_column(column, justify="left" if column == "stage" else "right")
         for row in pipeline_rows(p):
             stages.add_row(*row)
         out.append(stages)
+        out.append(f"pipeline: {p['images_per_s']:.2f} images/s; detectors loaded in {p['load_s']:.1f} s")
     return out
 
 
