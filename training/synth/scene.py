@@ -840,14 +840,18 @@ def finish(scene: Scene, requested: list[str]) -> SceneResult:
 
 
 def photometric(image: Image.Image, rng: random.Random) -> Image.Image:
-    """Camera-like variation: exposure, colour cast, noise, occasional blur."""
-    arr = np.asarray(image, np.float32)
-    arr = arr * rng.uniform(0.8, 1.15) + rng.uniform(-15, 15)
-    arr *= np.array([rng.uniform(0.92, 1.08) for _ in range(3)], np.float32)
+    """Camera-like variation: exposure, colour cast, sensor noise, occasional blur."""
+    gain, offset = rng.uniform(0.8, 1.15), rng.uniform(-15, 15)
+    lut: list[int] = []
+    for _ in range(3):  # one lookup table per channel: exposure times a colour cast
+        cast = gain * rng.uniform(0.92, 1.08)
+        lut += [min(255, max(0, int(v * cast + offset))) for v in range(256)]
+    out = image.point(lut)
     if rng.random() < 0.5:
         g = np.random.default_rng(rng.randrange(1 << 30))
-        arr += g.normal(0, rng.uniform(1, 5), arr.shape[:2])[..., None]
-    out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+        noise = g.standard_normal(out.size[::-1], dtype=np.float32) * rng.uniform(1, 5)
+        arr = np.asarray(out, np.int16) + noise.astype(np.int16)[..., None]
+        out = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     if rng.random() < 0.15:
         out = out.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.0)))
     return out
