@@ -376,6 +376,8 @@ def _run_on_ray(
     if run.done:
         err.print(f"resuming: {len(run.done)} of {len(run.plan.jobs)} images were done by an "
                   "earlier run (kept)", highlight=False)
+    if run.pending:
+        run.connect()  # Ray starts (or is reached) before the progress bar shows
     interrupted = False
     with _progress(err) as progress:
         task = progress.add_task("redacting" if not dry_run else "analysing", total=len(run.pending))

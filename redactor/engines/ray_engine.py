@@ -14,6 +14,10 @@ actor that dies and retries its batch; outputs are written atomically, so a retr
 never half there. A batch that still fails after the retries fails its images only (reported,
 redone by the next run).
 
+Through Ray Client (`--address ray://host:port`) the caller is not a Ray driver, and Ray Data
+cannot run there: a coordinator actor inside the cluster runs the pipeline and the caller polls
+it for report lines (inputs and outputs must then be URIs the cluster can reach).
+
 Ray is the optional `ray` extra: it is imported when this engine runs, never before.
 """
 
@@ -24,8 +28,10 @@ import json
 import logging
 import math
 import os
+import queue
 import socket
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -161,49 +167,42 @@ class RayRun:
         pending = [job for job in self.plan.jobs if job.src.key not in finished]
         return done, pending
 
+    def connect(self) -> Any:
+        """Start or reach Ray (`run` does it too). UsageError when it cannot, or when a Ray
+        Client (ray://) caller gives local files, which the cluster cannot see. -> ray"""
+        ray = _import_ray()
+        _connect(ray, self.cluster)
+        if _through_client(ray):
+            local = [job.src.shown for job in self.pending if any(
+                place is not None and place.local for place in (job.src, job.dst, job.preview)
+            )]
+            if local:
+                raise UsageError(
+                    f"{local[0]}: through ray:// the workers cannot see this machine's files; "
+                    "give URIs (s3://, gs://, hdfs://) or run on the cluster with --address auto"
+                )
+        return ray
+
     def run(self) -> Iterator[tuple[FileJob, ReportLine]]:
         """Redact the pending images on the cluster; yields each as its report line arrives (in
         the order they finish), after appending the line to its report."""
         if not self.pending:
             return
-        ray = _import_ray()
-        _connect(ray, self.cluster)
-        cpus, compute, gpus = _resources(ray, self.cluster)
-        engine = Engine(self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus)))
+        ray = self.connect()
         items = [{"index": i, "job": json.dumps(asdict(job))} for i, job in enumerate(self.pending)]
-        blocks = min(MAX_BLOCKS, math.ceil(len(items) / self.cluster.batch_size))
-        with _quiet_ray_data(), warnings.catch_warnings():
-            # Ray 2.5x deprecates map_batches' free remote args, but max_task_retries has no
-            # named replacement yet (its default, retry forever, would stall on a poison image).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            dataset = ray.data.from_items(items, override_num_blocks=max(1, blocks)).map_batches(
-                RedactWorker,
-                fn_constructor_kwargs={
-                    "engine": engine, "options": self.options, "filesystems": self.plan.filesystems,
-                },
-                batch_size=self.cluster.batch_size,
-                batch_format="numpy",
-                compute=compute,
-                num_cpus=cpus,
-                num_gpus=gpus or None,
-                max_task_retries=TASK_RETRIES,
-            )
-        context = dataset.context
-        context.enable_progress_bars = False  # the caller shows its own progress
-        context.enable_operator_progress_bars = False
-        context.max_errored_blocks = -1  # a batch that fails past its retries: its images fail
+        pipeline = Pipeline(items, self.engine, self.options, self.plan.filesystems, self.cluster)
+        rows = _rows_through_coordinator(ray, pipeline) if _through_client(ray) else pipeline.rows()
         unfinished = dict(enumerate(self.pending))
         try:
-            with _quiet_ray_data():
-                for row in dataset.iter_rows():
-                    if row["fatal"]:
-                        raise _fatal_error(str(row["fatal"]))
-                    job = unfinished.pop(int(row["index"]), None)
-                    if job is None:  # already seen (a retried batch's earlier result)
-                        continue
-                    line = ReportLine.parse(str(row["line"]), str(row["worker"]))
-                    self.journal.append(job.report, line.line)
-                    yield job, line
+            for row in rows:
+                if row["fatal"]:
+                    raise _fatal_error(row["fatal"])
+                job = unfinished.pop(row["index"], None)
+                if job is None:  # already seen (a retried batch's earlier result)
+                    continue
+                line = ReportLine.parse(row["line"], row["worker"])
+                self.journal.append(job.report, line.line)
+                yield job, line
             for job in unfinished.values():
                 report = Report(
                     input=job.src.shown,
@@ -216,6 +215,7 @@ class RayRun:
                 self.journal.append(job.report, line.line)
                 yield job, line
         finally:
+            rows.close()
             self.journal.close()
 
     def finish(self) -> list[str]:
@@ -226,6 +226,107 @@ class RayRun:
             self.journal.rewrite(target, inputs)
             written.append(target.shown)
         return written
+
+
+@dataclass
+class Pipeline:
+    """The Ray Data pipeline for a list of jobs: from_items -> map_batches(RedactWorker) ->
+    rows {index, line, fatal, worker}. Runs wherever a Ray driver runs: this process, or a
+    coordinator actor inside the cluster for a Ray Client (ray://) caller."""
+
+    items: list[dict]
+    engine: Engine
+    options: RedactOptions
+    filesystems: Filesystems
+    cluster: RayCluster
+
+    def rows(self) -> Iterator[dict]:
+        import ray
+
+        cpus, compute, gpus = _resources(ray, self.cluster)
+        # ONNX Runtime threads per actor = the CPUs Ray reserved for it.
+        engine = Engine(self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus)))
+        blocks = min(MAX_BLOCKS, math.ceil(len(self.items) / self.cluster.batch_size))
+        with _quiet_ray_data(), warnings.catch_warnings():
+            # Ray 2.5x deprecates map_batches' free remote args, but max_task_retries has no
+            # named replacement yet (its default, retry forever, would stall on a poison image).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = ray.data.from_items(self.items, override_num_blocks=max(1, blocks))
+            dataset = dataset.map_batches(
+                RedactWorker,
+                fn_constructor_kwargs={
+                    "engine": engine, "options": self.options, "filesystems": self.filesystems,
+                },
+                batch_size=self.cluster.batch_size,
+                batch_format="numpy",
+                compute=compute,
+                num_cpus=cpus,
+                num_gpus=gpus or None,
+                max_task_retries=TASK_RETRIES,
+            )
+        context = dataset.context
+        context.enable_progress_bars = False  # the caller shows its own progress
+        context.enable_operator_progress_bars = False
+        context.max_errored_blocks = -1  # a batch that fails past its retries: its images fail
+        with _quiet_ray_data():
+            for row in dataset.iter_rows():
+                yield {
+                    "index": int(row["index"]), "line": str(row["line"]),
+                    "fatal": str(row["fatal"]), "worker": str(row["worker"]),
+                }
+
+
+class Coordinator:
+    """Drives a Pipeline inside the cluster for a Ray Client caller (Ray Data cannot run through
+    ray://, and Ray Client has no streaming returns): rows are queued here and polled."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.rows: queue.Queue = queue.Queue()
+        self.error = ""
+        self.finished = False
+        threading.Thread(target=self._drive, args=(pipeline,), daemon=True).start()
+
+    def _drive(self, pipeline: Pipeline) -> None:
+        try:
+            for row in pipeline.rows():
+                self.rows.put(row)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            self.error = f"{type(error).__name__}: {_first(error)}"
+        finally:
+            self.finished = True
+
+    def take(self, most: int, wait_s: float) -> tuple[list[dict], bool, str]:
+        """Up to `most` rows (waiting up to `wait_s` for the first), whether all are out, and
+        the error that stopped the pipeline."""
+        finished = self.finished  # read before draining: no row can come after it is set
+        taken: list[dict] = []
+        with contextlib.suppress(queue.Empty):
+            taken.append(self.rows.get(timeout=wait_s))
+            while len(taken) < most:
+                taken.append(self.rows.get_nowait())
+        return taken, finished and self.rows.empty(), self.error
+
+
+def _rows_through_coordinator(ray: Any, pipeline: Pipeline) -> Iterator[dict]:
+    coordinator = ray.remote(num_cpus=0)(Coordinator).remote(pipeline)
+    try:
+        while True:
+            rows, done, error = ray.get(coordinator.take.remote(256, 1.0))
+            yield from rows
+            if error:
+                raise RedactorError(f"the Ray pipeline stopped: {error}")
+            if done:
+                return
+    finally:
+        ray.kill(coordinator)
+
+
+def _through_client(ray: Any) -> bool:
+    try:
+        from ray.util.client import ray as client
+    except ImportError:
+        return False
+    return bool(client.is_connected())
 
 
 class RedactWorker:
@@ -341,7 +442,8 @@ def _connect(ray: Any, cluster: RayCluster) -> None:
     if cluster.address is None:
         arguments["include_dashboard"] = False
     try:
-        ray.init(address=cluster.address, **arguments)
+        # "local": a fresh Ray on this machine, never a stale one named in /tmp/ray.
+        ray.init(address=cluster.address or "local", **arguments)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = cluster.address or "this machine"
         raise UsageError(f"cannot start or reach Ray at {where}: {_first(error)}") from None
@@ -441,4 +543,4 @@ def _first(error: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-__all__ = ["RayCluster", "RayRun", "RedactWorker", "ReportLine"]
+__all__ = ["Coordinator", "Pipeline", "RayCluster", "RayRun", "RedactWorker", "ReportLine"]
