@@ -33,6 +33,7 @@ DEFAULT_ATTRIBUTE_THRESHOLD = 0.5
 DEFAULT_CAM_THRESHOLD = 0.4
 NOT_HIDEABLE = frozenset({"a0_safe"})  # "safe" is a finding, not something to cover
 MAX_BATCH = 16  # images per runtime call in detect_batch (memory stays bounded)
+WORK_SIDE = 1024  # maps become masks at most this many pixels on the long side
 
 
 class ModelDetector:
@@ -116,15 +117,22 @@ class ModelDetector:
         attribute_id: str, probability: float,
     ) -> Region | None:
         height, width = image.shape[:2]
-        heat = upsample(cam, height, width)
+        # Maps are thresholded at most WORK_SIDE px on the long side (a CAM has ~28 cells
+        # across: more pixels add no detail), then the mask is scaled to the image.
+        work_h, work_w = work_size(height, width)
+        heat = upsample(cam, work_h, work_w)
         peak = float(heat.max())
         if peak <= 0.0:
             return None
         heat /= peak
-        refine = self._refinement(ctx, mask_type, height, width)
+        refine = self._refinement(ctx, mask_type, work_h, work_w, scale=work_w / width)
         if refine is not None:
             heat *= refine
         mask = heat >= self.cam_threshold
+        if not mask.any():
+            return None
+        if (work_h, work_w) != (height, width):
+            mask = upsample(mask.astype(np.float32), height, width) >= 0.5
         rows = np.flatnonzero(mask.any(axis=1))
         if rows.size == 0:
             return None
@@ -136,8 +144,11 @@ class ModelDetector:
             label=attribute_id,
         )
 
-    def _refinement(self, ctx: Context, mask_type: str, height: int, width: int) -> np.ndarray | None:
-        """The human or text mask (float32 H x W in [0, 1]) where it was computed, else None."""
+    def _refinement(
+        self, ctx: Context, mask_type: str, height: int, width: int, scale: float
+    ) -> np.ndarray | None:
+        """The human or text mask (float32 height x width in [0, 1], the working size) where
+        it was computed, else None. `scale`: working pixels per image pixel."""
         if mask_type == "human":
             person = ctx.peek("person_mask")
             if person is None:
@@ -147,8 +158,13 @@ class ModelDetector:
             lines = ctx.peek("ocr_lines")
             if lines is None:
                 return None
-            return ctx.memo("model_text_mask", lambda: text_mask(lines, height, width))
+            return ctx.memo("model_text_mask", lambda: text_mask(lines, height, width, scale))
         return None
+
+
+def work_size(height: int, width: int) -> tuple[int, int]:
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
 
 
 def upsample(cam: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -161,8 +177,9 @@ def upsample(cam: np.ndarray, height: int, width: int) -> np.ndarray:
                       dtype=np.float32).copy()
 
 
-def text_mask(lines: Sequence[Any], height: int, width: int) -> np.ndarray:
-    """OCR line polygons (Nx2 x/y) filled into a float32 mask."""
+def text_mask(lines: Sequence[Any], height: int, width: int, scale: float = 1.0) -> np.ndarray:
+    """OCR line polygons (Nx2 x/y, image px) filled into a float32 mask of height x width
+    (the image scaled by `scale`)."""
     from PIL import Image, ImageDraw
 
     canvas = Image.new("L", (width, height), 0)
@@ -170,7 +187,7 @@ def text_mask(lines: Sequence[Any], height: int, width: int) -> np.ndarray:
     for line in lines:
         polygon = getattr(line, "polygon", None)
         if polygon is not None and len(polygon) >= 3:
-            draw.polygon([(float(x), float(y)) for x, y in polygon], fill=255)
+            draw.polygon([(float(x) * scale, float(y) * scale) for x, y in polygon], fill=255)
     return np.asarray(canvas, dtype=np.float32) / 255.0
 
 
@@ -186,4 +203,4 @@ def _as_unit_mask(mask: Any, height: int, width: int) -> np.ndarray:
     return array
 
 
-__all__ = ["ModelDetector", "text_mask", "upsample"]
+__all__ = ["ModelDetector", "text_mask", "upsample", "work_size"]

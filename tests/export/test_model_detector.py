@@ -121,3 +121,18 @@ def test_detect_batch_is_one_call_and_equals_detect(detector: ModelDetector, pho
 def test_user_threshold_overrides_the_checkpoints(tiny_onnx: Path, photo: np.ndarray) -> None:
     strict = ModelDetector(tiny_onnx, threshold=0.999)
     assert strict.detect(photo, Context(photo)) == []
+
+
+def test_large_images_get_masks_at_full_size(detector: ModelDetector, photo: np.ndarray) -> None:
+    """Maps are thresholded at a working size (long side 1024) and scaled back: a 4x larger
+    copy of the photo gives the same regions at 4x the coordinates."""
+    big = np.repeat(np.repeat(photo, 4, axis=0), 4, axis=1)  # 2048 x 2048
+    small_regions = by_attribute(detector.detect(photo, Context(photo)))
+    big_regions = by_attribute(detector.detect(big, Context(big)))
+    assert small_regions.keys() == big_regions.keys()
+    for key, region in big_regions.items():
+        x0, y0, x1, y1 = region.box
+        assert region.mask.shape == (y1 - y0, x1 - x0)
+        assert np.abs(np.subtract(region.box, np.multiply(small_regions[key].box, 4))).max() <= 8
+        coverage = region.mask.mean(), small_regions[key].mask.mean()
+        assert abs(coverage[0] - coverage[1]) < 0.02
