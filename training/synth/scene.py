@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from redactor.attributes import BY_ID, VISPR_IDS
-from training.synth import backgrounds, documents as docs, props
+from training.synth import backgrounds, documents as docs, props, sources
 from training.synth.canvas import Canvas, Layer
 from training.synth.figures import (OUTFIT_CUES, FigureSpec, draw_figure, crowd, hand_holding,
                                     photo_figure, random_spec, SKIN_TONES, CLOTH, HAIR_COLORS)
@@ -357,10 +357,13 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
         if mode == "partial" and gray and rng.random() < 0.6:
             use_photo = True
         if use_photo:
-            name = "camera" if gray or mode == "partial" and rng.random() < 0.3 else rng.choice(
-                ("astronaut", "grace_hopper"))
+            colour_photos = sources.available(("astronaut", "grace_hopper"))
+            name = "camera" if gray or mode == "partial" and rng.random() < 0.3 else (
+                rng.choice(colour_photos) if colour_photos else "camera")
             if name == "camera" and not gray or name != "camera" and gray:
                 use_photo = False
+            if not sources.available((name,)):
+                use_photo = False  # its package is not installed
         if use_photo:
             upper = height * 0.5  # the photos show the upper body: head to waist
             pf = photo_figure(name, int(upper), rng, flip=rng.random() < 0.5)
