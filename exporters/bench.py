@@ -19,7 +19,8 @@ import platform
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -177,10 +178,9 @@ def run_bench(
             inputs = rng.standard_normal((batch, 3, height, width)).astype(np.float32)
             try:
                 if settings.device_io and hasattr(model, "run_tensor"):
-                    on_device = model.to_device(inputs)
-                    call: Callable[[], Any] = lambda: model.run_tensor(on_device)  # noqa: E731
+                    call: Callable[[], Any] = partial(model.run_tensor, model.to_device(inputs))
                 else:
-                    call = lambda: model(inputs)  # noqa: E731
+                    call = partial(model, inputs)
                 times = np.asarray(time_case(call, sync, settings)) * 1000.0
             except (RedactorError, RuntimeError, MemoryError) as error:
                 row.error = _short(error)
@@ -190,7 +190,7 @@ def run_bench(
             row.p95_ms = float(np.percentile(times, 95))
             row.mean_ms = float(times.mean())
             row.images_per_s = batch / (row.p50_ms / 1000.0)
-        del model
+        del model  # free its memory before the next backend loads
     _speedups(rows)
     return BenchResult(rows, settings, environment(device))
 
@@ -265,7 +265,7 @@ def bench_pipeline(
 ) -> dict[str, Any]:
     """Redact each image `repeats` times in memory (after one warm-up run); per stage the
     median seconds per image, from the reports' own timings (decode ... encode)."""
-    from redactor.pipeline import STAGES, Redactor, RedactOptions
+    from redactor.pipeline import STAGES, RedactOptions, Redactor
 
     files = [Path(p) for p in images]
     for path in files:

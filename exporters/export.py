@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from redactor.errors import ModelError, UsageError
-
 from exporters.formats import ExportOptions, check_options
 from exporters.onnx_export import ExportResult, export_onnx
+from redactor.errors import ModelError, UsageError
 
 
 def export(

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from redactor.model_meta import ModelMeta
-from redactor.runtime import INPUT_NAME, META_KEY, OUTPUT_NAMES, open_model
-
 from exporters.formats import DEFAULT_OPSET
 from exporters.parity import ParityReport, compare, torch_reference
+from redactor.model_meta import ModelMeta
+from redactor.runtime import INPUT_NAME, META_KEY, OUTPUT_NAMES, open_model
 
 PRODUCER = "redactor"
 

@@ -20,10 +20,6 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from redactor.errors import ModelError
-from redactor.model_meta import ModelMeta
-from redactor.runtime import INPUT_NAME, EngineSidecar, file_sha256, open_model, preprocess, sidecar_path
-
 from exporters.formats import ExportOptions
 from exporters.onnx_export import (
     ExportResult,
@@ -32,6 +28,16 @@ from exporters.onnx_export import (
     write_onnx,
 )
 from exporters.parity import compare, image_files, load_rgb, torch_reference
+from redactor.errors import ModelError
+from redactor.model_meta import ModelMeta
+from redactor.runtime import (
+    INPUT_NAME,
+    EngineSidecar,
+    file_sha256,
+    open_model,
+    preprocess,
+    sidecar_path,
+)
 
 WORKSPACE_BYTES = 4 << 30
 MAX_CALIBRATION_IMAGES = 512

@@ -8,7 +8,14 @@ import pytest
 from typer.testing import CliRunner
 
 from exporters.export import export
-from exporters.formats import FORMATS, OPTION_FLAGS, ExportOptions, check_options, format_table, parse_batch
+from exporters.formats import (
+    FORMATS,
+    OPTION_FLAGS,
+    ExportOptions,
+    check_options,
+    format_table,
+    parse_batch,
+)
 from redactor.cli import app
 from redactor.errors import UsageError
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from redactor.cli import app
 from redactor.imageio import load
-from redactor.pipeline import Redactor, RedactOptions
+from redactor.pipeline import RedactOptions, Redactor
 from tests.export.tiny_model import ASTRONAUT, SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
