@@ -267,10 +267,14 @@ def bench_pipeline(
     median seconds per image, from the reports' own timings (decode ... encode)."""
     from redactor.pipeline import STAGES, RedactOptions, Redactor
 
-    files = [Path(p) for p in images]
-    for path in files:
-        if not path.is_file():
-            raise UsageError(f"--pipeline: {path} is not a file")
+    from exporters.parity import image_files
+
+    for path in images:
+        if not Path(path).exists():
+            raise UsageError(f"--pipeline: {path} does not exist")
+    files = image_files([Path(p) for p in images])  # folders: their images
+    if not files:
+        raise UsageError("--pipeline: no images found (give image files or folders of them)")
     started = time.perf_counter()
     redactor = Redactor(model=model)
     options = RedactOptions(hide=tuple(hide) if hide else None)
@@ -397,7 +401,7 @@ def render_rich(result: BenchResult) -> list[Any]:
                          or column in ("batch", "images/s", "speed-up") else "left")
     for row in table_rows(result):
         table.add_row(*row)
-    out: list[Any] = [table]
+    out: list[Any] = [table] if result.rows else []
     if result.pipeline:
         p = result.pipeline
         stages = Table(title=f"pipeline: {len(p['images'])} images x {p['repeats']} runs")

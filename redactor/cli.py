@@ -639,7 +639,7 @@ def bench_command(
     warmup: int = typer.Option(3, "--warmup", min=0, help="Untimed calls first."),
     max_seconds: float = typer.Option(10.0, "--max-seconds", help="Stop timing a case after this long (at least 5 runs)."),
     device_io: bool = typer.Option(False, "--device-io", help="torch/TensorRT: inputs and outputs stay on the GPU."),
-    pipeline: list[Path] = typer.Option([], "--pipeline", help="Also time the whole redaction of these images per stage (repeatable)."),
+    pipeline: list[Path] = typer.Option([], "--pipeline", help="Also time the whole redaction of these images (files or folders; repeatable) per stage, with the first --model."),
     hide: Optional[str] = typer.Option(None, "--hide", help="What --pipeline hides (default: faces and private text)."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write every figure as JSON here."),
 ) -> None:
