@@ -271,8 +271,12 @@ class TorchModel(ModelRuntime):
     def __init__(
         self, path: Path, spec: BackendSpec, *, device: str, precision: str, threads: int | None
     ) -> None:
-        import torch
-
+        try:
+            import torch
+        except ImportError:
+            raise ModelError(f"{path.name} is a torch checkpoint and torch is not installed: "
+                             "install torch, or export it once with `redact export --format "
+                             "onnx` and use the .onnx file") from None
         from redactor.model import load_checkpoint
 
         self.torch = torch

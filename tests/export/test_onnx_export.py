@@ -139,3 +139,24 @@ def test_missing_and_foreign_checkpoints_are_clear_errors(tmp_path: Path) -> Non
                                  "--out", str(tmp_path / "m.onnx")])
     assert result.exit_code == 2 and "checkpoint" in result.output
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("rule", ["max", "noisy_or", "mix"])
+def test_headless_models_export_too(tmp_path: Path, rule: str) -> None:
+    """Without privacy and attribute heads (the paper's ablations): the score comes from the
+    privacy profile over the attention probabilities, and exports the same."""
+    from redactor.model import ModelArgs, ModelMeta, PrivObfNet, save_checkpoint
+
+    torch.manual_seed(1)
+    kinds = ("human", "text", "none")
+    args = ModelArgs(backbone="tiny", num_classes=3, mask_types=kinds, use_cropped=False,
+                     privacy_head=False, attribute_head=False, score_sensitivity=(0.9, 0.5, 0.2),
+                     score_rule=rule)
+    meta = ModelMeta(attribute_ids=["a9_face_complete", "a19_name_full", "a38_ticket"],
+                     mask_types=list(kinds), backbone="tiny", input_size=(64, 96), stride=8,
+                     score_source="attributes", attribute_source="attention")
+    checkpoint = save_checkpoint(tmp_path / "headless.pt", PrivObfNet(args), meta)
+    result = onnx_export.export_onnx(checkpoint, tmp_path / "headless.onnx")
+    assert result.parity.ok
+    out = open_model(result.path)(np.zeros((2, 3, 64, 96), np.float32))
+    assert out["cams"].shape == (2, 3, 8, 12) and 0 <= out["score"].min() <= out["score"].max() <= 1
