@@ -288,6 +288,9 @@ class TorchModel(ModelRuntime):
                              "on CPU use torch or onnxruntime")
         if threads:
             torch.set_num_threads(threads)
+        if self.device == "cuda":
+            # Input shapes are fixed per batch size: let cuDNN pick the fastest kernels once.
+            torch.backends.cudnn.benchmark = True
         model, self.meta = load_checkpoint(path, map_location="cpu", image_only=True)
         module = model.inference_module().eval().to(self.device)
         self.dtype = torch.float16 if precision == "fp16" else torch.float32
