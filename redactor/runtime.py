@@ -296,7 +296,8 @@ class TorchModel(ModelRuntime):
         self.dtype = torch.float16 if precision == "fp16" else torch.float32
         if precision == "fp16":
             module = module.half()
-        self.module = torch.compile(module) if spec.compile else module
+        # One compilation for every batch size (a dynamic batch axis), not one per size.
+        self.module = torch.compile(module, dynamic=True) if spec.compile else module
         self.cuda_graph = spec.cuda_graph
         self._graphs: dict[tuple[int, ...], tuple[Any, Any, Any]] = {}
         # Replaying a graph reuses its static buffers: one caller at a time.
