@@ -63,23 +63,38 @@ def benchmark_images() -> dict[str, np.ndarray]:
     return images
 
 
+def rapidocr_pipeline(threads: int):
+    """RapidOCR's own pipeline with its default settings, same models, same threads."""
+    from rapidocr import RapidOCR
+
+    return RapidOCR(params={
+        "Global.log_level": "error",
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "Global.return_word_box": True,
+    })  # fmt: skip
+
+
 def measure(
-    images: dict[str, np.ndarray], rounds: int = 5, threads: int = 2
+    images: dict[str, np.ndarray], rounds: int = 5, threads: int = 2, baseline: bool = False
 ) -> dict[str, dict[str, list[float]]]:
-    """Seconds per round, per image and stage: "det", "rec", "ocr" (both), "pii"."""
+    """Seconds per round, per image and stage: "det", "rec", "ocr" (both), "pii", and with
+    `baseline` "rapidocr" (timed in the same rounds, so machine load hits both alike)."""
     ocr = TextDetector(settings=OcrSettings(threads=threads))
     pii = PrivateTextDetector(ocr)
     engine = ocr.engine
+    reference = rapidocr_pipeline(threads) if baseline else None
     times: dict[str, dict[str, list[float]]] = {}
     for name, pixels in images.items():
         bgr = np.ascontiguousarray(pixels[:, :, ::-1])
         pii.regions(engine.read(pixels))  # warm: input sizes planned, spaCy warmed
-        stage: dict[str, list[float]] = {"det": [], "rec": [], "ocr": [], "pii": []}
+        if reference is not None:
+            reference(bgr)
+        stage: dict[str, list[float]] = {"det": [], "rec": [], "ocr": [], "pii": [], "rapidocr": []}
         for _ in range(rounds):
             start = time.perf_counter()
             quads = engine.detect_lines(bgr)
             detected = time.perf_counter()
-            lines = [line for line in map(lambda q: engine.recognise(bgr, q), quads) if line]
+            lines = [line for line in (engine.recognise(bgr, q) for q in quads) if line]
             read = time.perf_counter()
             pii.regions(lines)
             done = time.perf_counter()
@@ -87,30 +102,12 @@ def measure(
             stage["rec"].append(read - detected)
             stage["ocr"].append(read - start)
             stage["pii"].append(done - read)
+            if reference is not None:
+                start = time.perf_counter()
+                reference(bgr)
+                stage["rapidocr"].append(time.perf_counter() - start)
         stage["lines"] = [float(len(lines))]
         times[name] = stage
-    return times
-
-
-def baseline(images: dict[str, np.ndarray], rounds: int, threads: int) -> dict[str, list[float]]:
-    """RapidOCR's own pipeline with its default settings, same models, same threads."""
-    from rapidocr import RapidOCR
-
-    engine = RapidOCR(params={
-        "Global.log_level": "error",
-        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-        "Global.return_word_box": True,
-    })  # fmt: skip
-    times = {}
-    for name, pixels in images.items():
-        bgr = np.ascontiguousarray(pixels[:, :, ::-1])
-        engine(bgr)
-        runs = []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            engine(bgr)
-            runs.append(time.perf_counter() - start)
-        times[name] = runs
     return times
 
 
@@ -130,20 +127,19 @@ def main() -> None:
     pii_start = time.perf_counter() - start
     print(f"start-up: OCR {ocr_start:.2f} s, Presidio + spaCy {pii_start:.2f} s "
           f"({args.threads} ONNX Runtime threads, {args.rounds} rounds, medians)")  # fmt: skip
-    ours = measure(images, args.rounds, args.threads)
-    theirs = {} if args.no_baseline else baseline(images, args.rounds, args.threads)
+    times = measure(images, args.rounds, args.threads, baseline=not args.no_baseline)
 
     header = f"{'image':<22}{'size':>11}{'lines':>6}{'det':>8}{'rec':>8}{'OCR':>8}{'PII':>8}"
-    if theirs:
+    if not args.no_baseline:
         header += f"{'RapidOCR':>10}{'speed-up':>10}"
     print(header + "   (ms per image)")
-    for name, stage in ours.items():
+    for name, stage in times.items():
         h, w = images[name].shape[:2]
         row = f"{name:<22}{f'{w}x{h}':>11}{int(stage['lines'][0]):>6}"
         for key in ("det", "rec", "ocr", "pii"):
             row += f"{statistics.median(stage[key]) * 1000:>8.0f}"
-        if name in theirs:
-            reference = statistics.median(theirs[name])
+        if stage["rapidocr"]:
+            reference = statistics.median(stage["rapidocr"])
             row += f"{reference * 1000:>10.0f}{reference / statistics.median(stage['ocr']):>9.1f}x"
         print(row)
 

@@ -75,8 +75,8 @@ FALLBACK_THRESHOLD = 0.5  # labelled-field kinds and anything not listed above
 
 # spaCy labels we do not map: organisations flag headings ("IDENTITY CARD"), numbers are noise.
 _IGNORED_SPACY_LABELS = (
-    "ORG", "ORGANIZATION", "NORP", "NRP", "LOC", "FAC", "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY",
-    "ORDINAL", "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART",
+    "ORG", "ORGANIZATION", "NORP", "NRP", "LOC", "FAC", "CARDINAL", "EVENT", "LANGUAGE", "LAW",
+    "MONEY", "ORDINAL", "PERCENT", "PRODUCT", "QUANTITY", "WORK_OF_ART",
 )  # fmt: skip
 
 

@@ -108,7 +108,8 @@ def badge_canvas() -> Canvas:
     from PIL import Image, ImageFilter
 
     photo = Canvas(Image.fromarray(noise.astype(np.uint8)).filter(ImageFilter.GaussianBlur(3)))
-    photo.write((60, 60), [("Welcome to the Spring Meetup", "plain")], size=28, fill=(255, 255, 255))
+    white = (255, 255, 255)
+    photo.write((60, 60), [("Welcome to the Spring Meetup", "plain")], size=28, fill=white)
     badge = Canvas.blank(320, 180)
     badge.write((14, 12), [("ACME CONFERENCE", "plain")], size=20, bold=True, fill=(30, 60, 160))
     badge.write((14, 62), [("Maria Garcia", "name")], size=30, bold=True)

@@ -79,7 +79,8 @@ class Canvas:
         rw, rh = rotated.size
         theta = math.radians(angle)
         # Visual counter-clockwise in image coordinates (y down).
-        rotation = np.array([[math.cos(theta), math.sin(theta)], [-math.sin(theta), math.cos(theta)]])
+        cos, sin = math.cos(theta), math.sin(theta)
+        rotation = np.array([[cos, sin], [-sin, cos]])
         self.lines.extend(card.lines)
         for word in card.words:
             centred = word.polygon - [w / 2, h / 2]
@@ -109,7 +110,3 @@ def covered_fraction(polygon: np.ndarray, covering: np.ndarray) -> float:
     return float((own & covering[y0:y1, x0:x1]).sum() / area) if area else 0.0
 
 
-def luhn_valid(number: str) -> bool:
-    digits = [int(d) for d in number if d.isdigit()][::-1]
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
-    return total % 10 == 0

@@ -21,7 +21,8 @@ def _ocr_word(scene, rendered):
         for word in line.words:
             if word.text != rendered.text:
                 continue
-            cover = covered_fraction(rendered.polygon, polygon_mask(scene.pixels.shape[:2], [word.polygon]))
+            mask = polygon_mask(scene.pixels.shape[:2], [word.polygon])
+            cover = covered_fraction(rendered.polygon, mask)
             if cover > best_cover:
                 best, best_cover = word, cover
     return best, best_cover
@@ -48,7 +49,7 @@ def test_word_boxes_cover_the_rendered_words_and_not_their_neighbours(form_scene
 def test_tilted_badge_is_read_and_boxed_along_its_tilt(badge_scene):
     by_text = {line.text: line for line in badge_scene.lines}
     for expected in ("ACME CONFERENCE", "Maria Garcia", "Product Manager"):
-        assert expected in by_text, f"{expected!r} not read from the 4-degree badge: {sorted(by_text)}"
+        assert expected in by_text, f"{expected!r} not read on the badge: {sorted(by_text)}"
     line = by_text["Maria Garcia"]
     top = line.polygon[1] - line.polygon[0]
     angle = math.degrees(math.atan2(-top[1], top[0]))  # counter-clockwise, like PIL's rotate
@@ -101,7 +102,9 @@ def test_text_regions_are_one_polygon_per_line(ocr, form_scene):
         assert y0 <= region.polygon[:, 1].min() and region.polygon[:, 1].max() < y1
 
 
-def test_ocr_runs_once_per_image_however_many_text_detectors_read_it(ocr, pii, badge_scene, monkeypatch):
+def test_ocr_runs_once_per_image_however_many_text_detectors_read_it(
+    ocr, pii, badge_scene, monkeypatch
+):
     calls = []
     real_read = ocr.engine.read
     monkeypatch.setattr(ocr.engine, "read", lambda image: calls.append(1) or real_read(image))

@@ -220,3 +220,14 @@ def test_a_born_date_is_a_birth_date_and_other_dates_are_not(pii):
     dates = {text: attributes for text, _, attributes in found}
     assert "a24_birth_date" in dates["4 July 1976"]
     assert dates["4 July 2024"] == tp.DATE_TIME
+
+
+def test_declared_attributes_cover_every_private_text_alias():
+    from redactor import attributes
+    from redactor.detectors.pii import PrivateTextDetector
+
+    declared = PrivateTextDetector.attributes
+    assert declared <= set(attributes.BY_ID)
+    for alias in ("name", "address", "email", "phone", "card", "date", "id", "username"):
+        assert set(attributes.ALIASES[alias]) <= declared, alias
+    assert not declared & set(attributes.ALIASES["plate"])  # not detected: fails closed
