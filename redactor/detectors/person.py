@@ -69,8 +69,9 @@ class PersonDetector:
     def segment(self, image: np.ndarray) -> np.ndarray:
         """H x W float32 in [0, 1]: how likely each pixel belongs to a person."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"person segmentation needs H x W x 3 uint8 RGB, got {image.dtype} "
-                             f"{image.shape}")
+            raise ValueError(
+                f"person segmentation needs H x W x 3 uint8 RGB, got {image.dtype} {image.shape}"
+            )
         with self._lock:
             result = self._model.process(np.ascontiguousarray(image))
         mask = result.segmentation_mask
@@ -81,7 +82,9 @@ class PersonDetector:
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:
         import cv2
 
-        probability = ctx.memo("person_mask", lambda: ctx.timed("person", lambda: self.segment(image)))
+        probability = ctx.memo(
+            "person_mask", lambda: ctx.timed("person", lambda: self.segment(image))
+        )
         binary = (probability >= self.threshold).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         height, width = binary.shape
@@ -90,11 +93,19 @@ class PersonDetector:
             x, y, w, h, area = (int(v) for v in stats[k])
             if area < MIN_AREA * height * width:
                 continue
-            crop = labels[y:y + h, x:x + w] == k
-            score = float(probability[y:y + h, x:x + w][crop].mean())
-            regions.append(Region(attributes=(attributes.PERSON,), box=(x, y, x + w, y + h),
-                                  score=score, detector=self.name, kind="person", shape="mask",
-                                  mask=crop))
+            crop = labels[y : y + h, x : x + w] == k
+            score = float(probability[y : y + h, x : x + w][crop].mean())
+            regions.append(
+                Region(
+                    attributes=(attributes.PERSON,),
+                    box=(x, y, x + w, y + h),
+                    score=score,
+                    detector=self.name,
+                    kind="person",
+                    shape="mask",
+                    mask=crop,
+                )
+            )
         return regions
 
     def close(self) -> None:

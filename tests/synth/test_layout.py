@@ -75,7 +75,11 @@ def test_same_seed_same_set_any_worker_count(tmp_path, small_set):
         assert np.array_equal(a, b)
     other = tmp_path / "other"
     generate(SynthConfig(other, 24, seed=6, size=192, workers=1))
-    labels = lambda r: [json.loads(p.read_text())["labels"] for p in sorted((r / "annotations").rglob("*.json"))]
+
+    def labels(folder: Path) -> list[list[str]]:
+        paths = sorted((folder / "annotations").rglob("*.json"))
+        return [json.loads(p.read_text())["labels"] for p in paths]
+
     assert labels(other) != labels(root)
 
 
@@ -99,8 +103,24 @@ def test_cli_synth(tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "cli"
-    result = runner.invoke(app, ["synth", "--out", str(out), "--n", "6", "--size", "128",
-                                 "--seed", "2", "--split-ratio", "0.5,0.5,0", "--workers", "1"])
+    result = runner.invoke(
+        app,
+        [
+            "synth",
+            "--out",
+            str(out),
+            "--n",
+            "6",
+            "--size",
+            "128",
+            "--seed",
+            "2",
+            "--split-ratio",
+            "0.5,0.5,0",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "synth.json").read_text())
     assert summary["splits"] == {"train2017": 3, "val2017": 3, "test2017": 0}

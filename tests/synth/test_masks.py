@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from training.masks import (MaskComputer, body_from_face, open_cache, precompute_masks,
-                            resolve_backend)
+from training.masks import (
+    MaskComputer,
+    body_from_face,
+    open_cache,
+    precompute_masks,
+    resolve_backend,
+)
 from training.synth import documents as docs
 from training.synth.figures import photo_figure
 from training.synth.persona import make_persona
@@ -39,13 +44,21 @@ def fixture_set(tmp_path_factory):
     canvas.alpha_composite(person.layer.image, (40, 20))
     face = np.zeros((SIZE, SIZE), bool)
     part = person.layer.parts["face"]
-    face[20:20 + part.shape[0], 40:40 + part.shape[1]] = part[: SIZE - 20, : SIZE - 40]
+    face[20 : 20 + part.shape[0], 40 : 40 + part.shape[1]] = part[: SIZE - 20, : SIZE - 40]
     _write(root, "person", canvas.convert("RGB"), ["a9_face_complete"])
-    doc = docs.form(rng, make_persona(1), ["a19_name_full", "a49_phone"], 1.3, signed=False, hand=False)
+    doc = docs.form(
+        rng, make_persona(1), ["a19_name_full", "a49_phone"], 1.3, signed=False, hand=False
+    )
     page = Image.new("RGB", (SIZE, SIZE), (90, 70, 50))
     page.paste(doc.page.image.convert("RGB"), (20, 20))
-    text = polygon_mask([[(x + 20, y + 20) for x, y in item.polygon] for item in doc.page.items
-                         if item.kind != "signature"], (SIZE, SIZE))
+    text = polygon_mask(
+        [
+            [(x + 20, y + 20) for x, y in item.polygon]
+            for item in doc.page.items
+            if item.kind != "signature"
+        ],
+        (SIZE, SIZE),
+    )
     _write(root, "form", page, ["a19_name_full", "a49_phone"])
     _write(root, "wall", Image.new("RGB", (SIZE, SIZE), (200, 200, 190)), ["a0_safe"])
     return root, face, text

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from redactor.attributes import PERSON
 from redactor.detectors import detector_class

@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from redactor.attributes import VISPR_IDS
-from training.privacy_profile import (ProfileError, default_profile, image_score, image_scores,
-                                      load_profile)
+from training.privacy_profile import (
+    ProfileError,
+    default_profile,
+    image_score,
+    image_scores,
+    load_profile,
+)
 
 
 def test_default_profile_comes_from_the_study():
@@ -30,13 +35,21 @@ def test_default_profile_comes_from_the_study():
 
 def test_rules_on_hand_computed_values(tmp_path):
     path = tmp_path / "p.json"
-    path.write_text(json.dumps({"rule": "noisy_or",
-                                "sensitivity": {"face": 0.5, "a19_name_full": 0.8, "a4_gender": 0.0}}))
+    path.write_text(
+        json.dumps(
+            {
+                "rule": "noisy_or",
+                "sensitivity": {"face": 0.5, "a19_name_full": 0.8, "a4_gender": 0.0},
+            }
+        )
+    )
     noisy_or = load_profile(path)
     labels = ["a9_face_complete", "a19_name_full"]
     assert image_score(labels, noisy_or) == pytest.approx(1 - 0.5 * 0.2)  # 0.9
     for rule, expected in (("max", 0.8), ("mix", 0.85)):
-        path.write_text(json.dumps({"rule": rule, "sensitivity": {"face": 0.5, "a19_name_full": 0.8}}))
+        path.write_text(
+            json.dumps({"rule": rule, "sensitivity": {"face": 0.5, "a19_name_full": 0.8}})
+        )
         assert image_score(labels, load_profile(path)) == pytest.approx(expected)
     # Label indices and 0/1 vectors give the same; probabilities weigh each attribute.
     indices = [VISPR_IDS.index(a) for a in labels]
@@ -70,14 +83,17 @@ def test_tsv_profile_with_ratings_and_rule(tmp_path):
     assert image_score(["a9_face_complete", "a20_name_first"], p) == 1.0
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"sensitivity": {"nosuch": 0.5}}', "unknown attribute"),
-    ('{"sensitivity": {"face": 1.5}}', "within 0-1"),
-    ('{"sensitivity": {"face": 0.5}, "rule": "sum"}', "unknown rule"),
-    ('{"sensitivity": {"face": 0.5}, "extra": 1}', "unknown keys"),
-    ('{"sensitivity": {"text": 0.5}}', "not a VISPR attribute"),
-    ("not json", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"sensitivity": {"nosuch": 0.5}}', "unknown attribute"),
+        ('{"sensitivity": {"face": 1.5}}', "within 0-1"),
+        ('{"sensitivity": {"face": 0.5}, "rule": "sum"}', "unknown rule"),
+        ('{"sensitivity": {"face": 0.5}, "extra": 1}', "unknown keys"),
+        ('{"sensitivity": {"text": 0.5}}', "not a VISPR attribute"),
+        ("not json", "not valid JSON"),
+    ],
+)
 def test_bad_profiles_are_refused(tmp_path, text, message):
     path = tmp_path / "bad.json"
     path.write_text(text)

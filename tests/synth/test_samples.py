@@ -47,9 +47,13 @@ def test_ground_truth_matches_the_image(name):
     # Text boxes do not overlap one another (each private item can be told apart).
     boxes = [item["box"] for item in truth["items"]]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-            assert overlap <= 0.1 * min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+        for b in boxes[i + 1 :]:
+            overlap = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(
+                0, min(a[3], b[3]) - max(a[1], b[1])
+            )
+            assert overlap <= 0.1 * min(
+                (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+            )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

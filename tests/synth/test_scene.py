@@ -33,8 +33,9 @@ def test_each_attribute_is_rendered_with_evidence(attribute):
 def test_text_masks_lie_on_the_text_drawn_for_them():
     checked = 0
     for seed in range(6):
-        result = render_scene({"a19_name_full", "a24_birth_date", "a49_phone", "a90_email"},
-                              seed=seed, size=320)
+        result = render_scene(
+            {"a19_name_full", "a24_birth_date", "a49_phone", "a90_email"}, seed=seed, size=320
+        )
         for attribute in ("a19_name_full", "a24_birth_date", "a49_phone", "a90_email"):
             if attribute not in result.masks:
                 continue
@@ -43,7 +44,7 @@ def test_text_masks_lie_on_the_text_drawn_for_them():
                 if attribute in item["attributes"]:
                     x0, y0, x1, y1 = item["box"]
                     # Rotated items: their axis-aligned box holds the polygon; 2 px for rounding.
-                    boxes[max(0, y0 - 2):max(0, y1 + 2), max(0, x0 - 2):max(0, x1 + 2)] = True
+                    boxes[max(0, y0 - 2) : max(0, y1 + 2), max(0, x0 - 2) : max(0, x1 + 2)] = True
             mask = result.masks[attribute]
             assert (mask & ~boxes).sum() <= 0.02 * mask.sum(), attribute
             checked += 1
@@ -53,7 +54,9 @@ def test_text_masks_lie_on_the_text_drawn_for_them():
 def test_canvas_keeps_only_visible_evidence():
     canvas = Canvas(Image.new("RGB", (100, 100), (0, 0, 0)))
     part = np.ones((40, 40), bool)
-    below = canvas.paste(Layer(Image.new("RGBA", (40, 40), (255, 0, 0, 255)), {"p": part}), (10, 10))
+    below = canvas.paste(
+        Layer(Image.new("RGBA", (40, 40), (255, 0, 0, 255)), {"p": part}), (10, 10)
+    )
     # An opaque layer over the right half hides it; a transparent one hides nothing.
     canvas.paste(Layer(Image.new("RGBA", (20, 40), (0, 255, 0, 255)), {}), (30, 10))
     canvas.paste(Layer(Image.new("RGBA", (40, 40), (0, 0, 255, 0)), {}), (10, 10))
@@ -88,7 +91,11 @@ def test_label_statistics_follow_vispr():
 
 def test_statistics_are_derived_from_label_records(tmp_path):
     records = {
-        "train2017": [["a9_face_complete", "a4_gender"], ["a0_safe"], ["a4_gender", "a9_face_complete"]],
+        "train2017": [
+            ["a9_face_complete", "a4_gender"],
+            ["a0_safe"],
+            ["a4_gender", "a9_face_complete"],
+        ],
         "val2017": [["a0_safe"]],
         "test2017": [["a30_credit_card"], ["a0_safe"]],
     }

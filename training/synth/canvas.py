@@ -69,7 +69,7 @@ class Canvas:
             region &= ~opaque
         drawn = {}
         for name, part in layer.parts.items():
-            sub = part[crop[1]:crop[3], crop[0]:crop[2]]
+            sub = part[crop[1] : crop[3], crop[0] : crop[2]]
             canvas_mask = np.zeros((self.height, self.width), dtype=bool)
             canvas_mask[y0:y1, x0:x1] = sub
             self.masks[(key, name)] = canvas_mask
@@ -133,8 +133,10 @@ class Painter:
         """Pastes an RGBA image; its opaque pixels take `parts` and hide the others."""
         self.image.alpha_composite(image, (int(xy[0]), int(xy[1])))
         alpha = Image.new("L", self.size, 0)
-        alpha.paste(image.getchannel("A").point(lambda v: 255 if v >= OPAQUE else 0),
-                    (int(xy[0]), int(xy[1])))
+        alpha.paste(
+            image.getchannel("A").point(lambda v: 255 if v >= OPAQUE else 0),
+            (int(xy[0]), int(xy[1])),
+        )
         for name in parts:
             self.part(name)
         for name, img in self._parts.items():

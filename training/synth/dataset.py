@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import os
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +48,17 @@ class SynthConfig:
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
-    """"0.7,0.1,0.2" -> fractions of train/val/test (normalised; all must be >= 0)."""
+    """ "0.7,0.1,0.2" -> fractions of train/val/test (normalised; all must be >= 0)."""
     try:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
-        raise UsageError(f"--split-ratio takes three numbers like 0.7,0.1,0.2, got {text!r}") from None
+        raise UsageError(
+            f"--split-ratio takes three numbers like 0.7,0.1,0.2, got {text!r}"
+        ) from None
     if len(parts) != 3 or any(p < 0 for p in parts) or sum(parts) <= 0:
-        raise UsageError(f"--split-ratio takes three non-negative numbers like 0.7,0.1,0.2, got {text!r}")
+        raise UsageError(
+            f"--split-ratio takes three non-negative numbers like 0.7,0.1,0.2, got {text!r}"
+        )
     total = sum(parts)
     return (parts[0] / total, parts[1] / total, parts[2] / total)
 
@@ -126,8 +129,11 @@ def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]
         "image_path": image_rel,
         "labels": result.labels,
         "masks": masks_rel,
-        "synthetic": {"requested": sorted(requested), "generator": GENERATOR_VERSION,
-                      "text": result.items},
+        "synthetic": {
+            "requested": sorted(requested),
+            "generator": GENERATOR_VERSION,
+            "text": result.items,
+        },
     }
     path = root / "annotations" / split / f"{ident}.json"
     tmp = path.with_suffix(".json.tmp")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -27,14 +27,43 @@ from training.synth import sources
 from training.synth.canvas import Layer, Painter
 from training.synth.typeset import font
 
-SKIN_TONES = ((255, 224, 196), (241, 194, 160), (224, 172, 132), (198, 134, 96),
-              (161, 102, 66), (120, 78, 50), (90, 58, 38), (233, 190, 160))
-HAIR_COLORS = ((20, 16, 14), (60, 40, 25), (110, 75, 40), (190, 150, 90), (225, 200, 140),
-               (150, 60, 30), (170, 170, 170), (235, 235, 230), (60, 60, 200), (210, 80, 150))
+SKIN_TONES = (
+    (255, 224, 196),
+    (241, 194, 160),
+    (224, 172, 132),
+    (198, 134, 96),
+    (161, 102, 66),
+    (120, 78, 50),
+    (90, 58, 38),
+    (233, 190, 160),
+)
+HAIR_COLORS = (
+    (20, 16, 14),
+    (60, 40, 25),
+    (110, 75, 40),
+    (190, 150, 90),
+    (225, 200, 140),
+    (150, 60, 30),
+    (170, 170, 170),
+    (235, 235, 230),
+    (60, 60, 200),
+    (210, 80, 150),
+)
 EYE_COLORS = ((70, 45, 25), (40, 90, 160), (60, 120, 70), (110, 90, 60), (30, 30, 30))
-CLOTH = ((200, 40, 40), (40, 90, 180), (30, 130, 70), (230, 190, 40), (120, 60, 140),
-         (230, 230, 230), (40, 40, 45), (150, 100, 60), (240, 130, 40), (90, 160, 200),
-         (200, 120, 160), (100, 100, 110))
+CLOTH = (
+    (200, 40, 40),
+    (40, 90, 180),
+    (30, 130, 70),
+    (230, 190, 40),
+    (120, 60, 140),
+    (230, 230, 230),
+    (40, 40, 45),
+    (150, 100, 60),
+    (240, 130, 40),
+    (90, 160, 200),
+    (200, 120, 160),
+    (100, 100, 110),
+)
 SUIT = ((30, 34, 46), (50, 50, 55), (70, 70, 78), (25, 40, 80))
 ETHNIC = ((200, 30, 60), (250, 180, 20), (20, 120, 160), (30, 140, 60), (120, 20, 120))
 
@@ -50,8 +79,13 @@ CUES = {
     "a57_culture": "face paint and a flower garland",
     "a59_sports": "athletic kit with a ball",
 }
-OUTFIT_CUES = {"a12_semi_nudity", "a13_full_nudity", "a18_ethnic_clothing", "a46_occupation",
-               "a59_sports"}
+OUTFIT_CUES = {
+    "a12_semi_nudity",
+    "a13_full_nudity",
+    "a18_ethnic_clothing",
+    "a46_occupation",
+    "a59_sports",
+}
 
 
 @dataclass
@@ -64,7 +98,9 @@ class FigureSpec:
     hat: tuple[int, int, int] | None = None
     sunglasses: bool = False
     grayscale: bool = False
-    outfit: str = "casual"  # casual | dress | suit | hivis | labcoat | jersey | ethnic | swim | nude
+    outfit: str = (
+        "casual"  # casual | dress | suit | hivis | labcoat | jersey | ethnic | swim | nude
+    )
     top: tuple[int, int, int] = CLOTH[0]
     bottom: tuple[int, int, int] = CLOTH[6]
     short_sleeves: bool = False
@@ -128,8 +164,18 @@ def draw_figure(spec: FigureSpec) -> Layer:
     u = spec.height / 7.5  # head height
     seated = "a39_disability_physical" in spec.cues
     top_margin = 0.45 * u
-    width = int(max(8, u * (3.4 * spec.build + (1.6 if spec.arm_across else 0)
-                            + (1.4 if seated else 0) + (1.0 if "a59_sports" in spec.cues else 0))))
+    width = int(
+        max(
+            8,
+            u
+            * (
+                3.4 * spec.build
+                + (1.6 if spec.arm_across else 0)
+                + (1.4 if seated else 0)
+                + (1.0 if "a59_sports" in spec.cues else 0)
+            ),
+        )
+    )
     total_h = int(top_margin + (6.0 if seated else 7.5) * u) + 2
     p = Painter((width, total_h))
     cx = width / 2
@@ -147,25 +193,43 @@ def draw_figure(spec: FigureSpec) -> Layer:
     sw = 2.0 * u * b
     hipw = 1.55 * u * b
     feet_y = total_h - 2
-    top_color = {"suit": rng.choice(SUIT), "hivis": (250, 120, 20) if rng.random() < 0.5
-                 else (220, 240, 40), "labcoat": (245, 245, 245), "ethnic": rng.choice(ETHNIC),
-                 "swim": skin, "nude": skin}.get(spec.outfit, spec.top)
-    bottom_color = {"suit": top_color, "swim": rng.choice(CLOTH), "nude": skin,
-                    "jersey": (240, 240, 240)}.get(spec.outfit, spec.bottom)
+    top_color = {
+        "suit": rng.choice(SUIT),
+        "hivis": (250, 120, 20) if rng.random() < 0.5 else (220, 240, 40),
+        "labcoat": (245, 245, 245),
+        "ethnic": rng.choice(ETHNIC),
+        "swim": skin,
+        "nude": skin,
+    }.get(spec.outfit, spec.top)
+    bottom_color = {
+        "suit": top_color,
+        "swim": rng.choice(CLOTH),
+        "nude": skin,
+        "jersey": (240, 240, 240),
+    }.get(spec.outfit, spec.bottom)
     torso_parts = ("body", "torso")
-    cue_outfit = {"suit": (), "hivis": ("cue:a46_occupation",), "labcoat": ("cue:a46_occupation",),
-                  "ethnic": ("cue:a18_ethnic_clothing",), "jersey": ("cue:a59_sports",)
-                  if "a59_sports" in spec.cues else (), "swim": ("cue:a12_semi_nudity",),
-                  "nude": ("cue:a13_full_nudity",)}.get(spec.outfit, ())
+    cue_outfit = {
+        "suit": (),
+        "hivis": ("cue:a46_occupation",),
+        "labcoat": ("cue:a46_occupation",),
+        "ethnic": ("cue:a18_ethnic_clothing",),
+        "jersey": ("cue:a59_sports",) if "a59_sports" in spec.cues else (),
+        "swim": ("cue:a12_semi_nudity",),
+        "nude": ("cue:a13_full_nudity",),
+    }.get(spec.outfit, ())
     clothes_parts = torso_parts + cue_outfit
     if nude:
         clothes_parts = torso_parts + ("skin",) + cue_outfit
 
     # Long hair behind the shoulders (front view) is drawn first: the body covers it.
     if spec.hair and spec.long_hair and spec.hat is None:
-        p.shape("rounded_rectangle", (cx - 0.55 * u, head_cy - 0.2 * u, cx + 0.55 * u,
-                                      shoulder_y + 1.0 * u), spec.hair, ("body", "head", "hair"),
-                radius=max(1, int(0.3 * u)))
+        p.shape(
+            "rounded_rectangle",
+            (cx - 0.55 * u, head_cy - 0.2 * u, cx + 0.55 * u, shoulder_y + 1.0 * u),
+            spec.hair,
+            ("body", "head", "hair"),
+            radius=max(1, int(0.3 * u)),
+        )
 
     # Legs
     leg_w = 0.62 * u * b
@@ -174,26 +238,48 @@ def draw_figure(spec: FigureSpec) -> Layer:
         knee_y = hip_y + 0.35 * u
         for side in (-1, 1):
             x = cx + side * (0.1 * u + leg_w / 2)
-            legs.append(((x - leg_w / 2, hip_y - 0.1 * u, x + leg_w / 2, knee_y + 0.2 * u),
-                         (x - leg_w / 2, knee_y, x + leg_w / 2, feet_y - 0.25 * u)))
+            legs.append(
+                (
+                    (x - leg_w / 2, hip_y - 0.1 * u, x + leg_w / 2, knee_y + 0.2 * u),
+                    (x - leg_w / 2, knee_y, x + leg_w / 2, feet_y - 0.25 * u),
+                )
+            )
     else:
         for side in (-1, 1):
             x = cx + side * (0.08 * u + leg_w / 2)
-            legs.append(((x - leg_w / 2, hip_y - 0.2 * u, x + leg_w / 2, hip_y + 1.8 * u),
-                         (x - leg_w / 2 + 0.04 * u, hip_y + 1.7 * u, x + leg_w / 2 - 0.04 * u,
-                          feet_y - 0.25 * u)))
+            legs.append(
+                (
+                    (x - leg_w / 2, hip_y - 0.2 * u, x + leg_w / 2, hip_y + 1.8 * u),
+                    (
+                        x - leg_w / 2 + 0.04 * u,
+                        hip_y + 1.7 * u,
+                        x + leg_w / 2 - 0.04 * u,
+                        feet_y - 0.25 * u,
+                    ),
+                )
+            )
     shorts = spec.outfit in ("swim", "jersey") or nude
     for upper, lower in legs:
-        p.shape("rectangle", upper, bottom_color, ("body", "legs") + (("skin",) if nude else ())
-                + (cue_outfit if spec.outfit in ("swim", "nude") else ()))
+        p.shape(
+            "rectangle",
+            upper,
+            bottom_color,
+            ("body", "legs")
+            + (("skin",) if nude else ())
+            + (cue_outfit if spec.outfit in ("swim", "nude") else ()),
+        )
         lower_color = skin if shorts else bottom_color
         lower_parts = ("body", "legs") + (("skin",) if shorts else ())
         if spec.outfit == "nude":
             lower_parts += cue_outfit
         p.shape("rectangle", lower, lower_color, lower_parts)
         fx = (lower[0] + lower[2]) / 2
-        p.shape("ellipse", (fx - 0.42 * u, feet_y - 0.35 * u, fx + 0.42 * u, feet_y),
-                (35, 30, 30) if not nude else skin, ("body", "feet"))
+        p.shape(
+            "ellipse",
+            (fx - 0.42 * u, feet_y - 0.35 * u, fx + 0.42 * u, feet_y),
+            (35, 30, 30) if not nude else skin,
+            ("body", "feet"),
+        )
 
     if seated:  # wheelchair: wheels on both sides, seat and backrest
         wheel = ("body", "cue:a39_disability_physical")
@@ -201,47 +287,111 @@ def draw_figure(spec: FigureSpec) -> Layer:
         wy = hip_y + 0.9 * u
         for side in (-1, 1):
             wx = cx + side * (sw / 2 + 0.15 * u)
-            p.shape("ellipse", (wx - 0.35 * u, wy - r, wx + 0.35 * u, wy + r), None, (),
-                    outline=(60, 60, 70), width=max(2, int(0.16 * u)))
+            p.shape(
+                "ellipse",
+                (wx - 0.35 * u, wy - r, wx + 0.35 * u, wy + r),
+                None,
+                (),
+                outline=(60, 60, 70),
+                width=max(2, int(0.16 * u)),
+            )
             p.shape("ellipse", (wx - 0.35 * u, wy - r, wx + 0.35 * u, wy + r), (70, 70, 80), wheel)
-            p.shape("ellipse", (wx - 0.2 * u, wy - r * 0.8, wx + 0.2 * u, wy + r * 0.8),
-                    (170, 170, 180), wheel)
-        p.shape("rectangle", (cx - sw / 2, hip_y - 0.15 * u, cx + sw / 2, hip_y + 0.2 * u),
-                (90, 90, 100), wheel)
+            p.shape(
+                "ellipse",
+                (wx - 0.2 * u, wy - r * 0.8, wx + 0.2 * u, wy + r * 0.8),
+                (170, 170, 180),
+                wheel,
+            )
+        p.shape(
+            "rectangle",
+            (cx - sw / 2, hip_y - 0.15 * u, cx + sw / 2, hip_y + 0.2 * u),
+            (90, 90, 100),
+            wheel,
+        )
 
     # Torso (with the dress flaring to the knees)
     if spec.outfit == "dress":
-        p.shape("polygon", [(cx - sw / 2, shoulder_y), (cx + sw / 2, shoulder_y),
-                            (cx + hipw * 0.8, hip_y + 1.6 * u), (cx - hipw * 0.8, hip_y + 1.6 * u)],
-                top_color, clothes_parts)
+        p.shape(
+            "polygon",
+            [
+                (cx - sw / 2, shoulder_y),
+                (cx + sw / 2, shoulder_y),
+                (cx + hipw * 0.8, hip_y + 1.6 * u),
+                (cx - hipw * 0.8, hip_y + 1.6 * u),
+            ],
+            top_color,
+            clothes_parts,
+        )
     elif spec.outfit in ("labcoat", "ethnic"):
-        p.shape("polygon", [(cx - sw / 2, shoulder_y), (cx + sw / 2, shoulder_y),
-                            (cx + hipw * 0.75, hip_y + (1.5 if spec.outfit == "labcoat" else 2.6)
-                             * u), (cx - hipw * 0.75, hip_y + (1.5 if spec.outfit == "labcoat"
-                                                                else 2.6) * u)],
-                top_color, clothes_parts)
+        p.shape(
+            "polygon",
+            [
+                (cx - sw / 2, shoulder_y),
+                (cx + sw / 2, shoulder_y),
+                (cx + hipw * 0.75, hip_y + (1.5 if spec.outfit == "labcoat" else 2.6) * u),
+                (cx - hipw * 0.75, hip_y + (1.5 if spec.outfit == "labcoat" else 2.6) * u),
+            ],
+            top_color,
+            clothes_parts,
+        )
     else:
-        p.shape("polygon", [(cx - sw / 2, shoulder_y), (cx + sw / 2, shoulder_y),
-                            (cx + hipw / 2, hip_y), (cx - hipw / 2, hip_y)], top_color,
-                clothes_parts)
+        p.shape(
+            "polygon",
+            [
+                (cx - sw / 2, shoulder_y),
+                (cx + sw / 2, shoulder_y),
+                (cx + hipw / 2, hip_y),
+                (cx - hipw / 2, hip_y),
+            ],
+            top_color,
+            clothes_parts,
+        )
     if swim and rng.random() < 0.5:  # a swimsuit top
-        p.shape("rectangle", (cx - sw * 0.32, shoulder_y + 0.7 * u, cx + sw * 0.32,
-                              shoulder_y + 1.1 * u), bottom_color, ("body", "torso"))
+        p.shape(
+            "rectangle",
+            (cx - sw * 0.32, shoulder_y + 0.7 * u, cx + sw * 0.32, shoulder_y + 1.1 * u),
+            bottom_color,
+            ("body", "torso"),
+        )
     if spec.outfit == "suit" and spec.view == "front":
-        p.shape("polygon", [(cx - 0.3 * u, shoulder_y), (cx + 0.3 * u, shoulder_y),
-                            (cx, shoulder_y + 1.2 * u)], (245, 245, 245), torso_parts)
-        p.shape("polygon", [(cx - 0.09 * u, shoulder_y + 0.1 * u), (cx + 0.09 * u,
-                            shoulder_y + 0.1 * u), (cx + 0.13 * u, shoulder_y + 1.1 * u),
-                            (cx, shoulder_y + 1.25 * u), (cx - 0.13 * u, shoulder_y + 1.1 * u)],
-                rng.choice(((170, 20, 30), (20, 40, 120), (40, 100, 60))), torso_parts)
+        p.shape(
+            "polygon",
+            [(cx - 0.3 * u, shoulder_y), (cx + 0.3 * u, shoulder_y), (cx, shoulder_y + 1.2 * u)],
+            (245, 245, 245),
+            torso_parts,
+        )
+        p.shape(
+            "polygon",
+            [
+                (cx - 0.09 * u, shoulder_y + 0.1 * u),
+                (cx + 0.09 * u, shoulder_y + 0.1 * u),
+                (cx + 0.13 * u, shoulder_y + 1.1 * u),
+                (cx, shoulder_y + 1.25 * u),
+                (cx - 0.13 * u, shoulder_y + 1.1 * u),
+            ],
+            rng.choice(((170, 20, 30), (20, 40, 120), (40, 100, 60))),
+            torso_parts,
+        )
     if spec.outfit == "hivis":
         for k in (0.9, 1.7):
-            p.shape("rectangle", (cx - sw * 0.47, shoulder_y + k * u, cx + sw * 0.47,
-                                  shoulder_y + (k + 0.22) * u), (200, 205, 210), clothes_parts)
+            p.shape(
+                "rectangle",
+                (cx - sw * 0.47, shoulder_y + k * u, cx + sw * 0.47, shoulder_y + (k + 0.22) * u),
+                (200, 205, 210),
+                clothes_parts,
+            )
     if spec.outfit == "labcoat" and spec.view == "front":
-        p.shape("line", [(cx - 0.3 * u, shoulder_y + 0.1 * u), (cx - 0.2 * u, shoulder_y + 1.2 * u),
-                         (cx + 0.25 * u, shoulder_y + 1.3 * u)], (40, 40, 40), clothes_parts,
-                width=max(1, int(0.08 * u)))
+        p.shape(
+            "line",
+            [
+                (cx - 0.3 * u, shoulder_y + 0.1 * u),
+                (cx - 0.2 * u, shoulder_y + 1.2 * u),
+                (cx + 0.25 * u, shoulder_y + 1.3 * u),
+            ],
+            (40, 40, 40),
+            clothes_parts,
+            width=max(1, int(0.08 * u)),
+        )
     if spec.outfit == "ethnic":
         for k in range(4):
             y0 = shoulder_y + (0.6 + k * 1.1) * u
@@ -254,8 +404,13 @@ def draw_figure(spec: FigureSpec) -> Layer:
             p.shape("line", pts, color, clothes_parts, width=max(2, int(0.16 * u)))
     if spec.outfit == "jersey" and spec.number and u >= 10:
         f = font("sans-bold", max(6, int(0.9 * u)))
-        p.draw.text((cx, shoulder_y + 1.1 * u), spec.number, font=f, anchor="mm",
-                    fill=(250, 250, 250) if sum(top_color) < 450 else (20, 20, 20))
+        p.draw.text(
+            (cx, shoulder_y + 1.1 * u),
+            spec.number,
+            font=f,
+            anchor="mm",
+            fill=(250, 250, 250) if sum(top_color) < 450 else (20, 20, 20),
+        )
 
     # Arms
     arm_w = max(2, int(0.42 * u * min(b, 1.2)))
@@ -271,48 +426,108 @@ def draw_figure(spec: FigureSpec) -> Layer:
             hx, hy = cx + side * (sw / 2 + 0.15 * u), hip_y + 0.3 * u
         ex, ey = (sx + hx) / 2 + side * 0.1 * u, (sy + hy) / 2
         sleeve = top_color
-        bare = nude or swim or spec.short_sleeves and spec.outfit not in ("suit", "labcoat", "ethnic")
+        bare = (
+            nude or swim or spec.short_sleeves and spec.outfit not in ("suit", "labcoat", "ethnic")
+        )
         upper_parts = ("body",) + (("skin",) if nude or swim else ()) + cue_outfit
-        p.shape("line", [(sx, sy), (ex, ey)], skin if nude or swim else sleeve, upper_parts,
-                width=arm_w, joint="curve")
+        p.shape(
+            "line",
+            [(sx, sy), (ex, ey)],
+            skin if nude or swim else sleeve,
+            upper_parts,
+            width=arm_w,
+            joint="curve",
+        )
         lower_parts = ("body", "skin") if bare else ("body",) + cue_outfit
-        p.shape("line", [(ex, ey), (hx, hy)], skin if bare else sleeve, lower_parts,
-                width=arm_w, joint="curve")
-        p.shape("ellipse", (hx - hand_r, hy - hand_r, hx + hand_r, hy + hand_r), skin,
-                ("body", "skin"))
+        p.shape(
+            "line",
+            [(ex, ey), (hx, hy)],
+            skin if bare else sleeve,
+            lower_parts,
+            width=arm_w,
+            joint="curve",
+        )
+        p.shape(
+            "ellipse", (hx - hand_r, hy - hand_r, hx + hand_r, hy + hand_r), skin, ("body", "skin")
+        )
         if side == 1 and "a11_tattoo" in spec.cues:
             # Ink along the bare forearm: a band and a small star.
             tx, ty = (ex + hx) / 2, (ey + hy) / 2
             r = max(2.0, 0.2 * u)
-            p.shape("ellipse", (tx - r, ty - r, tx + r, ty + r), (30, 60, 70),
-                    ("body", "cue:a11_tattoo"))
-            p.shape("line", [(ex, ey + 0.1 * u), (hx, hy - 0.1 * u)], (25, 50, 90),
-                    ("body", "cue:a11_tattoo"), width=max(1, int(0.12 * u)))
+            p.shape(
+                "ellipse",
+                (tx - r, ty - r, tx + r, ty + r),
+                (30, 60, 70),
+                ("body", "cue:a11_tattoo"),
+            )
+            p.shape(
+                "line",
+                [(ex, ey + 0.1 * u), (hx, hy - 0.1 * u)],
+                (25, 50, 90),
+                ("body", "cue:a11_tattoo"),
+                width=max(1, int(0.12 * u)),
+            )
         if side == -1 and "a41_injury" in spec.cues:
             cast = [(ex, ey), (hx, hy)]
-            p.shape("line", cast, (250, 250, 250), ("body", "cue:a41_injury"),
-                    width=arm_w + max(2, int(0.15 * u)))
-            p.shape("line", [(sx + side * 0.1 * u, sy), (cx + 0.5 * u, hip_y - 0.4 * u)],
-                    (235, 235, 235), ("body", "cue:a41_injury"), width=max(2, int(0.25 * u)))
+            p.shape(
+                "line",
+                cast,
+                (250, 250, 250),
+                ("body", "cue:a41_injury"),
+                width=arm_w + max(2, int(0.15 * u)),
+            )
+            p.shape(
+                "line",
+                [(sx + side * 0.1 * u, sy), (cx + 0.5 * u, hip_y - 0.4 * u)],
+                (235, 235, 235),
+                ("body", "cue:a41_injury"),
+                width=max(2, int(0.25 * u)),
+            )
             mx, my = (ex + hx) / 2, (ey + hy) / 2
             c = max(2.0, 0.18 * u)
-            p.shape("rectangle", (mx - c, my - c / 3, mx + c, my + c / 3), (210, 20, 30),
-                    ("body", "cue:a41_injury"))
-            p.shape("rectangle", (mx - c / 3, my - c, mx + c / 3, my + c), (210, 20, 30),
-                    ("body", "cue:a41_injury"))
+            p.shape(
+                "rectangle",
+                (mx - c, my - c / 3, mx + c, my + c / 3),
+                (210, 20, 30),
+                ("body", "cue:a41_injury"),
+            )
+            p.shape(
+                "rectangle",
+                (mx - c / 3, my - c, mx + c / 3, my + c),
+                (210, 20, 30),
+                ("body", "cue:a41_injury"),
+            )
     if "a59_sports" in spec.cues:
         r = 0.7 * u
         bx, by = cx + sw / 2 + 0.3 * u + r, hip_y + 0.3 * u
-        p.shape("ellipse", (bx - r, by - r, bx + r, by + r), (235, 110, 30) if rng.random() < 0.5
-                else (245, 245, 245), ("body", "cue:a59_sports"))
-        p.shape("line", [(bx - r, by), (bx + r, by)], (30, 30, 30), ("body", "cue:a59_sports"),
-                width=max(1, int(0.06 * u)))
-        p.shape("line", [(bx, by - r), (bx, by + r)], (30, 30, 30), ("body", "cue:a59_sports"),
-                width=max(1, int(0.06 * u)))
+        p.shape(
+            "ellipse",
+            (bx - r, by - r, bx + r, by + r),
+            (235, 110, 30) if rng.random() < 0.5 else (245, 245, 245),
+            ("body", "cue:a59_sports"),
+        )
+        p.shape(
+            "line",
+            [(bx - r, by), (bx + r, by)],
+            (30, 30, 30),
+            ("body", "cue:a59_sports"),
+            width=max(1, int(0.06 * u)),
+        )
+        p.shape(
+            "line",
+            [(bx, by - r), (bx, by + r)],
+            (30, 30, 30),
+            ("body", "cue:a59_sports"),
+            width=max(1, int(0.06 * u)),
+        )
 
     # Neck and head
-    p.shape("rectangle", (cx - 0.18 * u, head_cy + 0.3 * u, cx + 0.18 * u, shoulder_y + 0.1 * u),
-            skin, ("body", "skin"))
+    p.shape(
+        "rectangle",
+        (cx - 0.18 * u, head_cy + 0.3 * u, cx + 0.18 * u, shoulder_y + 0.1 * u),
+        skin,
+        ("body", "skin"),
+    )
     head_box = (cx - hw / 2, t, cx + hw / 2, t + u)
     if spec.view == "front":
         p.shape("ellipse", head_box, skin, ("body", "head", "face", "skin"))
@@ -322,25 +537,54 @@ def draw_figure(spec: FigureSpec) -> Layer:
     if spec.hair and spec.hat is None:
         hair_parts = ("body", "head", "hair")
         if spec.view == "front":
-            p.shape("chord", (head_box[0] - 0.06 * u, t - 0.1 * u, head_box[2] + 0.06 * u,
-                              t + 0.75 * u), spec.hair, hair_parts, start=180, end=360)
+            p.shape(
+                "chord",
+                (head_box[0] - 0.06 * u, t - 0.1 * u, head_box[2] + 0.06 * u, t + 0.75 * u),
+                spec.hair,
+                hair_parts,
+                start=180,
+                end=360,
+            )
         else:
-            p.shape("ellipse", (head_box[0] - 0.05 * u, t - 0.08 * u, head_box[2] + 0.05 * u,
-                                t + 0.95 * u), spec.hair, hair_parts)
+            p.shape(
+                "ellipse",
+                (head_box[0] - 0.05 * u, t - 0.08 * u, head_box[2] + 0.05 * u, t + 0.95 * u),
+                spec.hair,
+                hair_parts,
+            )
             if spec.long_hair:
-                p.shape("rounded_rectangle", (cx - 0.5 * u, head_cy, cx + 0.5 * u,
-                                              shoulder_y + 0.9 * u), spec.hair, hair_parts,
-                        radius=max(1, int(0.3 * u)))
+                p.shape(
+                    "rounded_rectangle",
+                    (cx - 0.5 * u, head_cy, cx + 0.5 * u, shoulder_y + 0.9 * u),
+                    spec.hair,
+                    hair_parts,
+                    radius=max(1, int(0.3 * u)),
+                )
     if spec.hat is not None:
         hat_parts = ("body", "head")
-        p.shape("chord", (head_box[0] - 0.04 * u, t - 0.3 * u, head_box[2] + 0.04 * u,
-                          t + 0.7 * u), spec.hat, hat_parts, start=180, end=360)
-        p.shape("rectangle", (cx - 0.62 * u, t + 0.14 * u, cx + 0.62 * u, t + 0.24 * u),
-                spec.hat, hat_parts)
+        p.shape(
+            "chord",
+            (head_box[0] - 0.04 * u, t - 0.3 * u, head_box[2] + 0.04 * u, t + 0.7 * u),
+            spec.hat,
+            hat_parts,
+            start=180,
+            end=360,
+        )
+        p.shape(
+            "rectangle",
+            (cx - 0.62 * u, t + 0.14 * u, cx + 0.62 * u, t + 0.24 * u),
+            spec.hat,
+            hat_parts,
+        )
     if "a18_ethnic_clothing" in spec.cues and spec.hat is None:
-        p.shape("chord", (head_box[0] - 0.08 * u, t - 0.35 * u, head_box[2] + 0.08 * u,
-                          t + 0.55 * u), top_color, ("body", "head", "cue:a18_ethnic_clothing"),
-                start=180, end=360)
+        p.shape(
+            "chord",
+            (head_box[0] - 0.08 * u, t - 0.35 * u, head_box[2] + 0.08 * u, t + 0.55 * u),
+            top_color,
+            ("body", "head", "cue:a18_ethnic_clothing"),
+            start=180,
+            end=360,
+        )
     if "a57_culture" in spec.cues:
         # A garland of flowers around the neck.
         n = 9
@@ -349,9 +593,12 @@ def draw_figure(spec: FigureSpec) -> Layer:
             fx = cx + math.cos(a) * sw * 0.33
             fy = shoulder_y + math.sin(a) * 0.7 * u - 0.1 * u
             r = max(1.5, 0.16 * u)
-            p.shape("ellipse", (fx - r, fy - r, fx + r, fy + r),
-                    ((240, 60, 120), (250, 200, 30), (250, 120, 20))[i % 3],
-                    ("body", "cue:a57_culture"))
+            p.shape(
+                "ellipse",
+                (fx - r, fy - r, fx + r, fy + r),
+                ((240, 60, 120), (250, 200, 30), (250, 120, 20))[i % 3],
+                ("body", "cue:a57_culture"),
+            )
     image = p.image
     if spec.grayscale:
         alpha = image.getchannel("A")
@@ -361,7 +608,9 @@ def draw_figure(spec: FigureSpec) -> Layer:
     return p.layer()
 
 
-def draw_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...], rng: random.Random) -> None:
+def draw_face(
+    p: Painter, spec: FigureSpec, head_box: tuple[float, ...], rng: random.Random
+) -> None:
     x0, y0, x1, y1 = head_box
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
@@ -377,34 +626,71 @@ def draw_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...], rng: ra
         eye_y = y0 + 0.45 * h
         r = max(1.0, 0.075 * w)
         for ex in (cx - 0.2 * w, cx + 0.2 * w):
-            p.shape("ellipse", (ex - 1.6 * r, eye_y - r, ex + 1.6 * r, eye_y + r), (250, 250, 250),
-                    ("body", "head", "face", "eyes"))
-            p.shape("ellipse", (ex - 0.8 * r, eye_y - 0.8 * r, ex + 0.8 * r, eye_y + 0.8 * r),
-                    spec.eye_color, ("body", "head", "face", "eyes"))
-            p.shape("line", [(ex - 1.6 * r, eye_y - 2.0 * r), (ex + 1.6 * r, eye_y - 2.3 * r)],
-                    spec.hair or (60, 40, 30), ("body", "head", "face"),
-                    width=max(1, int(0.5 * r)))
+            p.shape(
+                "ellipse",
+                (ex - 1.6 * r, eye_y - r, ex + 1.6 * r, eye_y + r),
+                (250, 250, 250),
+                ("body", "head", "face", "eyes"),
+            )
+            p.shape(
+                "ellipse",
+                (ex - 0.8 * r, eye_y - 0.8 * r, ex + 0.8 * r, eye_y + 0.8 * r),
+                spec.eye_color,
+                ("body", "head", "face", "eyes"),
+            )
+            p.shape(
+                "line",
+                [(ex - 1.6 * r, eye_y - 2.0 * r), (ex + 1.6 * r, eye_y - 2.3 * r)],
+                spec.hair or (60, 40, 30),
+                ("body", "head", "face"),
+                width=max(1, int(0.5 * r)),
+            )
         shade = tuple(int(c * 0.75) for c in spec.skin)
-        p.shape("line", [(cx, eye_y + 0.3 * r), (cx - 0.6 * r, y0 + 0.68 * h), (cx, y0 + 0.7 * h)],
-                shade, ("body", "head", "face", "skin"), width=max(1, int(0.4 * r)))
-        p.shape("arc", (cx - 0.2 * w, y0 + 0.7 * h, cx + 0.2 * w, y0 + 0.86 * h), (150, 50, 50),
-                ("body", "head", "face", "skin"), start=10, end=170, width=max(1, int(0.5 * r)))
+        p.shape(
+            "line",
+            [(cx, eye_y + 0.3 * r), (cx - 0.6 * r, y0 + 0.68 * h), (cx, y0 + 0.7 * h)],
+            shade,
+            ("body", "head", "face", "skin"),
+            width=max(1, int(0.4 * r)),
+        )
+        p.shape(
+            "arc",
+            (cx - 0.2 * w, y0 + 0.7 * h, cx + 0.2 * w, y0 + 0.86 * h),
+            (150, 50, 50),
+            ("body", "head", "face", "skin"),
+            start=10,
+            end=170,
+            width=max(1, int(0.5 * r)),
+        )
     if "a57_culture" in spec.cues:
         for side in (-1, 1):
             for k in range(2):
                 yy = y0 + (0.6 + 0.1 * k) * h
-                p.shape("line", [(cx + side * 0.18 * w, yy), (cx + side * 0.36 * w, yy)],
-                        (230, 230, 240) if k else (220, 40, 40), ("body", "head", "face",
-                                                                   "cue:a57_culture"),
-                        width=max(1, int(0.05 * h)))
+                p.shape(
+                    "line",
+                    [(cx + side * 0.18 * w, yy), (cx + side * 0.36 * w, yy)],
+                    (230, 230, 240) if k else (220, 40, 40),
+                    ("body", "head", "face", "cue:a57_culture"),
+                    width=max(1, int(0.05 * h)),
+                )
     if spec.sunglasses:
         gy = y0 + 0.43 * h
         gw, gh = 0.28 * w, 0.16 * h
         for ex in (cx - 0.2 * w, cx + 0.2 * w):
-            p.shape("rounded_rectangle", (ex - gw / 2, gy - gh / 2, ex + gw / 2, gy + gh / 2),
-                    (15, 15, 20), ("body", "head", "face"), radius=max(1, int(gh / 3)))
-        p.shape("line", [(cx - 0.06 * w, gy), (cx + 0.06 * w, gy)], (15, 15, 20),
-                ("body", "head", "face"), width=max(1, int(0.04 * w)))
+            p.shape(
+                "rounded_rectangle",
+                (ex - gw / 2, gy - gh / 2, ex + gw / 2, gy + gh / 2),
+                (15, 15, 20),
+                ("body", "head", "face"),
+                radius=max(1, int(gh / 3)),
+            )
+        p.shape(
+            "line",
+            [(cx - 0.06 * w, gy), (cx + 0.06 * w, gy)],
+            (15, 15, 20),
+            ("body", "head", "face"),
+            width=max(1, int(0.04 * w)),
+        )
 
 
 @dataclass(frozen=True)
@@ -433,7 +719,7 @@ def photo_figure(name: str, height: int, rng: random.Random, flip: bool = False)
     arr = np.asarray(rgba).astype(np.float32)
     gain = np.array([rng.uniform(0.85, 1.15) for _ in range(3)], np.float32)
     arr[..., :3] = np.clip(arr[..., :3] * gain * rng.uniform(0.8, 1.15), 0, 255)
-    arr[..., 3] = mask[box[1]:box[3], box[0]:box[2]] * 255
+    arr[..., 3] = mask[box[1] : box[3], box[0] : box[2]] * 255
     rgba = Image.fromarray(arr.astype(np.uint8), "RGBA").resize(size, Image.BILINEAR)
     if cut.grayscale:
         alpha = rgba.getchannel("A")
@@ -451,8 +737,14 @@ def photo_figure(name: str, height: int, rng: random.Random, flip: bool = False)
     head = (region(cut.head, True) | face) & body
     hat = region(cut.hat, False) & body if cut.hat else np.zeros_like(body)
     hair = head & ~face & ~hat
-    parts = {"body": body, "head": head, "face": face, "hair": hair, "skin": face.copy(),
-             "torso": body & ~head}
+    parts = {
+        "body": body,
+        "head": head,
+        "face": face,
+        "hair": hair,
+        "skin": face.copy(),
+        "torso": body & ~head,
+    }
     if cut.eyes_visible:
         parts["eyes"] = face.copy()
     if flip:
@@ -470,13 +762,28 @@ def crowd(width: int, height: int, rng: random.Random, head: float) -> Layer:
         x = rng.uniform(-head, 0)
         while x < width:
             color = rng.choice(CLOTH)
-            p.shape("rounded_rectangle", (x, y + head * 0.9, x + head * 1.8, y + head * 2.4), color,
-                    ("body",), radius=max(1, int(head * 0.3)))
-            p.shape("ellipse", (x + head * 0.45, y, x + head * 1.35, y + head), rng.choice(SKIN_TONES),
-                    ("body",))
+            p.shape(
+                "rounded_rectangle",
+                (x, y + head * 0.9, x + head * 1.8, y + head * 2.4),
+                color,
+                ("body",),
+                radius=max(1, int(head * 0.3)),
+            )
+            p.shape(
+                "ellipse",
+                (x + head * 0.45, y, x + head * 1.35, y + head),
+                rng.choice(SKIN_TONES),
+                ("body",),
+            )
             if rng.random() < 0.8:
-                p.shape("chord", (x + head * 0.4, y - head * 0.1, x + head * 1.4, y + head * 0.6),
-                        rng.choice(HAIR_COLORS), ("body",), start=180, end=360)
+                p.shape(
+                    "chord",
+                    (x + head * 0.4, y - head * 0.1, x + head * 1.4, y + head * 0.6),
+                    rng.choice(HAIR_COLORS),
+                    ("body",),
+                    start=180,
+                    end=360,
+                )
             x += head * rng.uniform(1.7, 2.3)
     return p.layer()
 
@@ -487,12 +794,27 @@ def hand_holding(width: int, skin: tuple[int, int, int], rng: random.Random) -> 
     p = Painter((int(width), int(width * 1.3)))
     sleeve = rng.choice(CLOTH)
     p.shape("rectangle", (u * 0.9, u * 1.6, u * 2.1, u * 3.9), sleeve, ("body",))
-    p.shape("rounded_rectangle", (u * 0.8, u * 0.7, u * 2.2, u * 1.9), skin, ("body", "skin"),
-            radius=int(u * 0.3))
-    p.shape("rounded_rectangle", (u * 0.35, u * 0.2, u * 0.95, u * 1.3), skin, ("body", "skin"),
-            radius=int(u * 0.2))
+    p.shape(
+        "rounded_rectangle",
+        (u * 0.8, u * 0.7, u * 2.2, u * 1.9),
+        skin,
+        ("body", "skin"),
+        radius=int(u * 0.3),
+    )
+    p.shape(
+        "rounded_rectangle",
+        (u * 0.35, u * 0.2, u * 0.95, u * 1.3),
+        skin,
+        ("body", "skin"),
+        radius=int(u * 0.2),
+    )
     for i in range(4):
         x = u * (0.95 + i * 0.33)
-        p.shape("rounded_rectangle", (x, u * 0.05, x + u * 0.28, u * 0.9), skin, ("body", "skin"),
-                radius=int(u * 0.12))
+        p.shape(
+            "rounded_rectangle",
+            (x, u * 0.05, x + u * 0.28, u * 0.9),
+            skin,
+            ("body", "skin"),
+            radius=int(u * 0.12),
+        )
     return p.layer()

@@ -18,8 +18,22 @@ from faker import Faker
 # Reserved example domains (RFC 2606) under real public suffixes, so validators accept them.
 EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
 DATE_FORMATS = ("%d/%m/%Y", "%m/%d/%Y", "%Y-%m-%d", "%d %b %Y", "%B %d, %Y", "%d.%m.%Y")
-NATIONALITIES = ("American", "Canadian", "British", "Irish", "Australian", "German", "French",
-                 "Spanish", "Italian", "Dutch", "Swedish", "Mexican", "Brazilian", "Indian")
+NATIONALITIES = (
+    "American",
+    "Canadian",
+    "British",
+    "Irish",
+    "Australian",
+    "German",
+    "French",
+    "Spanish",
+    "Italian",
+    "Dutch",
+    "Swedish",
+    "Mexican",
+    "Brazilian",
+    "Indian",
+)
 MARITAL = ("Single", "Married", "Divorced", "Widowed", "Separated")
 
 
@@ -82,7 +96,7 @@ def card_number(rng: random.Random) -> str:
     prefix = rng.choice(("4", "51", "52", "53", "54", "55"))  # Visa, Mastercard ranges
     body = prefix + "".join(rng.choice(string.digits) for _ in range(15 - len(prefix)))
     number = luhn_complete(body)
-    return " ".join(number[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(number[i : i + 4] for i in range(0, 16, 4))
 
 
 def iban(rng: random.Random) -> str:
@@ -91,7 +105,7 @@ def iban(rng: random.Random) -> str:
     numeric = bban + "131400"  # "DE" -> 13 14, then "00"
     check = 98 - int(numeric) % 97
     raw = f"DE{check:02d}{bban}"
-    return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def plate(rng: random.Random) -> str:
@@ -101,7 +115,8 @@ def plate(rng: random.Random) -> str:
         return f"{''.join(rng.choices(letters, k=3))} {rng.randrange(1000, 9999)}"
     if style == 1:
         return f"{rng.randrange(1, 9)}{''.join(rng.choices(letters, k=3))}{rng.randrange(100, 999)}"
-    return f"{''.join(rng.choices(letters, k=2))}{rng.randrange(10, 99)} {''.join(rng.choices(letters, k=3))}"
+    head, tail = "".join(rng.choices(letters, k=2)), "".join(rng.choices(letters, k=3))
+    return f"{head}{rng.randrange(10, 99)} {tail}"
 
 
 def phone(rng: random.Random) -> str:
@@ -127,15 +142,22 @@ def make_persona(seed: int, gender: str | None = None) -> Persona:
     fake = _faker()
     fake.seed_instance(seed)
     first = {"female": fake.first_name_female, "male": fake.first_name_male}.get(
-        gender or "", fake.first_name)()
+        gender or "", fake.first_name
+    )()
     last = fake.last_name()
     birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 65))
     domain = rng.choice(EXAMPLE_DOMAINS)
     sep = rng.choice((".", "_", ""))
-    email = f"{first.lower()}{sep}{last.lower()}{rng.choice(('', str(rng.randrange(1, 99))))}@{domain}"
-    username = rng.choice((f"@{first.lower()}{last[:1].lower()}{rng.randrange(10, 999)}",
-                           f"@{last.lower()}_{rng.randrange(70, 99)}",
-                           f"@{first[:1].lower()}{last.lower()}"))
+    email = (
+        f"{first.lower()}{sep}{last.lower()}{rng.choice(('', str(rng.randrange(1, 99))))}@{domain}"
+    )
+    username = rng.choice(
+        (
+            f"@{first.lower()}{last[:1].lower()}{rng.randrange(10, 999)}",
+            f"@{last.lower()}_{rng.randrange(70, 99)}",
+            f"@{first[:1].lower()}{last.lower()}",
+        )
+    )
     url = f"{rng.choice(('social', 'photos', 'blog'))}.example.com/{username[1:]}"
     return Persona(
         first=first,

@@ -21,7 +21,7 @@ import random
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 
 from training.synth import persona as personas
 from training.synth.typeset import Page, font, rotate_page
@@ -57,23 +57,34 @@ def id_card(seed: int = 7) -> tuple[Image.Image, dict]:
     w, h = 1100, 720
     page = Page(Image.new("RGB", (w, h), (214, 210, 202)))
     # Faint desk texture so the background is not flat.
-    noise = np.random.default_rng(seed).normal(0, 2.5, (h // 4, w // 4, 1)).repeat(4, 0).repeat(4, 1)
+    noise = (
+        np.random.default_rng(seed).normal(0, 2.5, (h // 4, w // 4, 1)).repeat(4, 0).repeat(4, 1)
+    )
     page.image = Image.fromarray(np.clip(np.asarray(page.image) + noise, 0, 255).astype(np.uint8))
     card = Page(Image.new("RGBA", (1000, 630), (0, 0, 0, 0)))
     d = card.draw
-    d.rounded_rectangle((0, 0, 999, 629), radius=36, fill=(232, 240, 246), outline=(150, 170, 190),
-                        width=3)
+    d.rounded_rectangle(
+        (0, 0, 999, 629), radius=36, fill=(232, 240, 246), outline=(150, 170, 190), width=3
+    )
     d.rounded_rectangle((0, 0, 999, 96), radius=36, fill=(38, 84, 140))
     d.rectangle((0, 60, 999, 96), fill=(38, 84, 140))
     for i in range(0, 1000, 24):  # guilloche-like lines
         d.arc((i - 300, 300, i + 300, 900), 200, 340, fill=(210, 222, 232), width=1)
-    card.draw_line((40, 22), [seg("REPUBLIC OF EXAMPLIA", "plain")], font("sans-bold", 34),
-                   fill=(255, 255, 255))
-    card.draw_line((650, 30), [seg("IDENTITY CARD", "plain")], font("sans", 28),
-                   fill=(220, 230, 245))
+    card.draw_line(
+        (40, 22),
+        [seg("REPUBLIC OF EXAMPLIA", "plain")],
+        font("sans-bold", 34),
+        fill=(255, 255, 255),
+    )
+    card.draw_line(
+        (650, 30), [seg("IDENTITY CARD", "plain")], font("sans", 28), fill=(220, 230, 245)
+    )
     photo_box = (40, 130, 300, 470)
-    face = package_photo("astronaut").crop((140, 10, 330, 250)).resize(
-        (photo_box[2] - photo_box[0], photo_box[3] - photo_box[1]), Image.LANCZOS)
+    face = (
+        package_photo("astronaut")
+        .crop((140, 10, 330, 250))
+        .resize((photo_box[2] - photo_box[0], photo_box[3] - photo_box[1]), Image.LANCZOS)
+    )
     card.image.paste(face, photo_box[:2])
     d.rectangle(photo_box, outline=(120, 130, 140), width=2)
     label, value = font("sans", 22), font("sans-bold", 32)
@@ -98,9 +109,15 @@ def id_card(seed: int = 7) -> tuple[Image.Image, dict]:
     pts = [(60 + i * 9, 560 + 14 * np.sin(i * 0.9 + rng.random())) for i in range(26)]
     d.line(pts, fill=(30, 40, 120), width=3)
     page.paste(card, (50, 45))
-    truth = {"regions": [{"kind": "face_photo", "attributes": ["a9_face_complete"],
-                          "box": [50 + photo_box[0], 45 + photo_box[1], 50 + photo_box[2],
-                                  45 + photo_box[3]]}]}
+    truth = {
+        "regions": [
+            {
+                "kind": "face_photo",
+                "attributes": ["a9_face_complete"],
+                "box": [50 + photo_box[0], 45 + photo_box[1], 50 + photo_box[2], 45 + photo_box[3]],
+            }
+        ]
+    }
     return page_result(page, truth)
 
 
@@ -123,41 +140,63 @@ def letter(seed: int = 11) -> tuple[Image.Image, dict]:
     page = Page(Image.new("RGB", (w, h), (252, 251, 247)))
     body, small = font("serif", 22), font("serif", 20)
     x, y = 90, 80
-    for segments in ([seg(sender.full_name, "name")], [seg(sender.street, "address")],
-                     [seg(sender.city_line, "address")],
-                     [seg("Tel. ", "plain"), seg(sender.phone, "phone")],
-                     [seg(sender.email, "email")]):
+    for segments in (
+        [seg(sender.full_name, "name")],
+        [seg(sender.street, "address")],
+        [seg(sender.city_line, "address")],
+        [seg("Tel. ", "plain"), seg(sender.phone, "phone")],
+        [seg(sender.email, "email")],
+    ):
         page.draw_line((x, y), segments, small, fill=INK)
         y += 30
-    page.draw_line((640, 250), [seg(personas.format_date(personas.dt.date(2025, 3, 14),
-                                                         "%B %d, %Y"), "date")], body, fill=INK)
+    page.draw_line(
+        (640, 250),
+        [seg(personas.format_date(personas.dt.date(2025, 3, 14), "%B %d, %Y"), "date")],
+        body,
+        fill=INK,
+    )
     y = 300
-    for segments in ([seg(recipient.full_name, "name")], [seg("Garden Club Membership Office", "plain")],
-                     [seg(recipient.street, "address")], [seg(recipient.city_line, "address")]):
+    for segments in (
+        [seg(recipient.full_name, "name")],
+        [seg("Garden Club Membership Office", "plain")],
+        [seg(recipient.street, "address")],
+        [seg(recipient.city_line, "address")],
+    ):
         page.draw_line((x, y), segments, body, fill=INK)
         y += 32
     y += 40
-    page.draw_line((x, y), [seg("Re: Membership renewal", "plain")], font("serif-bold", 24),
-                   fill=INK)
+    page.draw_line(
+        (x, y), [seg("Re: Membership renewal", "plain")], font("serif-bold", 24), fill=INK
+    )
     y += 56
-    page.draw_line((x, y), [seg("Dear ", "plain"), seg(recipient.full_name, "name"),
-                            seg(",", "plain")], body, fill=INK)
+    page.draw_line(
+        (x, y),
+        [seg("Dear ", "plain"), seg(recipient.full_name, "name"), seg(",", "plain")],
+        body,
+        fill=INK,
+    )
     y += 50
     for text in LETTER_BODY:
         if "{card}" in text:
             before, after = text.split("{card}")
-            page.draw_line((x, y), [seg(before, "plain"), seg(sender.card_number, "card"),
-                                    seg(after, "plain")], body, fill=INK)
+            page.draw_line(
+                (x, y),
+                [seg(before, "plain"), seg(sender.card_number, "card"), seg(after, "plain")],
+                body,
+                fill=INK,
+            )
         elif text:
             page.draw_line((x, y), [seg(text, "plain")], body, fill=INK)
         y += 36
     y += 30
     page.draw_line((x, y), [seg("Yours sincerely,", "plain")], body, fill=INK)
-    page.draw_line((x, y + 50), [seg(sender.full_name, "name")], font("italic", 34),
-                   fill=(30, 40, 120))
+    page.draw_line(
+        (x, y + 50), [seg(sender.full_name, "name")], font("italic", 34), fill=(30, 40, 120)
+    )
     page.draw_line((x, y + 100), [seg(sender.full_name, "name")], body, fill=INK)
-    page.draw_line((x, 1190), [seg("Membership no. ", "plain"), seg(sender.id_number, "id")],
-                   small, fill=GREY)
+    page.draw_line(
+        (x, 1190), [seg("Membership no. ", "plain"), seg(sender.id_number, "id")], small, fill=GREY
+    )
     return page_result(page, {})
 
 
@@ -168,14 +207,21 @@ def chat(seed: int = 23) -> tuple[Image.Image, dict]:
     d = page.draw
     d.rectangle((0, 0, w, 130), fill=(7, 94, 84))
     d.ellipse((24, 40, 84, 100), fill=(180, 200, 196))
-    page.draw_line((104, 42), [seg(them.full_name, "name")], font("sans-bold", 32),
-                   fill=(255, 255, 255))
+    page.draw_line(
+        (104, 42), [seg(them.full_name, "name")], font("sans-bold", 32), fill=(255, 255, 255)
+    )
     page.draw_line((104, 84), [seg("online", "plain")], font("sans", 22), fill=(200, 230, 220))
     messages = [
         ("in", [seg("Hi! Is the bike from your ad still for sale?", "plain")]),
         ("out", [seg("Yes, it is. It has new tyres and a fresh chain.", "plain")]),
-        ("in", [seg("Great. I am ", "plain"), seg(them.full_name, "name"),
-                seg(", by the way.", "plain")]),
+        (
+            "in",
+            [
+                seg("Great. I am ", "plain"),
+                seg(them.full_name, "name"),
+                seg(", by the way.", "plain"),
+            ],
+        ),
         ("out", [seg("Nice to meet you. Call me on ", "plain")]),
         ("out", [seg(me.phone, "phone")]),
         ("in", [seg("Or write to ", "plain"), seg(them.email, "email")]),
@@ -196,8 +242,9 @@ def chat(seed: int = 23) -> tuple[Image.Image, dict]:
         y += 76
     d.rectangle((0, h - 90, w, h), fill=(245, 245, 245))
     d.rounded_rectangle((20, h - 72, w - 100, h - 18), radius=27, fill=(255, 255, 255))
-    page.draw_line((50, h - 60), [seg("Type a message", "plain")], font("sans", 24),
-                   fill=(150, 150, 150))
+    page.draw_line(
+        (50, h - 60), [seg("Type a message", "plain")], font("sans", 24), fill=(150, 150, 150)
+    )
     return page_result(page, {})
 
 
@@ -208,11 +255,13 @@ def badge_photo(seed: int = 31) -> tuple[Image.Image, dict]:
     page = Page(photo.convert("RGB"))
     badge = Page(Image.new("RGBA", (300, 150), (0, 0, 0, 0)))
     bd = badge.draw
-    bd.rounded_rectangle((0, 0, 299, 149), radius=12, fill=(250, 250, 246), outline=(90, 90, 90),
-                         width=2)
+    bd.rounded_rectangle(
+        (0, 0, 299, 149), radius=12, fill=(250, 250, 246), outline=(90, 90, 90), width=2
+    )
     bd.rectangle((0, 0, 299, 36), fill=(160, 30, 40))
-    badge.draw_line((14, 6), [seg("EXAMPLE LABS", "plain")], font("sans-bold", 21),
-                    fill=(255, 255, 255))
+    badge.draw_line(
+        (14, 6), [seg("EXAMPLE LABS", "plain")], font("sans-bold", 21), fill=(255, 255, 255)
+    )
     name_font = font("sans-bold", 36 if len(who.full_name) < 14 else 30)
     badge.draw_line((14, 50), [seg(who.first, "name", "first_name")], name_font, fill=INK)
     badge.draw_line((14, 96), [seg(who.last, "name", "last_name")], font("sans", 28), fill=INK)
@@ -225,15 +274,27 @@ def badge_photo(seed: int = 31) -> tuple[Image.Image, dict]:
     page.image.paste((10, 10, 10), (at[0] + 6, at[1] + 8), shadow.point(lambda v: v * 0.5))
     page.paste(tilted, at)
     # The face box was placed by eye (the photo has no annotation): approximate.
-    truth = {"regions": [{"kind": "face", "attributes": ["a9_face_complete"],
-                          "box": [230, 190, 565, 480], "approximate": True}]}
+    truth = {
+        "regions": [
+            {
+                "kind": "face",
+                "attributes": ["a9_face_complete"],
+                "box": [230, 190, 565, 480],
+                "approximate": True,
+            }
+        ]
+    }
     return page_result(page, truth)
 
 
 def page_result(page: Page, extra: dict) -> tuple[Image.Image, dict]:
     image = page.image.convert("RGB")
-    truth = {"width": image.width, "height": image.height,
-             "items": [item.to_json() for item in page.items], **extra}
+    truth = {
+        "width": image.width,
+        "height": image.height,
+        "items": [item.to_json() for item in page.items],
+        **extra,
+    }
     truth.setdefault("regions", [])
     return image, truth
 

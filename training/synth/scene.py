@@ -22,22 +22,65 @@ from PIL import Image, ImageFilter
 from redactor.attributes import BY_ID, VISPR_IDS
 from training.synth import backgrounds, documents as docs, props, sources
 from training.synth.canvas import Canvas, Layer
-from training.synth.figures import (OUTFIT_CUES, FigureSpec, draw_figure, crowd, hand_holding,
-                                    photo_figure, random_spec, SKIN_TONES, CLOTH, HAIR_COLORS)
+from training.synth.figures import (
+    OUTFIT_CUES,
+    draw_figure,
+    crowd,
+    hand_holding,
+    photo_figure,
+    random_spec,
+    SKIN_TONES,
+    CLOTH,
+    HAIR_COLORS,
+)
 from training.synth.persona import Persona, make_persona
 from training.synth.typeset import Page, TextItem
 
 SAFE = "a0_safe"
-DESCRIPTORS = frozenset({"a1_age_approx", "a2_weight_approx", "a3_height_approx", "a4_gender",
-                         "a5_eye_color", "a6_hair_color", "a9_face_complete", "a10_face_partial",
-                         "a16_race", "a17_color"})
-CUE_ATTRS = frozenset({"a11_tattoo", "a12_semi_nudity", "a13_full_nudity", "a18_ethnic_clothing",
-                       "a39_disability_physical", "a41_injury", "a46_occupation", "a57_culture",
-                       "a59_sports"})
-GROUPS = {"a64_rel_personal": 2, "a65_rel_social": 3, "a66_rel_professional": 2,
-          "a67_rel_competitors": 2, "a69_rel_views": 3}  # members drawn (and needed in view)
-PROP_CUES = {"a73_landmark", "a56_sexual_orientation", "a55_religion", "a60_occassion_personal",
-             "a48_occassion_work", "a58_hobbies", "a99_legal_involvement", "a7_fingerprint"}
+DESCRIPTORS = frozenset(
+    {
+        "a1_age_approx",
+        "a2_weight_approx",
+        "a3_height_approx",
+        "a4_gender",
+        "a5_eye_color",
+        "a6_hair_color",
+        "a9_face_complete",
+        "a10_face_partial",
+        "a16_race",
+        "a17_color",
+    }
+)
+CUE_ATTRS = frozenset(
+    {
+        "a11_tattoo",
+        "a12_semi_nudity",
+        "a13_full_nudity",
+        "a18_ethnic_clothing",
+        "a39_disability_physical",
+        "a41_injury",
+        "a46_occupation",
+        "a57_culture",
+        "a59_sports",
+    }
+)
+GROUPS = {
+    "a64_rel_personal": 2,
+    "a65_rel_social": 3,
+    "a66_rel_professional": 2,
+    "a67_rel_competitors": 2,
+    "a69_rel_views": 3,
+}  # members drawn (and needed in view)
+PROP_CUES = {
+    "a73_landmark",
+    "a56_sexual_orientation",
+    "a55_religion",
+    "a60_occassion_personal",
+    "a48_occassion_work",
+    "a58_hobbies",
+    "a99_legal_involvement",
+    "a7_fingerprint",
+}
 ID_DOCS = ("a29_ausweis", "a31_passport", "a32_drivers_license", "a33_student_id")
 PLATES = ("a103_license_plate_complete", "a104_license_plate_partial")
 FACE_MIN = 0.022  # faces smaller than this fraction of the image side show nothing
@@ -90,14 +133,27 @@ class Scene:
                 total += w * h
         return total
 
-    def free_spot(self, w: int, h: int, region: tuple[float, float, float, float] | None = None,
-                  tries: int = 24) -> tuple[int, int]:
+    def free_spot(
+        self,
+        w: int,
+        h: int,
+        region: tuple[float, float, float, float] | None = None,
+        tries: int = 24,
+    ) -> tuple[int, int]:
         s = self.size
         x0, y0, x1, y1 = region or (0, 0, s, s)
         best, best_cost = (0, 0), math.inf
         for _ in range(tries):
-            x = self.rng.uniform(x0, max(x0, x1 - w)) if w < x1 - x0 else self.rng.uniform(x1 - w, x0)
-            y = self.rng.uniform(y0, max(y0, y1 - h)) if h < y1 - y0 else self.rng.uniform(y1 - h, y0)
+            x = (
+                self.rng.uniform(x0, max(x0, x1 - w))
+                if w < x1 - x0
+                else self.rng.uniform(x1 - w, x0)
+            )
+            y = (
+                self.rng.uniform(y0, max(y0, y1 - h))
+                if h < y1 - y0
+                else self.rng.uniform(y1 - h, y0)
+            )
             cost = self.overlap((x, y, x + w, y + h))
             if cost < best_cost:
                 best, best_cost = (int(x), int(y)), cost
@@ -105,8 +161,14 @@ class Scene:
                     break
         return best
 
-    def add(self, layer: Layer, xy: tuple[int, int], evaluate: Callable, protect: bool = True,
-            items: list[TextItem] | None = None) -> str:
+    def add(
+        self,
+        layer: Layer,
+        xy: tuple[int, int],
+        evaluate: Callable,
+        protect: bool = True,
+        items: list[TextItem] | None = None,
+    ) -> str:
         key = self.canvas.paste(layer, xy)
         if protect:
             w, h = layer.size
@@ -130,16 +192,24 @@ class Scene:
 
         return read
 
-    def add_layer_with_parts(self, layer: Layer, xy: tuple[int, int], mapping: dict[str, str],
-                             minimum: dict[str, float] | None = None, protect: bool = True,
-                             items: list[TextItem] | None = None) -> str:
+    def add_layer_with_parts(
+        self,
+        layer: Layer,
+        xy: tuple[int, int],
+        mapping: dict[str, str],
+        minimum: dict[str, float] | None = None,
+        protect: bool = True,
+        items: list[TextItem] | None = None,
+    ) -> str:
         holder: list[str] = []
         reader = self.parts_reader(mapping, minimum or {})
         key = self.add(layer, xy, lambda c: reader(c, holder), protect, items)
         holder.append(key)
         return key
 
-    def add_doc(self, doc: docs.Doc, xy: tuple[int, int] | None = None, protect: bool = True) -> str:
+    def add_doc(
+        self, doc: docs.Doc, xy: tuple[int, int] | None = None, protect: bool = True
+    ) -> str:
         layer = docs.doc_layer(doc)
         if xy is None:
             xy = self.free_spot(*layer.size)
@@ -147,9 +217,18 @@ class Scene:
         minimum = {p: (OBJECT_VISIBLE if p in doc.whole else TEXT_VISIBLE) for p in mapping}
         return self.add_layer_with_parts(layer, xy, mapping, minimum, protect, list(doc.page.items))
 
-    def add_figure(self, layer: Layer, xy: tuple[int, int], *, front: bool, grayscale: bool,
-                   face_h: float, face_complete_ok: bool = True, seated: bool = False,
-                   group: str | None = None) -> str:
+    def add_figure(
+        self,
+        layer: Layer,
+        xy: tuple[int, int],
+        *,
+        front: bool,
+        grayscale: bool,
+        face_h: float,
+        face_complete_ok: bool = True,
+        seated: bool = False,
+        group: str | None = None,
+    ) -> str:
         size = self.size
         holder: list[str] = []
 
@@ -185,8 +264,12 @@ class Scene:
                 out["a4_gender"] = body.copy()
             if vis(key, "torso") >= 0.9 and vis(key, "legs") >= 0.4:
                 out["a2_weight_approx"] = body.copy()
-            if (not seated and vis(key, "body") >= 0.9 and vis(key, "feet") >= 0.9
-                    and vis(key, "head") >= 0.9):
+            if (
+                not seated
+                and vis(key, "body") >= 0.9
+                and vis(key, "feet") >= 0.9
+                and vis(key, "head") >= 0.9
+            ):
                 out["a3_height_approx"] = body.copy()
             for part in canvas.placed[key].full_area:
                 if part.startswith("cue:") and vis(key, part) >= 0.4:
@@ -201,8 +284,9 @@ class Scene:
             fb = layer.parts.get("head")
             if fb is not None and fb.any():
                 ys, xs = np.nonzero(fb)
-                self.protected.append((xy[0] + xs.min(), xy[1] + ys.min(), xy[0] + xs.max(),
-                                       xy[1] + ys.max()))
+                self.protected.append(
+                    (xy[0] + xs.min(), xy[1] + ys.min(), xy[0] + xs.max(), xy[1] + ys.max())
+                )
         key = self.add(layer, xy, read, protect=False)
         holder.append(key)
         self.placed[-1].items = []
@@ -217,6 +301,7 @@ class Scene:
 
 
 # --- planning ---------------------------------------------------------------------------------
+
 
 def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict], bool]:
     """Person plans: each a dict with mode, view, cues, outfit, group. Returns (plans, hands)."""
@@ -251,7 +336,9 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
     if not (set(GROUPS) & R) or main["mode"] in ("closeup", "partial"):
         plans.append(main)
     if "a10_face_partial" in R and main["mode"] != "partial":
-        plans.append({"mode": "partial", "view": "front", "cues": set(), "outfit": None, "group": None})
+        plans.append(
+            {"mode": "partial", "view": "front", "cues": set(), "outfit": None, "group": None}
+        )
     if "a3_height_approx" in R and main["mode"] != "full":
         view = "front" if R & {"a9_face_complete"} else "back"
         plans.append({"mode": "full", "view": view, "cues": set(), "outfit": None, "group": None})
@@ -263,12 +350,23 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
         if group not in R:
             continue
         count = n if group in ("a64_rel_personal", "a67_rel_competitors") else rng.randint(n, n + 2)
-        view = "back" if group == "a69_rel_views" or not R & {"a9_face_complete", "a10_face_partial"} \
+        view = (
+            "back"
+            if group == "a69_rel_views" or not R & {"a9_face_complete", "a10_face_partial"}
             else "front"
+        )
         outfit = {"a66_rel_professional": "suit", "a67_rel_competitors": "jersey"}.get(group)
         for k in range(count):
-            plans.append({"mode": "group", "view": view, "cues": set(), "outfit": outfit,
-                          "group": group, "index": k})
+            plans.append(
+                {
+                    "mode": "group",
+                    "view": view,
+                    "cues": set(),
+                    "outfit": outfit,
+                    "group": group,
+                    "index": k,
+                }
+            )
     # Cues: at most one outfit cue per person.
     for cue in sorted(R & CUE_ATTRS):
         host = None
@@ -284,16 +382,25 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
             host = plan
             break
         if host is None:
-            host = {"mode": body_mode(), "view": "front" if cue == "a57_culture"
-                    or R & {"a9_face_complete"} else "back", "cues": set(), "outfit": None,
-                    "group": None}
+            host = {
+                "mode": body_mode(),
+                "view": "front" if cue == "a57_culture" or R & {"a9_face_complete"} else "back",
+                "cues": set(),
+                "outfit": None,
+                "group": None,
+            }
             plans.append(host)
         host["cues"].add(cue)
     return plans, False
 
 
-OUTFIT_FOR_CUE = {"a12_semi_nudity": "swim", "a13_full_nudity": "nude", "a18_ethnic_clothing": "ethnic",
-                  "a46_occupation": None, "a59_sports": "jersey"}
+OUTFIT_FOR_CUE = {
+    "a12_semi_nudity": "swim",
+    "a13_full_nudity": "nude",
+    "a18_ethnic_clothing": "ethnic",
+    "a46_occupation": None,
+    "a59_sports": "jersey",
+}
 
 
 def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Random) -> None:
@@ -302,9 +409,7 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
     no_hair = "a6_hair_color" not in R
     gray = not R & {"a17_color", "a16_race"}  # skin colour and race need a colour person
     eyes = "a5_eye_color" in R
-    # Horizontal slots keep faces apart; groups share neighbouring slots.
     order = list(range(n))
-    slots = [(i + 0.5) / n for i in range(n)]
     hats = ((40, 40, 45), (200, 30, 30), (230, 200, 30), (240, 240, 240), (30, 60, 140))
     # Farther (smaller) people first, so nearer ones overlap them.
     drawn = []
@@ -337,8 +442,13 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
             height = min(height, rng.uniform(1.8, 2.4) * s / crowd_n)
         drawn.append((height, i))
     # Groups after the others (they are the subject), close-ups last (nearest the camera).
-    drawn.sort(key=lambda hi: (plans[hi[1]]["mode"] == "closeup", plans[hi[1]].get("group") is not None,
-                               hi[0]))
+    drawn.sort(
+        key=lambda hi: (
+            plans[hi[1]]["mode"] == "closeup",
+            plans[hi[1]].get("group") is not None,
+            hi[0],
+        )
+    )
     for height, i in drawn:
         plan = plans[i]
         mode = plan["mode"]
@@ -352,14 +462,23 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
             if cue == "a46_occupation":
                 outfit = rng.choice(("hivis", "labcoat"))
         u = height / 7.5
-        use_photo = (mode in ("closeup", "medium") and plan["view"] == "front" and not cues
-                     and outfit is None and not no_hair and rng.random() < 0.35)
+        use_photo = (
+            mode in ("closeup", "medium")
+            and plan["view"] == "front"
+            and not cues
+            and outfit is None
+            and not no_hair
+            and rng.random() < 0.35
+        )
         if mode == "partial" and gray and rng.random() < 0.6:
             use_photo = True
         if use_photo:
             colour_photos = sources.available(("astronaut", "grace_hopper"))
-            name = "camera" if gray or mode == "partial" and rng.random() < 0.3 else (
-                rng.choice(colour_photos) if colour_photos else "camera")
+            name = (
+                "camera"
+                if gray or mode == "partial" and rng.random() < 0.3
+                else (rng.choice(colour_photos) if colour_photos else "camera")
+            )
             if name == "camera" and not gray or name != "camera" and gray:
                 use_photo = False
             if not sources.available((name,)):
@@ -375,13 +494,33 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
             else:
                 continue_photo = True
             if continue_photo:
-                xy = place_person(scene, layer, plans, i, mode, face_box=(xs.min(), ys.min(), xs.max(),
-                                                                           ys.max()), legs=False)
-                scene.add_figure(layer, xy, front=True, grayscale=pf.grayscale, face_h=face_h,
-                                 face_complete_ok=pf.face_complete, group=plan["group"])
+                xy = place_person(
+                    scene,
+                    layer,
+                    plans,
+                    i,
+                    mode,
+                    face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
+                    legs=False,
+                )
+                scene.add_figure(
+                    layer,
+                    xy,
+                    front=True,
+                    grayscale=pf.grayscale,
+                    face_h=face_h,
+                    face_complete_ok=pf.face_complete,
+                    group=plan["group"],
+                )
                 continue
-        spec = random_spec(rng, int(height), view=plan["view"], grayscale=gray,
-                           cues=cues, number=str(rng.randrange(1, 99)))
+        spec = random_spec(
+            rng,
+            int(height),
+            view=plan["view"],
+            grayscale=gray,
+            cues=cues,
+            number=str(rng.randrange(1, 99)),
+        )
         if outfit:
             spec = replace(spec, outfit=outfit)
         if plan["group"] == "a67_rel_competitors":
@@ -393,8 +532,11 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
         elif spec.hair is None:
             spec = replace(spec, hair=HAIR_COLORS[rng.randrange(len(HAIR_COLORS))])
         if "a11_tattoo" in cues and spec.outfit not in ("swim", "nude"):
-            spec = replace(spec, short_sleeves=True, outfit="casual" if spec.outfit in
-                           ("suit", "labcoat", "ethnic") else spec.outfit)
+            spec = replace(
+                spec,
+                short_sleeves=True,
+                outfit="casual" if spec.outfit in ("suit", "labcoat", "ethnic") else spec.outfit,
+            )
         if u >= CLOSEUP * s and not eyes and spec.view == "front":
             spec = replace(spec, sunglasses=True)
         layer = draw_figure(spec)
@@ -402,15 +544,38 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
         part = layer.parts.get("face") if mode == "partial" else layer.parts.get("head")
         if part is None or not part.any():
             part = layer.parts.get("head")
-        ys, xs = np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
-        xy = place_person(scene, layer, plans, i, mode, face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
-                          legs=True)
-        scene.add_figure(layer, xy, front=spec.view == "front", grayscale=gray, face_h=u,
-                         seated="a39_disability_physical" in cues, group=plan["group"])
+        ys, xs = (
+            np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
+        )
+        xy = place_person(
+            scene,
+            layer,
+            plans,
+            i,
+            mode,
+            face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
+            legs=True,
+        )
+        scene.add_figure(
+            layer,
+            xy,
+            front=spec.view == "front",
+            grayscale=gray,
+            face_h=u,
+            seated="a39_disability_physical" in cues,
+            group=plan["group"],
+        )
 
 
-def place_person(scene: Scene, layer: Layer, plans: list[dict], i: int, mode: str,
-                 face_box: tuple[int, int, int, int], legs: bool) -> tuple[int, int]:
+def place_person(
+    scene: Scene,
+    layer: Layer,
+    plans: list[dict],
+    i: int,
+    mode: str,
+    face_box: tuple[int, int, int, int],
+    legs: bool,
+) -> tuple[int, int]:
     s = scene.size
     rng = scene.rng
     w, h = layer.size
@@ -441,7 +606,9 @@ def place_person(scene: Scene, layer: Layer, plans: list[dict], i: int, mode: st
         face_w = fx1 - fx0
         if rng.random() < 0.7:  # the face cut by the left or right edge
             edge = 0 if rng.random() < 0.5 else s
-            cx_face = edge + (rng.uniform(-0.1, 0.15) * face_w if edge == 0 else -rng.uniform(-0.1, 0.15) * face_w)
+            cx_face = edge + (
+                rng.uniform(-0.1, 0.15) * face_w if edge == 0 else -rng.uniform(-0.1, 0.15) * face_w
+            )
             x = int(cx_face - fcx)
             y = int(rng.uniform(0.05, 0.4) * s - fy0)
             return x, y
@@ -476,8 +643,14 @@ TEXT_HOSTS = {
     "certificate": {"a19_name_full"},
     "note": {"a49_phone", "a20_name_first", "a19_name_full"},
     "post": {"a85_username", "a82_date_time", "a61_opinion_general", "a62_opinion_political"},
-    "business": {"a19_name_full", "a20_name_first", "a21_name_last", "a90_email", "a49_phone",
-                 "a85_username"},
+    "business": {
+        "a19_name_full",
+        "a20_name_first",
+        "a21_name_last",
+        "a90_email",
+        "a49_phone",
+        "a85_username",
+    },
 }
 TEXT_ATTRS = frozenset(a.id for a in BY_ID.values() if a.index >= 0 and a.mask_type == "text")
 
@@ -497,16 +670,23 @@ def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[tuple[str,
     for doc in ID_DOCS:
         if doc in todo:
             todo.discard(doc)
-            carriers.append(("passport" if doc == "a31_passport" else "id", absorb("id"), {"kind": doc}))
+            carriers.append(
+                ("passport" if doc == "a31_passport" else "id", absorb("id"), {"kind": doc})
+            )
     if "a30_credit_card" in todo:
         todo.discard("a30_credit_card")
         carriers.append(("card", absorb("card"), {}))
     if "a38_ticket" in todo:
         todo.discard("a38_ticket")
         carriers.append(("ticket", absorb("ticket"), {}))
-    singles = [("a97_online_conversation", "chat"), ("a92_email_content", "email"),
-               ("a35_mail", "envelope"), ("a37_receipt", "receipt"), ("a43_medicine", "prescription"),
-               ("a70_education_history", "certificate")]
+    singles = [
+        ("a97_online_conversation", "chat"),
+        ("a92_email_content", "email"),
+        ("a35_mail", "envelope"),
+        ("a37_receipt", "receipt"),
+        ("a43_medicine", "prescription"),
+        ("a70_education_history", "certificate"),
+    ]
     for attr, host in singles:
         if attr in todo:
             todo.discard(attr)
@@ -561,11 +741,19 @@ def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[tuple[str,
     return carriers
 
 
-def render_carrier(carrier: str, fields: list[str], opts: dict, rng: random.Random, who: Persona,
-                   other: Persona, scale: float) -> docs.Doc:
+def render_carrier(
+    carrier: str,
+    fields: list[str],
+    opts: dict,
+    rng: random.Random,
+    who: Persona,
+    other: Persona,
+    scale: float,
+) -> docs.Doc:
     if carrier == "form":
-        return docs.form(rng, who, fields, scale, signed=opts.get("signed", False),
-                         hand=opts.get("hand", False))
+        return docs.form(
+            rng, who, fields, scale, signed=opts.get("signed", False), hand=opts.get("hand", False)
+        )
     if carrier == "id":
         return docs.id_card(rng, who, opts["kind"], fields, scale)
     if carrier == "passport":
@@ -620,11 +808,15 @@ def fit(doc: docs.Doc, max_side: float) -> docs.Doc:
         poly = [(x * factor, y * factor) for x, y in item.polygon]
         box = tuple(int(round(v * factor)) for v in item.box)
         items.append(TextItem(item.text, item.kind, box, poly, item.attributes, item.line))  # type: ignore[arg-type]
-    extra = {k: np.asarray(Image.fromarray(v).resize(size, Image.NEAREST)) for k, v in doc.extra_parts.items()}
+    extra = {
+        k: np.asarray(Image.fromarray(v).resize(size, Image.NEAREST))
+        for k, v in doc.extra_parts.items()
+    }
     return docs.Doc(Page(image, items, doc.page._lines), doc.whole, doc.kind, extra)
 
 
 # --- the whole scene ---------------------------------------------------------------------------
+
 
 def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 448) -> SceneResult:
     rng = random.Random(seed)
@@ -644,29 +836,53 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
     # Far objects: landmarks, buildings, flags, spectators.
     if "a73_landmark" in R:
         layer = props.landmark(rng, int(rng.uniform(0.45, 0.9) * s))
-        xy = (int(rng.uniform(-0.1, 0.7) * s), int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)))
-        scene.add_layer_with_parts(layer, xy, {"cue:a73_landmark": "a73_landmark"},
-                                   {"cue:a73_landmark": 0.25}, protect=False)
+        xy = (
+            int(rng.uniform(-0.1, 0.7) * s),
+            int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
+        )
+        scene.add_layer_with_parts(
+            layer,
+            xy,
+            {"cue:a73_landmark": "a73_landmark"},
+            {"cue:a73_landmark": 0.25},
+            protect=False,
+        )
     if "a55_religion" in R:
         layer = props.place_of_worship(rng, int(rng.uniform(0.35, 0.75) * s))
-        xy = (int(rng.uniform(0, 0.6) * s), int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)))
-        scene.add_layer_with_parts(layer, xy, {"cue:a55_religion": "a55_religion"},
-                                   {"cue:a55_religion": 0.25}, protect=False)
+        xy = (
+            int(rng.uniform(0, 0.6) * s),
+            int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
+        )
+        scene.add_layer_with_parts(
+            layer,
+            xy,
+            {"cue:a55_religion": "a55_religion"},
+            {"cue:a55_religion": 0.25},
+            protect=False,
+        )
     if "a68_rel_spectators" in R:
         band_h = int(rng.uniform(0.2, 0.4) * s)
         layer = crowd(s, band_h, rng, head=rng.uniform(0.018, 0.03) * s)
         y0 = int(rng.uniform(0.0, 0.25) * s)
-        scene.add_layer_with_parts(layer, (0, y0), {"body": "a68_rel_spectators"}, {"body": 0.2},
-                                   protect=False)
+        scene.add_layer_with_parts(
+            layer, (0, y0), {"body": "a68_rel_spectators"}, {"body": 0.2}, protect=False
+        )
     if "a48_occassion_work" in R:
         layer = props.office(rng, int(rng.uniform(0.5, 0.9) * s))
         xy = scene.free_spot(*layer.size, region=(0, s * 0.2, s, s))
-        scene.add_layer_with_parts(layer, xy, {"cue:a48_occassion_work": "a48_occassion_work"},
-                                   {"cue:a48_occassion_work": 0.25}, protect=False)
+        scene.add_layer_with_parts(
+            layer,
+            xy,
+            {"cue:a48_occassion_work": "a48_occassion_work"},
+            {"cue:a48_occassion_work": 0.25},
+            protect=False,
+        )
     if "a56_sexual_orientation" in R:
         layer = props.rainbow_flag(rng, int(rng.uniform(0.2, 0.45) * s))
         xy = scene.free_spot(*layer.size)
-        scene.add_layer_with_parts(layer, xy, {"cue:a56_sexual_orientation": "a56_sexual_orientation"})
+        scene.add_layer_with_parts(
+            layer, xy, {"cue:a56_sexual_orientation": "a56_sexual_orientation"}
+        )
 
     # Harmless clutter behind the people and documents.
     for _ in range(rng.randint(0, 3)):
@@ -693,7 +909,10 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
             layer = props.car(rng, width, rear, who.plate if rear else None, plate_attr)
         w, h = layer.size
         if whole:
-            xy = (int(rng.uniform(0, max(1, s - w))), int(rng.uniform(max(0, ground - h * 0.6), max(1, s - h))))
+            xy = (
+                int(rng.uniform(0, max(1, s - w))),
+                int(rng.uniform(max(0, ground - h * 0.6), max(1, s - h))),
+            )
         else:  # only part of the car: cut by a side of the frame, its plate still in view
             cut = rng.uniform(0.22, 0.3) * w
             x = -cut if rng.random() < 0.5 else s - w + cut
@@ -715,11 +934,12 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
         # In front of the people (a car nearer the camera), so nobody hides its plate.
         scene.add_layer_with_parts(layer, xy, mapping, minimum, protect=False)
 
-
     # Props in front.
-    for attr, maker, frac in (("a60_occassion_personal", props.party, (0.2, 0.4)),
-                              ("a58_hobbies", props.hobby, (0.15, 0.35)),
-                              ("a7_fingerprint", props.fingerprint, (0.12, 0.25))):
+    for attr, maker, frac in (
+        ("a60_occassion_personal", props.party, (0.2, 0.4)),
+        ("a58_hobbies", props.hobby, (0.15, 0.35)),
+        ("a7_fingerprint", props.fingerprint, (0.12, 0.25)),
+    ):
         if attr in R:
             layer = maker(rng, int(rng.uniform(*frac) * s))
             xy = scene.free_spot(*layer.size)
@@ -731,7 +951,11 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
     carriers = [c for c in carriers if c[0] != "timestamp"]
     n_docs = len(carriers)
     for carrier, fields, opts in carriers:
-        if n_docs == 1 and not people_plans and carrier not in ("badge", "street_sign", "plaque", "phone_sign"):
+        if (
+            n_docs == 1
+            and not people_plans
+            and carrier not in ("badge", "street_sign", "plaque", "phone_sign")
+        ):
             scale = unit * rng.uniform(1.3, 2.2)
             max_side = rng.uniform(0.7, 0.98) * s
         else:
@@ -751,25 +975,34 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
             hand = hand_holding(max(12, int(w * 0.45)), rng.choice(SKIN_TONES), rng)
             hx = int(xy[0] + w * 0.3)
             hy = int(xy[1] + h * 0.55)
-            scene.add_layer_with_parts(hand, (hx, hy), {"skin": "a17_color"}, {"skin": 0.3}, protect=False)
+            scene.add_layer_with_parts(
+                hand, (hx, hy), {"skin": "a17_color"}, {"skin": 0.3}, protect=False
+            )
             hands = False
             scene.add_doc(doc, xy)
             continue
         scene.add_doc(doc)
     if hands:  # a hand with nothing to hold
         hand = hand_holding(int(rng.uniform(0.15, 0.3) * s), rng.choice(SKIN_TONES), rng)
-        scene.add_layer_with_parts(hand, scene.free_spot(*hand.size), {"skin": "a17_color"}, {"skin": 0.3})
+        scene.add_layer_with_parts(
+            hand, scene.free_spot(*hand.size), {"skin": "a17_color"}, {"skin": 0.3}
+        )
 
     if "a99_legal_involvement" in R:
         layer = props.police_tape(rng, int(s * 1.5))
         angle = rng.uniform(-25, 25)
         image = layer.image.rotate(angle, expand=True, resample=Image.BICUBIC)
-        part = Image.fromarray(layer.parts["cue:a99_legal_involvement"].astype(np.uint8) * 255).rotate(
-            angle, expand=True)
+        part = Image.fromarray(
+            layer.parts["cue:a99_legal_involvement"].astype(np.uint8) * 255
+        ).rotate(angle, expand=True)
         rotated = Layer(image, {"cue:a99_legal_involvement": np.asarray(part) > 127})
         xy = (int(s / 2 - image.width / 2), int(rng.uniform(0.45, 0.85) * s - image.height / 2))
-        scene.add_layer_with_parts(rotated, xy, {"cue:a99_legal_involvement": "a99_legal_involvement"},
-                                   {"cue:a99_legal_involvement": 0.2})
+        scene.add_layer_with_parts(
+            rotated,
+            xy,
+            {"cue:a99_legal_involvement": "a99_legal_involvement"},
+            {"cue:a99_legal_involvement": 0.2},
+        )
     for carrier, fields, opts in stamps:
         doc = render_carrier(carrier, fields, opts, rng, who, other, unit * rng.uniform(0.9, 1.3))
         w, h = doc.page.image.size
@@ -798,8 +1031,9 @@ def badge_on_person(scene: Scene, doc: docs.Doc) -> None:
     else:
         xy = scene.free_spot(w, h)
     mapping = {p: p for p in layer.parts if p in BY_ID}
-    scene.add_layer_with_parts(layer, xy, mapping, {p: TEXT_VISIBLE for p in mapping},
-                               items=list(doc.page.items))
+    scene.add_layer_with_parts(
+        layer, xy, mapping, {p: TEXT_VISIBLE for p in mapping}, items=list(doc.page.items)
+    )
 
 
 def finish(scene: Scene, requested: list[str]) -> SceneResult:
@@ -823,7 +1057,11 @@ def finish(scene: Scene, requested: list[str]) -> SceneResult:
                 evidence["a104_license_plate_partial"] = plate
         _union(found, evidence)
     for group, keys in scene.groups.items():
-        visible = [bodies[k] for k in keys if k in bodies and scene.canvas.visible_fraction(k, "body") >= 0.25]
+        visible = [
+            bodies[k]
+            for k in keys
+            if k in bodies and scene.canvas.visible_fraction(k, "body") >= 0.25
+        ]
         if len(visible) >= GROUPS[group]:
             found[group] = np.logical_or.reduce(visible)
     found = {a: m for a, m in found.items() if a in BY_ID and m.sum() >= 8}
@@ -836,9 +1074,18 @@ def finish(scene: Scene, requested: list[str]) -> SceneResult:
     for placed in scene.placed:
         dx, dy = placed.offset
         for item in placed.items:
-            items.append({"kind": item.kind, "attributes": list(item.attributes),
-                          "box": [int(item.box[0] + dx), int(item.box[1] + dy), int(item.box[2] + dx),
-                                  int(item.box[3] + dy)]})
+            items.append(
+                {
+                    "kind": item.kind,
+                    "attributes": list(item.attributes),
+                    "box": [
+                        int(item.box[0] + dx),
+                        int(item.box[1] + dy),
+                        int(item.box[2] + dx),
+                        int(item.box[3] + dy),
+                    ],
+                }
+            )
     return SceneResult(image, labels, {a: found[a] for a in labels}, requested, items)
 
 

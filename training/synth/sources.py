@@ -30,27 +30,53 @@ class PackagePhoto:
 
 
 PHOTOS: dict[str, PackagePhoto] = {
-    "astronaut": PackagePhoto("skimage", "data/astronaut.png", "public domain",
-                              "NASA portrait of astronaut Eileen Collins (scikit-image data)"),
-    "camera": PackagePhoto("skimage", "data/camera.png", "CC0",
-                           "'cameraman' by Lav Varshney (scikit-image data)"),
-    "grace_hopper": PackagePhoto("matplotlib", "mpl-data/sample_data/grace_hopper.jpg",
-                                 "public domain",
-                                 "U.S. Navy portrait of Grace Hopper (matplotlib sample data)"),
-    "coffee": PackagePhoto("skimage", "data/coffee.png", "CC0",
-                           "cup of coffee by Rachel Michetti (scikit-image data)"),
-    "chelsea": PackagePhoto("skimage", "data/chelsea.png", "CC0",
-                            "Chelsea the cat by Stefan van der Walt (scikit-image data)"),
-    "rocket": PackagePhoto("skimage", "data/rocket.jpg", "public domain",
-                           "SpaceX Falcon 9 launch, Flickr public domain (scikit-image data)"),
-    "motorcycle": PackagePhoto("skimage", "data/motorcycle_left.png", "CC0-like research use",
-                               "Middlebury stereo 2014 motorcycle (scikit-image data)"),
-    "brick": PackagePhoto("skimage", "data/brick.png", "CC0",
-                          "brick wall texture (scikit-image data)"),
+    "astronaut": PackagePhoto(
+        "skimage",
+        "data/astronaut.png",
+        "public domain",
+        "NASA portrait of astronaut Eileen Collins (scikit-image data)",
+    ),
+    "camera": PackagePhoto(
+        "skimage", "data/camera.png", "CC0", "'cameraman' by Lav Varshney (scikit-image data)"
+    ),
+    "grace_hopper": PackagePhoto(
+        "matplotlib",
+        "mpl-data/sample_data/grace_hopper.jpg",
+        "public domain",
+        "U.S. Navy portrait of Grace Hopper (matplotlib sample data)",
+    ),
+    "coffee": PackagePhoto(
+        "skimage", "data/coffee.png", "CC0", "cup of coffee by Rachel Michetti (scikit-image data)"
+    ),
+    "chelsea": PackagePhoto(
+        "skimage",
+        "data/chelsea.png",
+        "CC0",
+        "Chelsea the cat by Stefan van der Walt (scikit-image data)",
+    ),
+    "rocket": PackagePhoto(
+        "skimage",
+        "data/rocket.jpg",
+        "public domain",
+        "SpaceX Falcon 9 launch, Flickr public domain (scikit-image data)",
+    ),
+    "motorcycle": PackagePhoto(
+        "skimage",
+        "data/motorcycle_left.png",
+        "CC0-like research use",
+        "Middlebury stereo 2014 motorcycle (scikit-image data)",
+    ),
+    "brick": PackagePhoto(
+        "skimage", "data/brick.png", "CC0", "brick wall texture (scikit-image data)"
+    ),
     "grass": PackagePhoto("skimage", "data/grass.png", "CC0", "grass texture (scikit-image data)"),
-    "gravel": PackagePhoto("skimage", "data/gravel.png", "CC0",
-                           "gravel texture (scikit-image data)"),
+    "gravel": PackagePhoto(
+        "skimage", "data/gravel.png", "CC0", "gravel texture (scikit-image data)"
+    ),
 }
+
+
+PIP_NAMES = {"skimage": "scikit-image"}
 
 
 def photo_path(name: str) -> Path:
@@ -59,7 +85,7 @@ def photo_path(name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise SourceMissingError(
             f"the photo '{name}' ships in the Python package '{entry.package}', which is not "
-            f"installed: pip install {'scikit-image' if entry.package == 'skimage' else entry.package}"
+            f"installed: pip install {PIP_NAMES.get(entry.package, entry.package)}"
         )
     path = Path(list(spec.submodule_search_locations)[0]) / entry.relative
     if not path.is_file():
@@ -106,15 +132,32 @@ class Cutout:
     face_complete: bool  # the whole face is visible (cameraman: an eye behind the camera)
     eyes_visible: bool
     grayscale: bool
-    cover: tuple[tuple[int, int, int, int, tuple[int, int, int]], ...] = ()  # name tags to paint over
+    cover: tuple[
+        tuple[int, int, int, int, tuple[int, int, int]], ...
+    ] = ()  # name tags to paint over
 
 
 CUTOUTS: dict[str, Cutout] = {
-    "astronaut": Cutout("astronaut", (181, 58, 270, 178), (150, 8, 305, 180), None, True, True,
-                        False, ((276, 336, 332, 378, (222, 96, 52)),)),
-    "grace_hopper": Cutout("grace_hopper", (174, 131, 358, 337), (148, 18, 390, 345),
-                           (170, 18, 375, 180), True, True, False,
-                           ((74, 478, 172, 522, (16, 22, 40)),)),
+    "astronaut": Cutout(
+        "astronaut",
+        (181, 58, 270, 178),
+        (150, 8, 305, 180),
+        None,
+        True,
+        True,
+        False,
+        ((276, 336, 332, 378, (222, 96, 52)),),
+    ),
+    "grace_hopper": Cutout(
+        "grace_hopper",
+        (174, 131, 358, 337),
+        (148, 18, 390, 345),
+        (170, 18, 375, 180),
+        True,
+        True,
+        False,
+        ((74, 478, 172, 522, (16, 22, 40)),),
+    ),
     "camera": Cutout("camera", (202, 118, 258, 197), (188, 70, 268, 200), None, False, False, True),
 }
 

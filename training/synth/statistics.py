@@ -44,16 +44,21 @@ def read_records(vispr_dir: Path, split: str) -> list[list[str]]:
 
 def derive(vispr_dir: Path) -> dict:
     index = {a: i for i, a in enumerate(VISPR_IDS)}
-    result: dict = {"source": "VISPR 2017 label records (vispr_<split>_labels.jsonl)",
-                    "attributes": list(VISPR_IDS), "splits": {}}
+    result: dict = {
+        "source": "VISPR 2017 label records (vispr_<split>_labels.jsonl)",
+        "attributes": list(VISPR_IDS),
+        "splits": {},
+    }
     for split in SPLITS:
         records = read_records(vispr_dir, split)
         counts = collections.Counter(a for labels in records for a in set(labels))
         unknown = set(counts) - set(index)
         if unknown:
             raise RedactorError(f"unknown attribute ids in VISPR {split}: {sorted(unknown)}")
-        result["splits"][split] = {"images": len(records),
-                                   "counts": [counts.get(a, 0) for a in VISPR_IDS]}
+        result["splits"][split] = {
+            "images": len(records),
+            "counts": [counts.get(a, 0) for a in VISPR_IDS],
+        }
         if split == "train2017":
             co = np.zeros((len(VISPR_IDS), len(VISPR_IDS)), dtype=np.int64)
             sets = collections.Counter()
@@ -63,8 +68,9 @@ def derive(vispr_dir: Path) -> dict:
                 sets[tuple(idx)] += 1
             result["cooccurrence_train"] = co.tolist()
             # Most frequent first; ties by the set itself so the file is deterministic.
-            result["label_sets_train"] = [[n, list(s)] for s, n in
-                                          sorted(sets.items(), key=lambda kv: (-kv[1], kv[0]))]
+            result["label_sets_train"] = [
+                [n, list(s)] for s, n in sorted(sets.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
     return result
 
 
@@ -72,7 +78,9 @@ def derive(vispr_dir: Path) -> dict:
 def load_stats(path: str | None = None) -> dict:
     p = Path(path) if path else STATS_PATH
     if not p.is_file():
-        raise RedactorError(f"label statistics {p} missing: run python -m training.synth.statistics")
+        raise RedactorError(
+            f"label statistics {p} missing: run python -m training.synth.statistics"
+        )
     stats = json.loads(p.read_text())
     if stats["attributes"] != list(VISPR_IDS):
         raise RedactorError(f"{p} was derived for a different attribute table: derive it again")

@@ -34,8 +34,13 @@ STYLE_FILES: dict[str, tuple[str, ...]] = {
     "sans-condensed": ("DejaVuSansCondensed.ttf",),
     "serif": ("DejaVuSerif.ttf", "LiberationSerif-Regular.ttf"),
     "serif-bold": ("DejaVuSerif-Bold.ttf", "LiberationSerif-Bold.ttf"),
-    "italic": ("DejaVuSerif-Italic.ttf", "LiberationSerif-Italic.ttf", "NotoSans-Italic.ttf",
-               "LiberationSans-Italic.ttf", "DejaVuSans-Oblique.ttf"),
+    "italic": (
+        "DejaVuSerif-Italic.ttf",
+        "LiberationSerif-Italic.ttf",
+        "NotoSans-Italic.ttf",
+        "LiberationSans-Italic.ttf",
+        "DejaVuSans-Oblique.ttf",
+    ),
     "mono": ("DejaVuSansMono.ttf", "LiberationMono-Regular.ttf"),
     "mono-bold": ("DejaVuSansMono-Bold.ttf", "LiberationMono-Bold.ttf"),
 }
@@ -129,8 +134,12 @@ class Page:
                 visible = text.strip()
                 vx = x + typeface.getlength(text[:lead])
                 x0, y0, x1, y1 = draw.textbbox((vx, y), visible, font=typeface)
-                box = (int(math.floor(x0)), int(math.floor(y0)), int(math.ceil(x1)),
-                       int(math.ceil(y1)))
+                box = (
+                    int(math.floor(x0)),
+                    int(math.floor(y0)),
+                    int(math.ceil(x1)),
+                    int(math.ceil(y1)),
+                )
                 self.items.append(TextItem(visible, kind, box, box_polygon(box), attrs, line))
             x += typeface.getlength(text)
         return x
@@ -153,12 +162,17 @@ def box_polygon(box: Sequence[float]) -> list[tuple[float, float]]:
     return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 
 
-def polygon_box(polygon: Sequence[tuple[float, float]], width: int, height: int
-                ) -> tuple[int, int, int, int]:
+def polygon_box(
+    polygon: Sequence[tuple[float, float]], width: int, height: int
+) -> tuple[int, int, int, int]:
     xs = [p[0] for p in polygon]
     ys = [p[1] for p in polygon]
-    return (max(0, int(math.floor(min(xs)))), max(0, int(math.floor(min(ys)))),
-            min(width, int(math.ceil(max(xs)))), min(height, int(math.ceil(max(ys)))))
+    return (
+        max(0, int(math.floor(min(xs)))),
+        max(0, int(math.floor(min(ys)))),
+        min(width, int(math.ceil(max(xs)))),
+        min(height, int(math.ceil(max(ys)))),
+    )
 
 
 def shift_item(item: TextItem, dx: float, dy: float, line_base: int = 0) -> TextItem:
@@ -187,13 +201,22 @@ def rotate_page(page: Page, degrees: float, fill: tuple[int, ...] = (0, 0, 0, 0)
     out = Page(rotated, [], page._lines)
     for item in page.items:
         polygon = [turn(x, y) for x, y in item.polygon]
-        out.items.append(TextItem(item.text, item.kind, polygon_box(polygon, rw, rh), polygon,
-                                  item.attributes, item.line))
+        out.items.append(
+            TextItem(
+                item.text,
+                item.kind,
+                polygon_box(polygon, rw, rh),
+                polygon,
+                item.attributes,
+                item.line,
+            )
+        )
     return out
 
 
-def polygon_mask(polygons: Iterable[Sequence[tuple[float, float]]], size: tuple[int, int]
-                 ) -> np.ndarray:
+def polygon_mask(
+    polygons: Iterable[Sequence[tuple[float, float]]], size: tuple[int, int]
+) -> np.ndarray:
     """Bool H x W mask of filled polygons; `size` is (width, height)."""
     canvas = Image.new("L", size, 0)
     draw = ImageDraw.Draw(canvas)
