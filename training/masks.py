@@ -207,6 +207,8 @@ def precompute_masks(
     from training.datasets import DatasetError, open_source
 
     root = Path(data_dir)
+    if not root.is_dir():
+        raise DatasetError(f"data folder {root} does not exist")
     backend = computer.backend if computer is not None else resolve_backend(human)
     stamp = fingerprint(backend)
     summary = CacheSummary(stamp)

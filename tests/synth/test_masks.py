@@ -118,3 +118,20 @@ def test_body_from_face_keeps_proportions():
     assert ys.min() < 20 and ys.max() > 300  # head above the box, torso well below it
     assert xs.max() - xs.min() >= 3 * 40 - 2  # shoulders three face widths across
     assert mask[45, 100] and not mask[395, 5]
+
+
+def test_cli_masks_runs_once(small_set):
+    from typer.testing import CliRunner
+
+    from redactor.cli import app
+
+    root, summary = small_set
+    n = summary["splits"]["val2017"]
+    args = ["masks", "--data", str(root), "--split", "val2017", "--human", "faces"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert f"masks: {n} computed, 0 reused" in first.output
+    second = CliRunner().invoke(app, args)
+    assert f"masks: 0 computed, {n} reused" in second.output
+    bad = CliRunner().invoke(app, ["masks", "--data", str(root / "nothing")])
+    assert bad.exit_code == 2 and "does not exist" in bad.output
