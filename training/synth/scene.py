@@ -481,8 +481,8 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
             )
             if name == "camera" and not gray or name != "camera" and gray:
                 use_photo = False
-            if not sources.available((name,)):
-                use_photo = False  # its package is not installed
+            if not sources.available((name,)) or not sources.cutout_available(name):
+                use_photo = False  # its package, or its person mask, is not installed
         if use_photo:
             upper = height * 0.5  # the photos show the upper body: head to waist
             pf = photo_figure(name, int(upper), rng, flip=rng.random() < 0.5)

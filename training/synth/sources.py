@@ -162,6 +162,10 @@ CUTOUTS: dict[str, Cutout] = {
 }
 
 
+def cutout_available(name: str) -> bool:
+    return (CUTOUT_DIR / f"{name}.png").is_file()
+
+
 def cutout_mask(name: str) -> np.ndarray:
     path = CUTOUT_DIR / f"{name}.png"
     if not path.is_file():
