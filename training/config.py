@@ -24,6 +24,9 @@ class TrainConfig:
     backbone: str = "resnet38d"
     pretrained: str = "imagenet"  # "imagenet" | "none" | path to a state dict
     head_hidden: int = 256
+    # Keep the first N backbone stages fixed (their BatchNorm too); -1 = the whole backbone.
+    # Early, high-resolution stages cost most in the backward pass on a CPU.
+    frozen_stages: int = 0
     # Sizes: Model-Image input, Model-Cropped input, crops per image.
     image_size: int = 448
     crop_size: int = 320
@@ -69,7 +72,7 @@ class TrainConfig:
 
     def validate(self) -> TrainConfig:
         problems = []
-        if self.crop_size > self.image_size:
+        if self.use_cropped and self.crop_size > self.image_size:
             problems.append(f"crop_size {self.crop_size} > image_size {self.image_size}")
         if self.use_cropped and self.num_crops < 1:
             problems.append("num_crops must be >= 1 with use_cropped")

@@ -4,6 +4,7 @@ Needs only torch and redactor.model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -27,6 +28,14 @@ class Batch:
             return None if t is None else t.to(device, non_blocking=True)
 
         return Batch(move(self.images), move(self.labels), move(self.scores), move(self.masks))  # type: ignore[arg-type]
+
+
+def autocast_context(config: TrainConfig, device: torch.device) -> Any:
+    """torch.autocast for config.amp: none (fp32), bf16, or fp16 (with a GradScaler)."""
+    if config.amp == "none":
+        return torch.autocast(device.type, enabled=False)
+    dtype = torch.bfloat16 if config.amp == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def loss_weights(config: TrainConfig) -> dict[str, float]:

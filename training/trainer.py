@@ -36,7 +36,8 @@ from redactor.model.checkpoint import model_from_payload
 from training import distributed
 from training.config import TrainConfig, make_config
 from training.datasets import DataSource, ImageSet, collate, has_split, open_source
-from training.step import LOSS_NAMES, Batch, compute_losses
+from training.optim import freeze_batchnorm, freeze_stages, lr_factor, make_optimizer
+from training.step import LOSS_NAMES, Batch, autocast_context, compute_losses
 from training.targets import mask_provider, profile_for_model, score_function
 
 
@@ -79,22 +80,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def lr_factor(config: TrainConfig, epoch: int) -> float:
-    """Learning-rate multiplier for 0-based `epoch`: lr_decay once for each decay epoch
-    (1-based, the paper's "decay at the sixth epoch") already reached."""
-    return config.lr_decay ** sum(1 for e in config.lr_decay_epochs if epoch + 1 >= e)
-
-
-def freeze_batchnorm(model: nn.Module) -> None:
-    """Keep BatchNorm statistics and affine parameters as loaded: batches of 4 are too small
-    to estimate them (WSSS practice with pretrained backbones)."""
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.eval()
-            for parameter in module.parameters():
-                parameter.requires_grad_(False)
-
-
 def bn_frozen(config: TrainConfig) -> bool:
     if config.freeze_bn == "auto":
         return config.pretrained not in ("", "none")
@@ -119,24 +104,6 @@ def build_model(config: TrainConfig, source: DataSource, pretrained: bool = True
     return PrivObfNet(args, pretrained=config.pretrained if pretrained else None)
 
 
-def make_optimizer(model: PrivObfNet, config: TrainConfig) -> torch.optim.Optimizer:
-    head_ids = {id(p) for m in model.image.heads() for p in m.parameters()}
-    if model.cropped is not None:
-        head_ids |= {id(p) for m in model.cropped.heads() for p in m.parameters()}
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for p in trainable if id(p) not in head_ids], "lr_mult": 1.0},
-        {"params": [p for p in trainable if id(p) in head_ids], "lr_mult": config.head_lr_mult},
-    ]
-    groups = [g for g in groups if g["params"]]
-    for group in groups:
-        group["lr"] = config.lr * group["lr_mult"]
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
-    return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
-
-
 def model_meta(model: PrivObfNet, config: TrainConfig, source: DataSource, with_masks: bool) -> ModelMeta:
     return ModelMeta(
         attribute_ids=list(source.class_ids),
@@ -152,13 +119,6 @@ def model_meta(model: PrivObfNet, config: TrainConfig, source: DataSource, with_
         trained_with_masks=with_masks,
         dataset="voc" if source.kind == "voc" else "vispr",
     )
-
-
-def autocast_context(config: TrainConfig, device: torch.device) -> Any:
-    if config.amp == "none":
-        return torch.autocast(device.type, enabled=False)
-    dtype = torch.bfloat16 if config.amp == "bf16" else torch.float16
-    return torch.autocast(device.type, dtype=dtype)
 
 
 def train(
@@ -219,6 +179,7 @@ def _train(
         start_epoch = 0
     model.to(env.device)
     model.train()
+    freeze_stages(model, config.frozen_stages)
     frozen = bn_frozen(config)
     if frozen:
         freeze_batchnorm(model)
@@ -275,6 +236,7 @@ def _train(
         model.train()
         if frozen:
             freeze_batchnorm(model)
+        freeze_stages(model, config.frozen_stages)
         sums = torch.zeros(len(LOSS_NAMES) + 2, dtype=torch.float64)  # parts, total, images
         reporter.start_epoch(epoch + 1, config.epochs, steps)
         started = time.perf_counter()

@@ -33,6 +33,9 @@ def test_forward_backward(name: str) -> None:
     expected = math.ceil(size / info.stride)
     assert features.shape == (2, info.out_channels, expected, expected)
     assert backbone.out_channels == info.out_channels and backbone.stride == info.stride
+    # stages() covers every parameter once, input to output (freezing the first N relies on it).
+    staged = [id(p) for stage in backbone.stages() for p in stage.parameters()]
+    assert sorted(staged) == sorted(id(p) for p in backbone.parameters())
     features.pow(2).mean().backward()
     grads = [p.grad for p in backbone.parameters() if p.requires_grad]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)

@@ -94,6 +94,10 @@ class MobileNetV2(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.features(images)  # [B, 1280, H/16, W/16]
 
+    def stages(self) -> list[nn.Module]:
+        """Input-to-output order, for freezing the first N (19: stem, 17 blocks, head conv)."""
+        return list(self.features)
+
     def classify(self, images: torch.Tensor) -> torch.Tensor:
         """ImageNet logits [B, classes] (needs `imagenet_classes`)."""
         if self.classifier is None:

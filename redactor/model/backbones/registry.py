@@ -2,7 +2,8 @@
 `register_model` pattern), so the model, the CLI and the tests list them from one place.
 
 A backbone is an `nn.Module` mapping images [B, 3, H, W] to features [B, out_channels, H/stride,
-W/stride], with two class-level facts the heads need: `out_channels` and `stride`.
+W/stride], with two facts the heads need, `out_channels` and `stride`, and `stages()`: its
+modules from input to output, so fine-tuning can freeze the first N.
 """
 
 from __future__ import annotations

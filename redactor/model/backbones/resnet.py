@@ -73,6 +73,11 @@ class ResNet(nn.Module):
         layers += [Bottleneck(out, width, 1, self._dilation, None) for _ in range(count - 1)]
         return nn.Sequential(*layers)
 
+    def stages(self) -> list[nn.Module]:
+        """Input-to-output order, for freezing the first N: stem, layer1..layer4."""
+        return [nn.ModuleList([self.conv1, self.bn1]), self.layer1, self.layer2, self.layer3,
+                self.layer4]
+
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
         x = self.layer2(self.layer1(x))

@@ -99,13 +99,20 @@ class ResNet38d(nn.Module):
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = self.conv1a(images)
-        for block in (
+    def blocks(self) -> list[nn.Module]:
+        return [
             self.b2, self.b2_1, self.b2_2, self.b3, self.b3_1, self.b3_2,
             self.b4, self.b4_1, self.b4_2, self.b4_3, self.b4_4, self.b4_5,
             self.b5, self.b5_1, self.b5_2, self.b6, self.b7,
-        ):  # fmt: skip
+        ]  # fmt: skip
+
+    def stages(self) -> list[nn.Module]:
+        """Input-to-output order, for freezing the first N: conv1a, 17 blocks, bn7."""
+        return [self.conv1a, *self.blocks(), self.bn7]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.conv1a(images)
+        for block in self.blocks():
             x = block(x)
         return F.relu(self.bn7(x))  # [B, 4096, H/8, W/8]
 

@@ -28,6 +28,10 @@ class TinyNet(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.features(images)  # [B, 64, H/8, W/8]
 
+    def stages(self) -> list[nn.Module]:
+        """Input-to-output order: the four conv-BN-ReLU layers."""
+        return [self.features[i : i + 3] for i in range(0, 12, 3)]
+
 
 @register_backbone("tiny", out_channels=64, stride=8, description="4 conv layers, for tests")
 def tiny() -> nn.Module:

@@ -1,0 +1,60 @@
+"""Optimiser, learning-rate schedule and BatchNorm handling shared by the trainer and
+benchmarks/gpu_train.py (torch only)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from redactor.model import PrivObfNet
+from training.config import TrainConfig
+
+
+def lr_factor(config: TrainConfig, epoch: int) -> float:
+    """Learning-rate multiplier for 0-based `epoch`: lr_decay once for each decay epoch
+    (1-based, the paper's "decay at the sixth epoch") already reached."""
+    return config.lr_decay ** sum(1 for e in config.lr_decay_epochs if epoch + 1 >= e)
+
+
+def freeze_batchnorm(model: nn.Module) -> None:
+    """Keep BatchNorm statistics and affine parameters as loaded: batches of 4 are too small
+    to estimate them (WSSS practice with pretrained backbones)."""
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()
+            for parameter in module.parameters():
+                parameter.requires_grad_(False)
+
+
+def freeze_stages(model: PrivObfNet, count: int) -> None:
+    """Fix the first `count` backbone stages of both models (-1: all): no gradients, and their
+    BatchNorm layers in eval mode (call again after every `model.train()`)."""
+    if count == 0:
+        return
+    for branch in (model.image, model.cropped):
+        if branch is None:
+            continue
+        stages = branch.backbone.stages()
+        for stage in stages if count < 0 else stages[:count]:
+            stage.requires_grad_(False)
+            for module in stage.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+
+
+def make_optimizer(model: PrivObfNet, config: TrainConfig) -> torch.optim.Optimizer:
+    head_ids = {id(p) for m in model.image.heads() for p in m.parameters()}
+    if model.cropped is not None:
+        head_ids |= {id(p) for m in model.cropped.heads() for p in m.parameters()}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in trainable if id(p) not in head_ids], "lr_mult": 1.0},
+        {"params": [p for p in trainable if id(p) in head_ids], "lr_mult": config.head_lr_mult},
+    ]
+    groups = [g for g in groups if g["params"]]
+    for group in groups:
+        group["lr"] = config.lr * group["lr_mult"]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
+    return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
