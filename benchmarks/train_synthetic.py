@@ -62,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit-test", type=int, default=0, help="evaluate on the first N test images")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-masks", action="store_true",
+                        help="skip the human/text mask cache (no mask weighting, raw CAMs only)")
     return parser.parse_args(argv)
 
 
@@ -73,6 +75,16 @@ def ensure_data(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     summary = generate(SynthConfig(args.data, n=args.n, seed=args.seed, size=args.size, workers=2))
     print(f"generated {summary['n']} images {summary['splits']} in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+
+
+def ensure_masks(args: argparse.Namespace) -> None:
+    """The human/text mask cache (`redact masks`): computed once, reused afterwards."""
+    from training.masks import precompute_masks
+
+    started = time.perf_counter()
+    summary = precompute_masks(args.data, workers=2)
+    print(f"human/text masks: {summary.computed} computed, {summary.reused} reused in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -128,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     ensure_data(args)
+    if not args.no_masks:
+        ensure_masks(args)
     chosen = [int(i) for i in args.rows.split(",") if i.strip()]
     results = []
     for index in chosen:

@@ -43,9 +43,9 @@ def freeze_stages(model: PrivObfNet, count: int) -> None:
 
 
 def make_optimizer(model: PrivObfNet, config: TrainConfig) -> torch.optim.Optimizer:
-    head_ids = {id(p) for m in model.image.heads() for p in m.parameters()}
+    head_ids = {id(p) for p in model.image.head_parameters()}
     if model.cropped is not None:
-        head_ids |= {id(p) for m in model.cropped.heads() for p in m.parameters()}
+        head_ids |= {id(p) for p in model.cropped.head_parameters()}
     trainable = [p for p in model.parameters() if p.requires_grad]
     groups = [
         {"params": [p for p in trainable if id(p) not in head_ids], "lr_mult": 1.0},

@@ -127,6 +127,9 @@ class Branch(nn.Module):
         features = info.out_channels
         self.cam_head = nn.Conv2d(features, args.num_classes, 1, bias=False)
         nn.init.xavier_uniform_(self.cam_head.weight)
+        # Added after pooling, not to the maps: a class prior, so that a class whose mask is
+        # empty in an image (no person, no text) still gets a low score rather than exactly 0.
+        self.class_bias = nn.Parameter(torch.zeros(args.num_classes))
         self.attribute_head: nn.Module | None = None
         self.privacy_head: nn.Module | None = None
         if with_heads and args.attribute_head:
@@ -145,8 +148,10 @@ class Branch(nn.Module):
             persistent=False,
         )
 
-    def heads(self) -> list[nn.Module]:
-        return [m for m in (self.cam_head, self.attribute_head, self.privacy_head) if m is not None]
+    def head_parameters(self) -> list[nn.Parameter]:
+        """Everything but the backbone (trained at the higher head learning rate)."""
+        modules = [m for m in (self.cam_head, self.attribute_head, self.privacy_head) if m is not None]
+        return [self.class_bias, *(p for m in modules for p in m.parameters())]
 
     def forward(self, images: torch.Tensor, masks: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         features = self.backbone(images)  # [B, D, h, w]
@@ -158,7 +163,8 @@ class Branch(nn.Module):
         out = {
             "cams": cams,
             "attention": attention,
-            "attention_logits": attention.mean(dim=(2, 3)),  # [B, C]: GAP of the attention maps
+            # [B, C]: GAP of the attention maps (+ the class prior)
+            "attention_logits": attention.mean(dim=(2, 3)) + self.class_bias,
         }
         if self.attribute_head is not None:
             out["attribute_logits"] = self.attribute_head(pooled)  # [B, C]
