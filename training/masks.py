@@ -225,6 +225,8 @@ def precompute_masks(
     manifests: dict[str, tuple[Path, dict]] = {}
     for split in splits:
         source = open_source(root, split)
+        if source.split in manifests:  # "train" resolves to train2017: one split, counted once
+            continue
         folder = root / CACHE_DIR / source.split
         folder.mkdir(parents=True, exist_ok=True)
         manifest = _read_manifest(folder) or {}
