@@ -1,5 +1,7 @@
 """Fixtures for the extension's browser tests: one real daemon, one upload site, one Chromium
-with the extension for the whole session (a fresh page per test), so the suite stays short."""
+with the extension for the whole package (a fresh page per test), so the suite stays short.
+Package scope, not session: Playwright's sync driver keeps an event loop running in the main
+thread, which would break `asyncio.run` in the test modules that follow."""
 
 from __future__ import annotations
 
@@ -25,14 +27,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def servers() -> Iterator[harness.ServerLoop]:
     loop = harness.ServerLoop()
     yield loop
     loop.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def daemon(
     servers: harness.ServerLoop, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[harness.Daemon]:
@@ -41,7 +43,7 @@ def daemon(
     servers.stop(running.runner)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def site(servers: harness.ServerLoop) -> Iterator[harness.UploadSite]:
     upload_site = harness.UploadSite()
     runner, port = servers.start(upload_site.app())
@@ -50,19 +52,19 @@ def site(servers: harness.ServerLoop) -> Iterator[harness.UploadSite]:
     servers.stop(runner)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def photo() -> Path:
     return harness.sample_photo()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     with sync_api.sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     context = harness.launch(playwright, tmp_path_factory.mktemp("profile"))
     context.set_default_timeout(15_000)
@@ -70,7 +72,7 @@ def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(browser: Any) -> Any:
     return harness.extension_worker(browser)
 
