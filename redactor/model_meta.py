@@ -31,7 +31,7 @@ class ModelMeta:
     mean: tuple[float, float, float] = IMAGENET_MEAN  # input = (rgb / 255 - mean) / std
     std: tuple[float, float, float] = IMAGENET_STD
     crop_size: int = 320
-    cams: str = "normalised"  # ReLU then divided by each map's max: [0, 1]
+    cams: str = "minmax"  # each map min-max normalised to [0, 1] (model.privobfnet.normalise_cams)
     score_source: str = "head"  # "head" | "attributes" (profile weights over probabilities)
     attribute_source: str = "head"  # "head" | "attention" (GAP of the CAMs)
     trained_with_masks: bool = False  # human/text mask weighting during training

@@ -107,12 +107,15 @@ def profile_score(probabilities: torch.Tensor, sensitivity: torch.Tensor, rule: 
 
 
 def normalise_cams(cams: torch.Tensor) -> torch.Tensor:
-    """ReLU, then each map divided by its own maximum: [B, C, h, w] in [0, 1].
+    """Each map scaled to [0, 1] by its own minimum and maximum: [B, C, h, w].
 
-    Every class gets a map, present or not: gate by the attribute probability before use.
+    Min-max rather than ReLU-then-max: a rare attribute's map can be negative everywhere and
+    still peak on the evidence, and a predicted attribute always gets a region to hide (fail
+    closed). Every class gets a map, present or not: gate by the attribute probability.
     """
-    positive = F.relu(cams)
-    return positive / (positive.amax(dim=(2, 3), keepdim=True) + CAM_EPS)
+    low = cams.amin(dim=(2, 3), keepdim=True)
+    high = cams.amax(dim=(2, 3), keepdim=True)
+    return (cams - low) / (high - low + CAM_EPS)
 
 
 class Branch(nn.Module):
@@ -224,8 +227,8 @@ class PrivObfNet(nn.Module):
 
     def infer(self, images: torch.Tensor, masks: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Model-Image only: score [B], attributes [B, C] (probabilities), cams [B, C, h, w]
-        (normalised to [0, 1] per map, at the backbone's stride; refined by the masks when
-        given)."""
+        (min-max normalised to [0, 1] per map, at the backbone's stride; weighted by the
+        masks when given)."""
         out = self.image(images, masks)
         score, attributes = self.predictions(out)
         return {"score": score, "attributes": attributes, "cams": normalise_cams(out["attention"])}

@@ -112,6 +112,9 @@ def test_score_without_privacy_head_uses_the_profile_rule() -> None:
         ModelArgs("tiny", 3, ("none",) * 3, score_rule="mean")
 
 
-def test_normalised_cams_are_relu_over_each_maps_max() -> None:
-    cams = torch.tensor([[[[2.0, -1.0], [1.0, 0.0]]]])
-    assert normalise_cams(cams)[0, 0].flatten().tolist() == pytest.approx([1.0, 0.0, 0.5, 0.0], abs=1e-4)
+def test_normalised_cams_are_min_max_per_map() -> None:
+    cams = torch.tensor([[[[2.0, -1.0], [1.0, 0.0]]], [[[-3.0, -1.0], [-2.0, -1.0]]]])
+    out = normalise_cams(cams)
+    assert out[0, 0].flatten().tolist() == pytest.approx([1.0, 0.0, 2 / 3, 1 / 3], abs=1e-4)
+    # A map negative everywhere still peaks where it is highest.
+    assert out[1, 0].flatten().tolist() == pytest.approx([0.0, 1.0, 0.5, 1.0], abs=1e-4)
