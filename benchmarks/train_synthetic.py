@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="synthetic set (made if empty)")
     parser.add_argument("--out", type=Path, required=True, help="runs, metrics, table")
-    parser.add_argument("--n", type=int, default=3000, help="images to generate (70/10/20 split)")
+    parser.add_argument("--n", type=int, default=2000, help="images to generate (70/10/20 split)")
     parser.add_argument("--size", type=int, default=192, help="generated image side, px")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         help="config override for every row, e.g. --set epochs=3 (repeatable)")

@@ -159,15 +159,22 @@ class Branch(nn.Module):
     def forward(self, images: torch.Tensor, masks: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         features = self.backbone(images)  # [B, D, h, w]
         cams = self.cam_head(features)  # [B, C, h, w]
-        attention = cams
-        if masks is not None:
-            attention = cams * mask_weights(masks, self.mask_type_index, cams.shape[-2:])
+        if masks is None:
+            attention = cams
+            pooled_attention = cams.mean(dim=(2, 3))  # [B, C]: GAP
+        else:
+            weights = mask_weights(masks, self.mask_type_index, cams.shape[-2:])
+            attention = cams * weights
+            # Average over the mask, not the image: a small person or a short text line counts
+            # as much as a large one. Masks under one cell count as one cell; an empty mask
+            # leaves the class prior alone. Un-masked classes (weight 1): plain GAP.
+            area = weights.sum(dim=(2, 3)).clamp_min(1.0)
+            pooled_attention = attention.sum(dim=(2, 3)) / area
         pooled = features.mean(dim=(2, 3))  # [B, D]
         out = {
             "cams": cams,
             "attention": attention,
-            # [B, C]: GAP of the attention maps (+ the class prior)
-            "attention_logits": attention.mean(dim=(2, 3)) + self.class_bias,
+            "attention_logits": pooled_attention + self.class_bias,  # [B, C]
         }
         if self.attribute_head is not None:
             out["attribute_logits"] = self.attribute_head(pooled)  # [B, C]

@@ -59,6 +59,12 @@ def test_mask_weighting_follows_each_attributes_mask_type() -> None:
     assert torch.equal(attention[0, NONE], cams[0, NONE])  # un-masked: the whole map
     assert torch.all(attention[0, HUMAN, 4:] == 0) and torch.equal(attention[0, HUMAN, :4], cams[0, HUMAN, :4])
     assert torch.all(attention[0, TEXT, :, 4:] == 0) and torch.equal(attention[0, TEXT, :, :4], cams[0, TEXT, :, :4])
+    # Masked classes pool over their mask, un-masked ones over the whole map (+ class prior).
+    logits, bias = out["attention_logits"][0], model.image.class_bias
+    assert logits[HUMAN].item() == pytest.approx((cams[0, HUMAN, :4].mean() + bias[HUMAN]).item(), abs=1e-5)
+    assert logits[NONE].item() == pytest.approx((cams[0, NONE].mean() + bias[NONE]).item(), abs=1e-5)
+    empty = model.image(images, torch.zeros(1, 2, 64, 64))["attention_logits"][0]
+    assert empty[TEXT].item() == pytest.approx(bias[TEXT].item())  # no text: the prior alone
     # Area-averaged: a cell half covered weighs 0.5.
     half = torch.zeros(1, 2, 16, 16)
     half[:, 0, :, :4] = 1.0
