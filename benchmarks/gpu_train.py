@@ -25,13 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import torch  # noqa: E402
+import torch
 
-from redactor.attributes import mask_type_vector  # noqa: E402
-from redactor.model import ModelArgs, PrivObfNet  # noqa: E402
-from training.config import TrainConfig  # noqa: E402
-from training.optim import make_optimizer  # noqa: E402
-from training.step import Batch, autocast_context, compute_losses  # noqa: E402
+from redactor.attributes import mask_type_vector
+from redactor.model import ModelArgs, PrivObfNet
+from training.config import TrainConfig
+from training.optim import make_optimizer
+from training.step import Batch, autocast_context, compute_losses
 
 PAPER = {"image_size": 448, "crop_size": 320, "batch": 4, "crops": 6}
 CPU_SMOKE = {"image_size": 32, "crop_size": 24, "batch": 2, "crops": 2}
@@ -47,8 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--crops", type=int)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per mode")
     parser.add_argument("--warmup", type=int, help="untimed steps per mode (CUDA 3, CPU 1)")
-    parser.add_argument("--modes", default="", help="comma list of fp32,bf16,fp16 (default: all "
-                        "the device supports; CPU: fp32,bf16)")
+    parser.add_argument(
+        "--modes",
+        default="",
+        help="comma list of fp32,bf16,fp16 (default: all the device supports; CPU: fp32,bf16)",
+    )
     parser.add_argument("--channels-last", action="store_true", help="NHWC memory format")
     parser.add_argument("--no-tf32", action="store_true", help="fp32 without TF32 tensor cores")
     parser.add_argument("--masks", action="store_true", help="also feed human/text masks")
@@ -59,7 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def sizes(args: argparse.Namespace, device: torch.device) -> dict[str, int]:
     defaults = PAPER if device.type == "cuda" else CPU_SMOKE
     chosen = {
-        "image_size": args.image_size, "crop_size": args.crop_size, "batch": args.batch,
+        "image_size": args.image_size,
+        "crop_size": args.crop_size,
+        "batch": args.batch,
         "crops": args.crops,
     }
     return {k: (v if v is not None else defaults[k]) for k, v in chosen.items()}
@@ -85,8 +90,12 @@ def time_mode(
 ) -> dict[str, object]:
     torch.manual_seed(0)
     config = TrainConfig(
-        backbone=args.backbone, pretrained="none", image_size=size["image_size"],
-        crop_size=size["crop_size"], num_crops=size["crops"], batch_size=size["batch"],
+        backbone=args.backbone,
+        pretrained="none",
+        image_size=size["image_size"],
+        crop_size=size["crop_size"],
+        num_crops=size["crops"],
+        batch_size=size["batch"],
         amp={"fp32": "none", "bf16": "bf16", "fp16": "fp16"}[mode],
     ).validate()
     mask_types = tuple(mask_type_vector())
@@ -128,7 +137,10 @@ def time_mode(
             if i >= args.warmup:
                 times.append(time.perf_counter() - started)
     except torch.cuda.OutOfMemoryError:
-        return {"mode": mode, "error": f"out of GPU memory at batch {b}: try --batch {max(1, b // 2)}"}
+        return {
+            "mode": mode,
+            "error": f"out of GPU memory at batch {b}: try --batch {max(1, b // 2)}",
+        }
     median = statistics.median(times)
     result: dict[str, object] = {
         "mode": mode,
@@ -140,9 +152,6 @@ def time_mode(
     }
     if device.type == "cuda":
         result["peak_memory_gib"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
-    del model, optimizer, batch
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
     return result
 
 
@@ -160,28 +169,47 @@ def main(argv: list[str] | None = None) -> int:
     if args.warmup is None:
         args.warmup = 3 if device.type == "cuda" else 1
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"device: {name}; torch {torch.__version__}; backbone {args.backbone}; batch "
-          f"{size['batch']} x {size['image_size']} px + {size['crops']} crops x "
-          f"{size['crop_size']} px; {args.steps} timed steps after {args.warmup} warm-up; "
-          f"tf32 {'off' if args.no_tf32 or device.type != 'cuda' else 'on'}; "
-          f"channels_last {args.channels_last}")
+    print(
+        f"device: {name}; torch {torch.__version__}; backbone {args.backbone}; batch "
+        f"{size['batch']} x {size['image_size']} px + {size['crops']} crops x "
+        f"{size['crop_size']} px; {args.steps} timed steps after {args.warmup} warm-up; "
+        f"tf32 {'off' if args.no_tf32 or device.type != 'cuda' else 'on'}; "
+        f"channels_last {args.channels_last}"
+    )
     if device.type == "cpu" and size["image_size"] < PAPER["image_size"]:
         print("(CPU: reduced smoke sizes; pass --image-size etc. for others)")
-    results = [time_mode(mode, args, size, device) for mode in modes_for(args, device)]
+    results = []
+    for mode in modes_for(args, device):
+        results.append(time_mode(mode, args, size, device))
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # the previous mode's model is gone
     baseline = next((r for r in results if r["mode"] == "fp32" and "error" not in r), None)
     print(f"{'mode':<6} {'median step s':>14} {'images/s':>10} {'vs fp32':>8} {'peak GiB':>9}")
     for r in results:
         if "error" in r:
             print(f"{r['mode']:<6} {r['error']}")
             continue
-        ratio = (r["images_per_s"] / baseline["images_per_s"]) if baseline else float("nan")  # type: ignore[operator]
+        ratio = (
+            float(r["images_per_s"]) / float(baseline["images_per_s"]) if baseline else float("nan")
+        )
         r["speedup_vs_fp32"] = round(ratio, 3)
-        print(f"{r['mode']:<6} {r['median_step_s']:>14.4f} {r['images_per_s']:>10.2f} "
-              f"{ratio:>7.2f}x {r.get('peak_memory_gib', '-'):>9}")
+        print(
+            f"{r['mode']:<6} {r['median_step_s']:>14.4f} {r['images_per_s']:>10.2f} "
+            f"{ratio:>7.2f}x {r.get('peak_memory_gib', '-'):>9}"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"device": name, "torch": torch.__version__,
-                                         "sizes": size, "backbone": args.backbone,
-                                         "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "device": name,
+                    "torch": torch.__version__,
+                    "sizes": size,
+                    "backbone": args.backbone,
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

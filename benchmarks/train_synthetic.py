@@ -44,9 +44,19 @@ PAPER = {  # Table 4: Pearson, Spearman on VISPR
     "Attention (Image + Cropped) + Priv + Attr": (0.88, 0.86),
 }
 BASE = [
-    "backbone=mobilenet_v2", "pretrained=imagenet", "image_size=160", "crop_size=112",
-    "num_crops=2", "frozen_stages=7", "epochs=5", "lr_decay_epochs=4", "batch_size=8",
-    "lr=0.002", "grad_clip=5", "num_workers=1", "eval_every=0",
+    "backbone=mobilenet_v2",
+    "pretrained=imagenet",
+    "image_size=160",
+    "crop_size=112",
+    "num_crops=2",
+    "frozen_stages=7",
+    "epochs=5",
+    "lr_decay_epochs=4",
+    "batch_size=8",
+    "lr=0.002",
+    "grad_clip=5",
+    "num_workers=1",
+    "eval_every=0",
 ]
 
 
@@ -56,14 +66,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="runs, metrics, table")
     parser.add_argument("--n", type=int, default=2000, help="images to generate (70/10/20 split)")
     parser.add_argument("--size", type=int, default=192, help="generated image side, px")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        help="config override for every row, e.g. --set epochs=3 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        help="config override for every row, e.g. --set epochs=3 (repeatable)",
+    )
     parser.add_argument("--rows", default="1,2,3,4,5", help="which rows to run, e.g. 1,5")
-    parser.add_argument("--limit-test", type=int, default=0, help="evaluate on the first N test images")
+    parser.add_argument(
+        "--limit-test", type=int, default=0, help="evaluate on the first N test images"
+    )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-masks", action="store_true",
-                        help="skip the human/text mask cache (no mask weighting, raw CAMs only)")
+    parser.add_argument(
+        "--no-masks",
+        action="store_true",
+        help="skip the human/text mask cache (no mask weighting, raw CAMs only)",
+    )
     return parser.parse_args(argv)
 
 
@@ -74,8 +94,11 @@ def ensure_data(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     summary = generate(SynthConfig(args.data, n=args.n, seed=args.seed, size=args.size, workers=2))
-    print(f"generated {summary['n']} images {summary['splits']} in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"generated {summary['n']} images {summary['splits']} in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 def ensure_masks(args: argparse.Namespace) -> None:
@@ -84,11 +107,16 @@ def ensure_masks(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     summary = precompute_masks(args.data, workers=2)
-    print(f"human/text masks: {summary.computed} computed, {summary.reused} reused in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(
+        f"human/text masks: {summary.computed} computed, {summary.reused} reused in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
-def run_row(name: str, overrides: list[str], args: argparse.Namespace, index: int) -> dict[str, Any]:
+def run_row(
+    name: str, overrides: list[str], args: argparse.Namespace, index: int
+) -> dict[str, Any]:
     from training.config import make_config
     from training.evaluate import evaluate_checkpoint
     from training.trainer import train
@@ -100,8 +128,12 @@ def run_row(name: str, overrides: list[str], args: argparse.Namespace, index: in
     trained = time.perf_counter() - started
     metrics = evaluate_checkpoint(result.checkpoint, args.data, "test", limit=args.limit_test)
     (folder / "test_metrics.json").write_text(json.dumps(metrics, indent=1))
-    return {"row": name, "train_seconds": round(trained, 1),
-            "eval_seconds": round(time.perf_counter() - started - trained, 1), "metrics": metrics}
+    return {
+        "row": name,
+        "train_seconds": round(trained, 1),
+        "eval_seconds": round(time.perf_counter() - started - trained, 1),
+        "metrics": metrics,
+    }
 
 
 def fmt(value: Any, digits: int = 3) -> str:
@@ -110,18 +142,35 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     groups = sorted({g for r in rows for g in _masks(r).get("per_group", {})})
-    header = ["Tasks", "Pearson", "Spearman", "L1", "paper P/S", "attr acc", "mAP", "mIoU",
-              *[f"mIoU {g}" for g in groups], "train s"]
+    header = [
+        "Tasks",
+        "Pearson",
+        "Spearman",
+        "L1",
+        "paper P/S",
+        "attr acc",
+        "mAP",
+        "mIoU",
+        *[f"mIoU {g}" for g in groups],
+        "train s",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         m = r["metrics"]
         score, attributes, masks = m.get("score", {}), m["attributes"], _masks(r)
         paper = PAPER.get(r["row"])
-        cells = [r["row"], fmt(score.get("pearson")), fmt(score.get("spearman")), fmt(score.get("l1")),
-                 f"{paper[0]:.2f}/{paper[1]:.2f}" if paper else "-",
-                 fmt(attributes.get("accuracy_mean")), fmt(attributes.get("map")),
-                 fmt(masks.get("miou")), *[fmt(masks.get("per_group", {}).get(g)) for g in groups],
-                 f"{r['train_seconds']:.0f}"]
+        cells = [
+            r["row"],
+            fmt(score.get("pearson")),
+            fmt(score.get("spearman")),
+            fmt(score.get("l1")),
+            f"{paper[0]:.2f}/{paper[1]:.2f}" if paper else "-",
+            fmt(attributes.get("accuracy_mean")),
+            fmt(attributes.get("map")),
+            fmt(masks.get("miou")),
+            *[fmt(masks.get("per_group", {}).get(g)) for g in groups],
+            f"{r['train_seconds']:.0f}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -149,16 +198,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{index}/5] {name} ...", flush=True)
         result = run_row(name, overrides, args, index)
         score = result["metrics"].get("score", {})
-        print(f"      Pearson {fmt(score.get('pearson'))} Spearman {fmt(score.get('spearman'))} "
-              f"mIoU {fmt(_masks(result).get('miou'))} ({result['train_seconds']:.0f} s training)",
-              flush=True)
+        print(
+            f"      Pearson {fmt(score.get('pearson'))} Spearman {fmt(score.get('spearman'))} "
+            f"mIoU {fmt(_masks(result).get('miou'))} ({result['train_seconds']:.0f} s training)",
+            flush=True,
+        )
         results.append(result)
     text = table(results)
-    masks_note = ("refined by cached human/text masks" if results and
-                  results[0]["metrics"].get("masks_refined") else "raw CAMs (no human/text mask cache)")
-    summary = (f"{text}\n\nsynthetic test split: {results[0]['metrics']['images'] if results else 0} "
-               f"images; mIoU of {masks_note}, best background threshold; config "
-               f"{' '.join(BASE + args.overrides)}; total {time.perf_counter() - started:.0f} s")
+    masks_note = (
+        "refined by cached human/text masks"
+        if results and results[0]["metrics"].get("masks_refined")
+        else "raw CAMs (no human/text mask cache)"
+    )
+    summary = (
+        f"{text}\n\nsynthetic test split: {results[0]['metrics']['images'] if results else 0} "
+        f"images; mIoU of {masks_note}, best background threshold; config "
+        f"{' '.join(BASE + args.overrides)}; total {time.perf_counter() - started:.0f} s"
+    )
     print(summary)
     (args.out / "table4.md").write_text(summary + "\n")
     (args.out / "table4.json").write_text(json.dumps(results, indent=1))

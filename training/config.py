@@ -10,9 +10,10 @@ import dataclasses
 import json
 import sys
 import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from redactor.errors import UsageError
 
@@ -130,7 +131,9 @@ def _coerce(key: str, value: Any, kind: Any) -> Any:
                 value = [part for part in value.replace(" ", "").split(",") if part]
             return [_coerce(key, v, item) for v in value]
     except (TypeError, ValueError):
-        raise UsageError(f"config key {key!r}: {value!r} is not a valid {_type_name(kind)}") from None
+        raise UsageError(
+            f"config key {key!r}: {value!r} is not a valid {_type_name(kind)}"
+        ) from None
     raise UsageError(f"config key {key!r} has an unsupported type")
 
 

@@ -11,7 +11,11 @@ import torch.nn.functional as F
 
 
 def sample_crop_corners(
-    batch: int, crops: int, image_size: int, crop_size: int, stride: int,
+    batch: int,
+    crops: int,
+    image_size: int,
+    crop_size: int,
+    stride: int,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Top-left corners (y, x) in pixels, [batch, crops, 2], on the stride grid."""
@@ -30,7 +34,10 @@ def cut_crops(images: torch.Tensor, corners: torch.Tensor, crop_size: int) -> to
 
 
 def cut_maps(
-    maps: torch.Tensor, corners: torch.Tensor, crop_size: int, stride: int,
+    maps: torch.Tensor,
+    corners: torch.Tensor,
+    crop_size: int,
+    stride: int,
     size: tuple[int, int],
 ) -> torch.Tensor:
     """G_i: Model-Image's maps [B, C, h, w] cut at each crop -> [B*N, C, *size]."""

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -71,8 +72,10 @@ class DataSource:
         return self.class_ids == VISPR_IDS
 
     def label_matrix(self) -> np.ndarray:
-        return np.stack([r.labels for r in self.records]) if self.records else np.zeros(
-            (0, self.num_classes), np.float32
+        return (
+            np.stack([r.labels for r in self.records])
+            if self.records
+            else np.zeros((0, self.num_classes), np.float32)
         )
 
 
@@ -201,7 +204,9 @@ def load_rgb(path: Path) -> Image.Image:
         raise DatasetError(f"cannot read image {path}: corrupt or not an image") from None
 
 
-def to_tensor(image: Image.Image, size: int, mean: tuple[float, ...], std: tuple[float, ...]) -> torch.Tensor:
+def to_tensor(
+    image: Image.Image, size: int, mean: tuple[float, ...], std: tuple[float, ...]
+) -> torch.Tensor:
     """PIL RGB -> normalised float32 [3, size, size]."""
     resized = image.resize((size, size), Image.BILINEAR)
     array = np.asarray(resized, dtype=np.float32) / 255.0
@@ -257,7 +262,9 @@ class ImageSet(torch.utils.data.Dataset):
         if masks is not None:
             mask_tensor = torch.nn.functional.interpolate(
                 torch.from_numpy(np.ascontiguousarray(masks, np.float32))[None],
-                size=(self.size, self.size), mode="bilinear", align_corners=False,
+                size=(self.size, self.size),
+                mode="bilinear",
+                align_corners=False,
             )[0]
         # Flip decided from (seed, epoch, index): reproducible whatever the worker count.
         if self.hflip and random.Random(hash((self.seed, self.epoch, index))).random() < 0.5:

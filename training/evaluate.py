@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -62,10 +63,19 @@ def evaluate_model(
     model.eval()
     device = torch.device(device)
     size = meta.input_size[0]
-    dataset = ImageSet(source, size, meta.mean, meta.std, train=False, score_of=score_of,
-                       masks_of=masks_of, limit=limit)
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate,
-                        num_workers=num_workers)
+    dataset = ImageSet(
+        source,
+        size,
+        meta.mean,
+        meta.std,
+        train=False,
+        score_of=score_of,
+        masks_of=masks_of,
+        limit=limit,
+    )
+    loader = DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, collate_fn=collate, num_workers=num_workers
+    )
     num_classes = source.num_classes
     scores, probabilities, targets = [], [], []
     binary = metrics.BinaryIoU(num_classes, thresholds)
@@ -93,33 +103,46 @@ def evaluate_model(
                 continue
             kind, value = truth
             kinds_seen.add(kind)
-            height, width = (value.shape if kind == "labelmap" else next(iter(value.values())).shape)
+            height, width = value.shape if kind == "labelmap" else next(iter(value.values())).shape
             if kind == "labelmap":
                 present = np.nonzero(record.labels > 0.5)[0]
                 maps = np.zeros((num_classes, height, width), np.float32)
                 if len(present):
-                    up = F.interpolate(cams[row : row + 1, present], size=(height, width),
-                                       mode="bilinear", align_corners=False)
+                    up = F.interpolate(
+                        cams[row : row + 1, present],
+                        size=(height, width),
+                        mode="bilinear",
+                        align_corners=False,
+                    )
                     maps[present] = normalise_cams(up)[0].numpy()
                 labelmap.add(maps, present, value)
                 continue
             classes = sorted(value)
-            up = F.interpolate(cams[row : row + 1, classes], size=(height, width),
-                               mode="bilinear", align_corners=False)
+            up = F.interpolate(
+                cams[row : row + 1, classes],
+                size=(height, width),
+                mode="bilinear",
+                align_corners=False,
+            )
             normalised = normalise_cams(up)[0]  # [K, H, W]
             maps = np.zeros((num_classes, height, width), np.float32)
             maps[classes] = normalised.numpy()
             binary.add(maps, value)
             full_masks = masks_of(record, (height, width)) if masks_of is not None else None
             if full_masks is not None:
-                weights = mask_weights(torch.from_numpy(np.asarray(full_masks, np.float32))[None],
-                                       type_index[classes], (height, width))[0]
+                weights = mask_weights(
+                    torch.from_numpy(np.asarray(full_masks, np.float32))[None],
+                    type_index[classes],
+                    (height, width),
+                )[0]
                 refined = np.zeros_like(maps)
                 refined[classes] = (normalised * weights).numpy()
                 binary_refined.add(refined, value)
 
     scores_all = np.concatenate(scores) if scores else np.zeros(0)
-    probabilities_all = np.concatenate(probabilities) if probabilities else np.zeros((0, num_classes))
+    probabilities_all = (
+        np.concatenate(probabilities) if probabilities else np.zeros((0, num_classes))
+    )
     targets_all = np.concatenate(targets) if targets else np.zeros(0)
     labels = np.stack([r.labels for r in dataset.records]) if dataset.records else probabilities_all
     result: dict[str, Any] = {"images": len(dataset), "split": source.split, "kind": source.kind}
@@ -148,12 +171,17 @@ def _attribute_metrics(probabilities: np.ndarray, labels: np.ndarray, ids: tuple
     mean_ap, per_class_ap = metrics.macro_average_precision(probabilities, labels)
     return {
         "accuracy_mean": float(accuracy[present].mean()) if present.any() else float("nan"),
-        "accuracy_mean_supported": float(accuracy[supported].mean()) if supported.any() else float("nan"),
+        "accuracy_mean_supported": float(accuracy[supported].mean())
+        if supported.any()
+        else float("nan"),
         "supported": [ids[i] for i in np.nonzero(supported)[0]],
         "map": mean_ap,
         "per_attribute": {
-            ids[i]: {"accuracy": float(accuracy[i]), "ap": float(per_class_ap[i]),
-                     "positives": int(positives[i])}
+            ids[i]: {
+                "accuracy": float(accuracy[i]),
+                "ap": float(per_class_ap[i]),
+                "positives": int(positives[i]),
+            }
             for i in range(len(ids))
         },
     }
@@ -192,7 +220,9 @@ def _labelmap_summary(accumulator: metrics.LabelMapIoU, ids: tuple[str, ...]) ->
     return {
         "threshold": threshold,
         "miou": miou,
-        "per_attribute": {names[c]: float(row[c]) for c in range(len(names)) if not np.isnan(row[c])},
+        "per_attribute": {
+            names[c]: float(row[c]) for c in range(len(names)) if not np.isnan(row[c])
+        },
         "sweep": {f"{t:.2f}": float(np.nanmean(r)) for t, r in zip(accumulator.thresholds, iou)},
     }
 
@@ -210,15 +240,26 @@ def evaluate_checkpoint(
     num_workers: int = 0,
 ) -> dict[str, Any]:
     model, meta = load_checkpoint(checkpoint, image_only=True)
-    chosen = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if device == "auto" else device))
+    chosen = torch.device(
+        "cuda"
+        if device == "auto" and torch.cuda.is_available()
+        else ("cpu" if device == "auto" else device)
+    )
     model.to(chosen)
     source = open_source(data, split)
     score_of = score_function(privacy_profile) if source.is_vispr else None
     masks_of = mask_provider(data, source)
     result = evaluate_model(
-        model, meta, source, masks_of=masks_of, score_of=score_of, device=chosen,
-        batch_size=batch_size, with_iou=with_iou, limit=limit, num_workers=num_workers,
+        model,
+        meta,
+        source,
+        masks_of=masks_of,
+        score_of=score_of,
+        device=chosen,
+        batch_size=batch_size,
+        with_iou=with_iou,
+        limit=limit,
+        num_workers=num_workers,
     )
     result["checkpoint"] = str(checkpoint)
     result["masks_cached"] = masks_of is not None

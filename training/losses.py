@@ -8,7 +8,7 @@ Shapes: N crops (or images), C classes, maps [N, C, h, w]. Labels are 0/1 floats
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +24,9 @@ def image_loss(global_maps: torch.Tensor, crop_maps: torch.Tensor) -> torch.Tens
     with the map size.
     """
     if global_maps.shape != crop_maps.shape:
-        raise ValueError(f"map shapes differ: {tuple(global_maps.shape)} vs {tuple(crop_maps.shape)}")
+        raise ValueError(
+            f"map shapes differ: {tuple(global_maps.shape)} vs {tuple(crop_maps.shape)}"
+        )
     difference = torch.softmax(global_maps, dim=1) - crop_maps  # [N, C, h, w]
     return difference.pow(2).sum(dim=1).mean()
 

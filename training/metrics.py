@@ -112,8 +112,12 @@ class LabelMapIoU:
     takes the image's best-scoring present class when its map reaches the threshold, else
     background; pixels marked `ignore` (255) do not count."""
 
-    def __init__(self, num_classes: int, thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
-                 ignore: int = 255):
+    def __init__(
+        self,
+        num_classes: int,
+        thresholds: tuple[float, ...] = DEFAULT_THRESHOLDS,
+        ignore: int = 255,
+    ):
         self.thresholds = np.asarray(thresholds, float)
         self.num_labels = num_classes + 1
         self.ignore = ignore

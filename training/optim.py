@@ -4,7 +4,7 @@ benchmarks/gpu_train.py (torch only)."""
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from redactor.model import PrivObfNet
 from training.config import TrainConfig
@@ -55,6 +55,7 @@ def make_optimizer(model: PrivObfNet, config: TrainConfig) -> torch.optim.Optimi
     for group in groups:
         group["lr"] = config.lr * group["lr_mult"]
     if config.optimizer == "sgd":
-        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
+        return torch.optim.SGD(
+            groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
     return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 class RichReporter:
@@ -41,13 +48,24 @@ class RichReporter:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
-        line = f"epoch {record['epoch']}: loss {record['loss']:.4f}, {record['images_per_s']:.1f} img/s"
+        line = f"epoch {record['epoch']}: loss {record['loss']:.4f}, "
+        line += f"{record['images_per_s']:.1f} img/s"
         val = record.get("val") or {}
-        if val.get("score"):
-            line += (f"; val score pearson {val['score']['pearson']:.3f} "
-                     f"spearman {val['score']['spearman']:.3f} L1 {val['score']['l1']:.3f}")
-        if val.get("attributes", {}).get("map") is not None:
-            line += f"; attr acc {val['attributes']['accuracy_mean']:.3f} mAP {val['attributes']['map']:.3f}"
-        if (val.get("masks_refined") or val.get("masks") or {}).get("miou") is not None:
-            line += f"; mIoU {(val.get('masks_refined') or val['masks'])['miou']:.3f}"
+        score = val.get("score")
+        if score:
+            line += (
+                f"; val score pearson {_fmt(score['pearson'])} spearman "
+                f"{_fmt(score['spearman'])} L1 {_fmt(score['l1'])}"
+            )
+        attributes = val.get("attributes") or {}
+        if attributes:
+            line += f"; attr acc {_fmt(attributes['accuracy_mean'])} mAP {_fmt(attributes['map'])}"
+        masks = val.get("masks_refined") or val.get("masks") or {}
+        if masks:
+            line += f"; mIoU {_fmt(masks['miou'])}"
         self.console.print(line, highlight=False)
+
+
+def _fmt(value: float | None) -> str:
+    """Metrics are None where undefined (a constant prediction has no correlation)."""
+    return "-" if value is None else f"{value:.3f}"

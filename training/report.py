@@ -13,8 +13,11 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def evaluation_tables(result: dict[str, Any]) -> Group:
-    summary = Table(title=f"evaluation: {result.get('kind', '')} {result.get('split', '')}, "
-                          f"{result.get('images', 0)} images", show_header=False)
+    summary = Table(
+        title=f"evaluation: {result.get('kind', '')} {result.get('split', '')}, "
+        f"{result.get('images', 0)} images",
+        show_header=False,
+    )
     summary.add_column("metric")
     summary.add_column("value", justify="right")
     score = result.get("score")
@@ -30,11 +33,16 @@ def evaluation_tables(result: dict[str, Any]) -> Group:
     )
     summary.add_row("attribute mAP (class-wise)", _fmt(attributes.get("map")))
     tables: list[Any] = [summary]
-    for key, title in (("masks", "masks (raw CAMs)"), ("masks_refined", "masks (refined by human/text masks)")):
+    for key, title in (
+        ("masks", "masks (raw CAMs)"),
+        ("masks_refined", "masks (refined by human/text masks)"),
+    ):
         masks = result.get(key)
         if not masks:
             continue
-        summary.add_row(f"mIoU, {title}", f"{_fmt(masks['miou'])} at threshold {_fmt(masks['threshold'], 2)}")
+        summary.add_row(
+            f"mIoU, {title}", f"{_fmt(masks['miou'])} at threshold {_fmt(masks['threshold'], 2)}"
+        )
         if masks.get("per_group"):
             groups = Table(title=f"mIoU per attribute group, {title}")
             groups.add_column("group")
@@ -52,7 +60,12 @@ def evaluation_tables(result: dict[str, Any]) -> Group:
         ious = (result.get("masks_refined") or result.get("masks") or {}).get("per_attribute", {})
         for name, values in per.items():
             if values["positives"]:
-                detail.add_row(name, str(values["positives"]), _fmt(values["accuracy"]),
-                               _fmt(values["ap"]), _fmt(ious.get(name)))
+                detail.add_row(
+                    name,
+                    str(values["positives"]),
+                    _fmt(values["accuracy"]),
+                    _fmt(values["ap"]),
+                    _fmt(ious.get(name)),
+                )
         tables.append(detail)
     return Group(*tables)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from training import losses
 from training.config import TrainConfig
@@ -27,7 +27,9 @@ class Batch:
         def move(t: torch.Tensor | None) -> torch.Tensor | None:
             return None if t is None else t.to(device, non_blocking=True)
 
-        return Batch(move(self.images), move(self.labels), move(self.scores), move(self.masks))  # type: ignore[arg-type]
+        images, labels = move(self.images), move(self.labels)
+        assert images is not None and labels is not None
+        return Batch(images, labels, move(self.scores), move(self.masks))
 
 
 def autocast_context(config: TrainConfig, device: torch.device) -> Any:
@@ -64,8 +66,12 @@ def compute_losses(
     crops = crop_masks = corners = None
     if config.use_cropped:
         corners = sample_crop_corners(
-            batch.images.shape[0], config.num_crops, batch.images.shape[-1], config.crop_size,
-            stride, generator,
+            batch.images.shape[0],
+            config.num_crops,
+            batch.images.shape[-1],
+            config.crop_size,
+            stride,
+            generator,
         )
         crops = cut_crops(batch.images, corners, config.crop_size)
         if masks is not None:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
@@ -104,7 +104,9 @@ def build_model(config: TrainConfig, source: DataSource, pretrained: bool = True
     return PrivObfNet(args, pretrained=config.pretrained if pretrained else None)
 
 
-def model_meta(model: PrivObfNet, config: TrainConfig, source: DataSource, with_masks: bool) -> ModelMeta:
+def model_meta(
+    model: PrivObfNet, config: TrainConfig, source: DataSource, with_masks: bool
+) -> ModelMeta:
     return ModelMeta(
         attribute_ids=list(source.class_ids),
         mask_types=list(source.mask_types),
@@ -151,8 +153,12 @@ def resume_config(resume: str | Path, file: str | Path | None, overrides: Any) -
 
 
 def _train(
-    data: Path, config: TrainConfig, out: Path, resume: str | Path | None,
-    reporter: Reporter, env: distributed.DistEnv,
+    data: Path,
+    config: TrainConfig,
+    out: Path,
+    resume: str | Path | None,
+    reporter: Reporter,
+    env: distributed.DistEnv,
 ) -> TrainResult:
     seed_everything(config.seed)
     source = open_source(data, config.train_split)
@@ -163,9 +169,7 @@ def _train(
     score_of = score_function(config.privacy_profile) if source.is_vispr else None
     masks_of = mask_provider(data, source) if config.use_masks else None
     if config.use_masks and masks_of is None:
-        reporter.message(
-            f"no human/text masks cached for {data}: training without mask weighting"
-        )
+        reporter.message(f"no human/text masks cached for {data}: training without mask weighting")
     with_masks = masks_of is not None
 
     payload = read_checkpoint(resume) if resume else None
@@ -189,17 +193,30 @@ def _train(
     meta = model_meta(model, config, source, with_masks)
 
     train_set = ImageSet(
-        source, config.image_size, meta.mean, meta.std, train=True, hflip=config.hflip,
-        score_of=score_of, masks_of=masks_of, limit=config.max_train_images, seed=config.seed,
+        source,
+        config.image_size,
+        meta.mean,
+        meta.std,
+        train=True,
+        hflip=config.hflip,
+        score_of=score_of,
+        masks_of=masks_of,
+        limit=config.max_train_images,
+        seed=config.seed,
     )
     sampler = DistributedSampler(
         train_set, num_replicas=env.world_size, rank=env.rank, shuffle=True, seed=config.seed
     )
     per_rank = math.ceil(len(train_set) / env.world_size)
     loader = DataLoader(
-        train_set, batch_size=config.batch_size, sampler=sampler, collate_fn=collate,
-        num_workers=config.num_workers, drop_last=per_rank >= config.batch_size,
-        persistent_workers=config.num_workers > 0, pin_memory=env.device.type == "cuda",
+        train_set,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        collate_fn=collate,
+        num_workers=config.num_workers,
+        drop_last=per_rank >= config.batch_size,
+        persistent_workers=config.num_workers > 0,
+        pin_memory=env.device.type == "cuda",
     )
     steps = len(loader)
     if config.max_steps_per_epoch:
@@ -267,10 +284,16 @@ def _train(
                     sums[i] += parts[name].item() * count
             sums[-2] += total.item() * count
             sums[-1] += count
-            reporter.step({
-                **{n: sums[i].item() / sums[-1].item() for i, n in enumerate(LOSS_NAMES) if n in parts},
-                "loss": sums[-2].item() / sums[-1].item(),
-            })
+            reporter.step(
+                {
+                    **{
+                        n: sums[i].item() / sums[-1].item()
+                        for i, n in enumerate(LOSS_NAMES)
+                        if n in parts
+                    },
+                    "loss": sums[-2].item() / sums[-1].item(),
+                }
+            )
         sums = distributed.all_reduce_sum(sums, env)
         seconds = time.perf_counter() - started
         images = max(1.0, sums[-1].item())
@@ -278,7 +301,9 @@ def _train(
             "epoch": epoch + 1,
             "lr": config.lr * factor,
             "loss": sums[-2].item() / images,
-            "losses": {n: sums[i].item() / images for i, n in enumerate(LOSS_NAMES) if sums[i] != 0},
+            "losses": {
+                n: sums[i].item() / images for i, n in enumerate(LOSS_NAMES) if sums[i] != 0
+            },
             "images": int(images),
             "seconds": round(seconds, 3),
             "images_per_s": round(images / max(seconds, 1e-9), 3),
@@ -289,19 +314,35 @@ def _train(
 
                 model.eval()
                 record["val"] = evaluate_model(
-                    model, meta, val_source, masks_of=mask_provider(data, val_source) if with_masks else None,
-                    score_of=score_of, device=env.device, batch_size=max(1, config.batch_size),
+                    model,
+                    meta,
+                    val_source,
+                    masks_of=mask_provider(data, val_source) if with_masks else None,
+                    score_of=score_of,
+                    device=env.device,
+                    batch_size=max(1, config.batch_size),
                     with_iou=True,
                 )
-            save_checkpoint(out / "last.pt", model, meta, config=config.to_dict(), epoch=epoch + 1,
-                            optimizer=optimizer)
+            save_checkpoint(
+                out / "last.pt",
+                model,
+                meta,
+                config=config.to_dict(),
+                epoch=epoch + 1,
+                optimizer=optimizer,
+            )
             with metrics_path.open("a", encoding="utf-8") as stream:
                 stream.write(json.dumps(record) + "\n")
         history.append(record)
         reporter.end_epoch(record)
         distributed.barrier(env)
     if env.is_main:
-        save_checkpoint(out / "model.pt", model, dataclasses.replace(meta), config=config.to_dict(),
-                        epoch=max(start_epoch, config.epochs))
+        save_checkpoint(
+            out / "model.pt",
+            model,
+            dataclasses.replace(meta),
+            config=config.to_dict(),
+            epoch=max(start_epoch, config.epochs),
+        )
     distributed.barrier(env)
     return TrainResult(out, out / "model.pt", metrics_path, config.epochs, history, env.is_main)

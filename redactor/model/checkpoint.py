@@ -20,9 +20,10 @@ from typing import Any
 import torch
 
 from redactor.errors import ModelError
-# ModelMeta needs no torch: it lives in redactor.model_meta (the ONNX runtime path reads it).
-from redactor.model_meta import FORMAT_VERSION, IMAGENET_MEAN, IMAGENET_STD, ModelMeta
 from redactor.model.privobfnet import ModelArgs, PrivObfNet
+
+# ModelMeta needs no torch: it lives in redactor.model_meta (the ONNX runtime path reads it).
+from redactor.model_meta import FORMAT_VERSION, ModelMeta
 
 FORMAT = "redactor.privobfnet"
 
@@ -67,11 +68,13 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """The checkpoint dict, checked for its format; ModelError for anything else."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"model file {path} does not exist; train one with `redact train` "
-                         "or pass the path of a .pt checkpoint")
+        raise ModelError(
+            f"model file {path} does not exist; train one with `redact train` "
+            "or pass the path of a .pt checkpoint"
+        )
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # truncated zip, pickle errors, unsafe globals, ...
+    except Exception as error:  # noqa: BLE001 - truncated zip, pickle errors, unsafe globals, ...
         raise ModelError(
             f"{path} is not a readable PrivObfNet checkpoint ({error.__class__.__name__}); "
             "it may be truncated or of another kind: retrain or copy it again"

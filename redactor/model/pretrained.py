@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from redactor.errors import ModelError, WeightsUnavailableError
 from redactor.model.backbones import backbone_info
@@ -70,12 +70,14 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise WeightsUnavailableError(f"weights file {path} does not exist")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many kinds for a bad file
+    except Exception as error:  # noqa: BLE001 - torch raises many kinds for a bad file
         raise ModelError(f"cannot read weights file {path}: {error.__class__.__name__}") from None
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             loaded = loaded[key]
-    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+    if not isinstance(loaded, dict) or not all(
+        isinstance(v, torch.Tensor) for v in loaded.values()
+    ):
         raise ModelError(f"{path} holds no state dict of tensors")
     return {k.removeprefix("module."): v for k, v in loaded.items()}
 

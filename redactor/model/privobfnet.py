@@ -17,12 +17,13 @@ the mean/std of ModelMeta); masks float [B, 2, H, W] in [0, 1], channel 0 human,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from redactor.model.backbones import backbone_info
 from redactor.model.pretrained import apply_pretrained
@@ -81,7 +82,9 @@ class ModelArgs:
         return cls(**values)
 
 
-def mask_weights(masks: torch.Tensor, mask_type_index: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+def mask_weights(
+    masks: torch.Tensor, mask_type_index: torch.Tensor, size: Sequence[int]
+) -> torch.Tensor:
     """Per-class weights [B, C, h, w] from masks [B, 2, H, W] (human, text) at map size (h, w).
 
     Masks are area-averaged down to the map, so a cell's weight is the fraction it covers.
@@ -92,7 +95,9 @@ def mask_weights(masks: torch.Tensor, mask_type_index: torch.Tensor, size: Seque
     return by_type.index_select(1, mask_type_index)
 
 
-def profile_score(probabilities: torch.Tensor, sensitivity: torch.Tensor, rule: str) -> torch.Tensor:
+def profile_score(
+    probabilities: torch.Tensor, sensitivity: torch.Tensor, rule: str
+) -> torch.Tensor:
     """Privacy score [B] from attribute probabilities [B, C] by a privacy profile's rule (the
     torch twin of training/privacy_profile.combine; `rule` is fixed per model, so tracing
     sees no branch)."""
@@ -137,12 +142,14 @@ class Branch(nn.Module):
         self.privacy_head: nn.Module | None = None
         if with_heads and args.attribute_head:
             self.attribute_head = nn.Sequential(
-                nn.Linear(features, args.head_hidden), nn.ReLU(inplace=True),
+                nn.Linear(features, args.head_hidden),
+                nn.ReLU(inplace=True),
                 nn.Linear(args.head_hidden, args.num_classes),
             )
         if with_heads and args.privacy_head:
             self.privacy_head = nn.Sequential(
-                nn.Linear(features, args.head_hidden), nn.ReLU(inplace=True),
+                nn.Linear(features, args.head_hidden),
+                nn.ReLU(inplace=True),
                 nn.Linear(args.head_hidden, 1),
             )
         self.register_buffer(
@@ -153,10 +160,14 @@ class Branch(nn.Module):
 
     def head_parameters(self) -> list[nn.Parameter]:
         """Everything but the backbone (trained at the higher head learning rate)."""
-        modules = [m for m in (self.cam_head, self.attribute_head, self.privacy_head) if m is not None]
+        modules = [
+            m for m in (self.cam_head, self.attribute_head, self.privacy_head) if m is not None
+        ]
         return [self.class_bias, *(p for m in modules for p in m.parameters())]
 
-    def forward(self, images: torch.Tensor, masks: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self, images: torch.Tensor, masks: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         features = self.backbone(images)  # [B, D, h, w]
         cams = self.cam_head(features)  # [B, C, h, w]
         if masks is None:
@@ -232,7 +243,9 @@ class PrivObfNet(nn.Module):
             score = profile_score(probabilities, self.score_sensitivity, self.args.score_rule)
         return score, probabilities
 
-    def infer(self, images: torch.Tensor, masks: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def infer(
+        self, images: torch.Tensor, masks: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """Model-Image only: score [B], attributes [B, C] (probabilities), cams [B, C, h, w]
         (min-max normalised to [0, 1] per map, at the backbone's stride; weighted by the
         masks when given)."""
@@ -269,6 +282,15 @@ class ImageModel(nn.Module):
 
 
 __all__ = [
-    "Branch", "ImageModel", "MASK_CHANNELS", "MASK_TYPES", "ModelArgs", "OUTPUT_NAMES",
-    "PrivObfNet", "SCORE_RULES", "mask_weights", "normalise_cams", "profile_score",
+    "MASK_CHANNELS",
+    "MASK_TYPES",
+    "OUTPUT_NAMES",
+    "SCORE_RULES",
+    "Branch",
+    "ImageModel",
+    "ModelArgs",
+    "PrivObfNet",
+    "mask_weights",
+    "normalise_cams",
+    "profile_score",
 ]

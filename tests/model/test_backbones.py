@@ -48,7 +48,12 @@ def check_resnet38d_is_the_wide_wsss_network(backbone: torch.nn.Module) -> None:
     parameters = sum(p.numel() for p in backbone.parameters())
     assert 100e6 < parameters < 110e6  # ~104.9M, as the WSSS ResNet-38
     names = set(backbone.state_dict())
-    assert {"conv1a.weight", "b7.conv_branch2b2.weight", "bn7.running_var", "b5.conv_branch1.weight"} <= names
+    assert {
+        "conv1a.weight",
+        "b7.conv_branch2b2.weight",
+        "bn7.running_var",
+        "b5.conv_branch1.weight",
+    } <= names
 
 
 def test_imagenet_mobilenet_v2_loads_strictly_with_its_classifier() -> None:
@@ -61,7 +66,11 @@ def test_imagenet_mobilenet_v2_loads_strictly_with_its_classifier() -> None:
     # output is a proper distribution and differs from a random network's.
     logits = network.classify(torch.zeros(1, 3, 224, 224))
     assert logits.shape == (1, 1000) and torch.isfinite(logits).all()
-    random_logits = MobileNetV2(output_stride=32, imagenet_classes=1000).eval().classify(torch.zeros(1, 3, 224, 224))
+    random_logits = (
+        MobileNetV2(output_stride=32, imagenet_classes=1000)
+        .eval()
+        .classify(torch.zeros(1, 3, 224, 224))
+    )
     assert not torch.allclose(logits, random_logits)
     # The dilated backbone takes the same file (the classifier dropped).
     backbone = backbone_info("mobilenet_v2").factory()

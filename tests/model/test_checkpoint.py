@@ -10,15 +10,29 @@ import torch
 
 from redactor.attributes import VISPR_IDS, mask_type_vector
 from redactor.errors import ModelError
-from redactor.model import ModelArgs, ModelMeta, PrivObfNet, load_checkpoint, read_checkpoint, save_checkpoint
+from redactor.model import (
+    ModelArgs,
+    ModelMeta,
+    PrivObfNet,
+    load_checkpoint,
+    read_checkpoint,
+    save_checkpoint,
+)
 
 
 def _model_and_meta() -> tuple[PrivObfNet, ModelMeta]:
     torch.manual_seed(1)
     args = ModelArgs("tiny", len(VISPR_IDS), tuple(mask_type_vector()), head_hidden=32)
     model = PrivObfNet(args)
-    meta = ModelMeta(list(VISPR_IDS), list(mask_type_vector()), "tiny", (64, 64), 8, crop_size=40,
-                     dataset="synthetic")
+    meta = ModelMeta(
+        list(VISPR_IDS),
+        list(mask_type_vector()),
+        "tiny",
+        (64, 64),
+        8,
+        crop_size=40,
+        dataset="synthetic",
+    )
     return model, meta
 
 
@@ -27,8 +41,9 @@ def test_round_trip_rebuilds_an_identical_model(tmp_path: Path) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     model(torch.randn(2, 3, 64, 64))["image"]["score"].sum().backward()
     optimizer.step()
-    path = save_checkpoint(tmp_path / "m.pt", model, meta, config={"lr": 0.1}, epoch=3,
-                           optimizer=optimizer)
+    path = save_checkpoint(
+        tmp_path / "m.pt", model, meta, config={"lr": 0.1}, epoch=3, optimizer=optimizer
+    )
     loaded, loaded_meta = load_checkpoint(path)
     assert not loaded.training
     images = torch.randn(2, 3, 64, 64)

@@ -18,7 +18,11 @@ NONE = MASK_TYPES.index("none")  # a0_safe
 
 def tiny_model(**overrides: object) -> PrivObfNet:
     torch.manual_seed(0)
-    values = dict(backbone="tiny", num_classes=NUM_VISPR, mask_types=MASK_TYPES)
+    values: dict[str, object] = {
+        "backbone": "tiny",
+        "num_classes": NUM_VISPR,
+        "mask_types": MASK_TYPES,
+    }
     values.update(overrides)
     return PrivObfNet(ModelArgs(**values))  # type: ignore[arg-type]
 
@@ -57,12 +61,20 @@ def test_mask_weighting_follows_each_attributes_mask_type() -> None:
     out = model.image(images, masks)
     cams, attention = out["cams"], out["attention"]
     assert torch.equal(attention[0, NONE], cams[0, NONE])  # un-masked: the whole map
-    assert torch.all(attention[0, HUMAN, 4:] == 0) and torch.equal(attention[0, HUMAN, :4], cams[0, HUMAN, :4])
-    assert torch.all(attention[0, TEXT, :, 4:] == 0) and torch.equal(attention[0, TEXT, :, :4], cams[0, TEXT, :, :4])
+    assert torch.all(attention[0, HUMAN, 4:] == 0) and torch.equal(
+        attention[0, HUMAN, :4], cams[0, HUMAN, :4]
+    )
+    assert torch.all(attention[0, TEXT, :, 4:] == 0) and torch.equal(
+        attention[0, TEXT, :, :4], cams[0, TEXT, :, :4]
+    )
     # Masked classes pool over their mask, un-masked ones over the whole map (+ class prior).
     logits, bias = out["attention_logits"][0], model.image.class_bias
-    assert logits[HUMAN].item() == pytest.approx((cams[0, HUMAN, :4].mean() + bias[HUMAN]).item(), abs=1e-5)
-    assert logits[NONE].item() == pytest.approx((cams[0, NONE].mean() + bias[NONE]).item(), abs=1e-5)
+    assert logits[HUMAN].item() == pytest.approx(
+        (cams[0, HUMAN, :4].mean() + bias[HUMAN]).item(), abs=1e-5
+    )
+    assert logits[NONE].item() == pytest.approx(
+        (cams[0, NONE].mean() + bias[NONE]).item(), abs=1e-5
+    )
     empty = model.image(images, torch.zeros(1, 2, 64, 64))["attention_logits"][0]
     assert empty[TEXT].item() == pytest.approx(bias[TEXT].item())  # no text: the prior alone
     # Area-averaged: a cell half covered weighs 0.5.
@@ -80,7 +92,9 @@ def test_inference_dict_and_export_module_agree() -> None:
         score, attributes, cams = model.inference_module()(images)
     assert result["score"].shape == (3,) and result["attributes"].shape == (3, NUM_VISPR)
     assert result["cams"].shape == (3, NUM_VISPR, 8, 8)
-    assert torch.allclose(result["score"], score) and torch.allclose(result["attributes"], attributes)
+    assert torch.allclose(result["score"], score) and torch.allclose(
+        result["attributes"], attributes
+    )
     assert torch.allclose(result["cams"], cams)
     assert float(cams.min()) >= 0 and float(cams.max()) <= 1 + 1e-6
     assert ImageModel.output_names == ("score", "attributes", "cams")
@@ -98,8 +112,13 @@ def test_inference_module_traces_and_exports_to_onnx(tmp_path) -> None:
         assert torch.allclose(a, b, atol=1e-5)
     path = tmp_path / "image_model.onnx"
     torch.onnx.export(
-        module, (example,), str(path), input_names=["images"], output_names=list(module.output_names),
-        dynamic_axes={"images": {0: "batch", 2: "height", 3: "width"}}, dynamo=False,
+        module,
+        (example,),
+        str(path),
+        input_names=["images"],
+        output_names=list(module.output_names),
+        dynamic_axes={"images": {0: "batch", 2: "height", 3: "width"}},
+        dynamo=False,
     )
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     outputs = session.run(None, {"images": other.numpy()})

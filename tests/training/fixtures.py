@@ -11,11 +11,35 @@ from PIL import Image, ImageDraw
 
 # Real VISPR label records (from the data set's train split), images replaced by drawings.
 VISPR_RECORDS = (
-    ("2017_10001018", ["a10_face_partial", "a16_race", "a17_color", "a1_age_approx", "a4_gender",
-                       "a56_sexual_orientation", "a57_culture", "a68_rel_spectators",
-                       "a6_hair_color", "a9_face_complete"]),
-    ("2017_10035653", ["a16_race", "a17_color", "a1_age_approx", "a4_gender", "a5_eye_color",
-                       "a61_opinion_general", "a69_rel_views", "a6_hair_color", "a9_face_complete"]),
+    (
+        "2017_10001018",
+        [
+            "a10_face_partial",
+            "a16_race",
+            "a17_color",
+            "a1_age_approx",
+            "a4_gender",
+            "a56_sexual_orientation",
+            "a57_culture",
+            "a68_rel_spectators",
+            "a6_hair_color",
+            "a9_face_complete",
+        ],
+    ),
+    (
+        "2017_10035653",
+        [
+            "a16_race",
+            "a17_color",
+            "a1_age_approx",
+            "a4_gender",
+            "a5_eye_color",
+            "a61_opinion_general",
+            "a69_rel_views",
+            "a6_hair_color",
+            "a9_face_complete",
+        ],
+    ),
     ("2017_10050223", ["a0_safe"]),
     ("2017_10064870", ["a30_credit_card", "a19_name_full"]),
 )
@@ -27,8 +51,13 @@ def write_vispr(root: Path, split: str = "test2017", records=VISPR_RECORDS) -> P
     for n, (image_id, labels) in enumerate(records):
         image = Image.new("RGB", (48 + 8 * n, 40), (40 * n, 90, 160))
         image.save(root / "images" / split / f"{image_id}.jpg", quality=90)
-        entry = {"id": image_id, "image_path": f"images/{split}/{image_id}.jpg", "labels": labels,
-                 "openimages_id": f"{n:016x}", "source_url": "https://example.invalid/x.jpg"}
+        entry = {
+            "id": image_id,
+            "image_path": f"images/{split}/{image_id}.jpg",
+            "labels": labels,
+            "openimages_id": f"{n:016x}",
+            "source_url": "https://example.invalid/x.jpg",
+        }
         (root / "annotations" / split / f"{image_id}.json").write_text(json.dumps(entry))
     return root
 
@@ -124,7 +153,10 @@ def write_shapes(root: Path, counts: dict[str, int], size: int = 64, seed: int =
             folder.mkdir(parents=True, exist_ok=True)
             for attribute, layer in masks.items():
                 layer.save(folder / f"{attribute}.png")
-            entry = {"id": image_id, "image_path": f"images/{split}/{image_id}.jpg",
-                     "labels": labels or ["a0_safe"]}
+            entry = {
+                "id": image_id,
+                "image_path": f"images/{split}/{image_id}.jpg",
+                "labels": labels or ["a0_safe"],
+            }
             (root / "annotations" / split / f"{image_id}.json").write_text(json.dumps(entry))
     return root

@@ -17,7 +17,12 @@ def test_defaults_are_the_papers() -> None:
     assert config.momentum == 0.9
     assert (config.epochs, config.lr_decay_epochs, config.batch_size) == (10, [6], 4)
     assert (config.num_crops, config.image_size, config.crop_size) == (6, 448, 320)
-    assert (config.lambda_img, config.lambda_cr, config.lambda_priv, config.lambda_att) == (10, 1, 1, 1)
+    assert (config.lambda_img, config.lambda_cr, config.lambda_priv, config.lambda_att) == (
+        10,
+        1,
+        1,
+        1,
+    )
     assert config.use_cropped and config.use_priv and config.use_attr
     assert config.backbone == "resnet38d"
 

@@ -40,9 +40,13 @@ def test_cropped_loss_by_hand() -> None:
     assert losses.cropped_loss(logits, labels).item() == pytest.approx(expected)
     # Same as torch's multi-label soft margin on random values.
     f, y = torch.randn(6, 7), (torch.rand(6, 7) > 0.5).float()
-    assert losses.cropped_loss(f, y).item() == pytest.approx(F.multilabel_soft_margin_loss(f, y).item(), rel=1e-6)
+    assert losses.cropped_loss(f, y).item() == pytest.approx(
+        F.multilabel_soft_margin_loss(f, y).item(), rel=1e-6
+    )
     # Stable for large logits.
-    assert math.isfinite(losses.cropped_loss(torch.tensor([[200.0, -200.0]]), torch.tensor([[0.0, 1.0]])).item())
+    assert math.isfinite(
+        losses.cropped_loss(torch.tensor([[200.0, -200.0]]), torch.tensor([[0.0, 1.0]])).item()
+    )
 
 
 def test_privacy_loss_by_hand() -> None:
@@ -60,8 +64,12 @@ def test_attribute_loss_by_hand() -> None:
 
 
 def test_total_loss_weights_paper_lambdas() -> None:
-    parts = {"img": torch.tensor(0.5), "cr": torch.tensor(1.0), "priv": torch.tensor(2.0),
-             "att": torch.tensor(3.0)}
+    parts = {
+        "img": torch.tensor(0.5),
+        "cr": torch.tensor(1.0),
+        "priv": torch.tensor(2.0),
+        "att": torch.tensor(3.0),
+    }
     weights = {"img": 10.0, "cr": 1.0, "priv": 1.0, "att": 1.0}
     assert losses.total_loss(parts, weights).item() == pytest.approx(5 + 1 + 2 + 3)
     with pytest.raises(KeyError):

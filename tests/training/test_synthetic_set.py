@@ -35,11 +35,22 @@ def test_generated_set_reads_back(generated: Path) -> None:
 
 
 def test_small_model_beats_trivial_baselines(generated: Path, tmp_path: Path) -> None:
-    config = make_config(overrides=[
-        "backbone=mobilenet_v2", "pretrained=imagenet", "frozen_stages=-1", "image_size=96",
-        "use_cropped=false", "epochs=5", "batch_size=8", "optimizer=adamw", "lr=0.001",
-        "lr_decay_epochs=100", "num_workers=0", "eval_every=0",
-    ])
+    config = make_config(
+        overrides=[
+            "backbone=mobilenet_v2",
+            "pretrained=imagenet",
+            "frozen_stages=-1",
+            "image_size=96",
+            "use_cropped=false",
+            "epochs=5",
+            "batch_size=8",
+            "optimizer=adamw",
+            "lr=0.001",
+            "lr_decay_epochs=100",
+            "num_workers=0",
+            "eval_every=0",
+        ]
+    )
     result = train(generated, config, tmp_path / "run")
     metrics = evaluate_checkpoint(result.checkpoint, generated, "test")
     train_labels = open_source(generated, "train").label_matrix()
@@ -56,5 +67,8 @@ def test_small_model_beats_trivial_baselines(generated: Path, tmp_path: Path) ->
     score, attributes = metrics["score"], metrics["attributes"]
     assert score["pearson"] > 0.4 and score["spearman"] > 0.4, score
     assert score["l1"] < baseline_l1, (score["l1"], baseline_l1)
-    assert attributes["accuracy_mean"] > baseline_accuracy + 0.02, (attributes["accuracy_mean"], baseline_accuracy)
+    assert attributes["accuracy_mean"] > baseline_accuracy + 0.02, (
+        attributes["accuracy_mean"],
+        baseline_accuracy,
+    )
     assert attributes["map"] > baseline_map + 0.15, (attributes["map"], baseline_map)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from redactor.cli import app
 from redactor.errors import UsageError
 from redactor.model import load_checkpoint, read_checkpoint
+from tests.training.fixtures import write_shapes, write_voc
 from training.config import make_config
 from training.datasets import open_source
 from training.evaluate import evaluate_checkpoint
@@ -21,16 +22,25 @@ from training.step import Batch, compute_losses
 from training.targets import score_function, truth_of
 from training.trainer import build_model, resume_config, train
 
-from tests.training.fixtures import write_shapes, write_voc
-
-TINY = ["backbone=tiny", "pretrained=none", "image_size=64", "crop_size=40", "num_crops=2",
-        "batch_size=8", "num_workers=0", "optimizer=adamw", "lr=0.003", "lr_decay_epochs=100"]
+TINY = [
+    "backbone=tiny",
+    "pretrained=none",
+    "image_size=64",
+    "crop_size=40",
+    "num_crops=2",
+    "batch_size=8",
+    "num_workers=0",
+    "optimizer=adamw",
+    "lr=0.003",
+    "lr_decay_epochs=100",
+]
 
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_shapes(tmp_path_factory.mktemp("shapes"),
-                        {"train2017": 160, "val2017": 16, "test2017": 80}, seed=1)
+    return write_shapes(
+        tmp_path_factory.mktemp("shapes"), {"train2017": 160, "val2017": 16, "test2017": 80}, seed=1
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +86,7 @@ def test_checkpoint_and_metrics_files(trained: Path) -> None:
     assert lines[-1]["loss"] < lines[0]["loss"]
     assert "val" in lines[2] and "val" not in lines[0]  # eval_every=3
     assert set(lines[0]["losses"]) == {"cam", "img", "cr", "priv", "att"}
-    model, meta = load_checkpoint(trained)
+    _, meta = load_checkpoint(trained)
     assert meta.epoch == 6 and meta.backbone == "tiny" and meta.input_size == (64, 64)
     assert read_checkpoint(folder / "last.pt")["optimizer"] is not None
     assert read_checkpoint(trained)["config"]["epochs"] == 6
@@ -110,8 +120,11 @@ def test_voc_trains_and_evaluates_miou(tmp_path: Path) -> None:
 
 def test_ablation_switches_select_the_losses(shapes: Path) -> None:
     source = open_source(shapes, "val")
-    batch = Batch(torch.randn(2, 3, 64, 64), torch.from_numpy(source.label_matrix()[:2]),
-                  torch.tensor([0.5, 0.2]))
+    batch = Batch(
+        torch.randn(2, 3, 64, 64),
+        torch.from_numpy(source.label_matrix()[:2]),
+        torch.tensor([0.5, 0.2]),
+    )
     rows = {  # the paper's Table 4
         "Attention (Image)": (["use_cropped=false", "use_priv=false", "use_attr=false"], {"cam"}),
         "+ Priv": (["use_cropped=false", "use_attr=false"], {"cam", "priv"}),
@@ -143,11 +156,15 @@ def test_cli_train_and_evaluate(shapes: Path, trained: Path, tmp_path: Path) -> 
     bad = runner.invoke(app, ["train", "--data", str(shapes), "--set", "nope=1"])
     assert bad.exit_code == 2 and "unknown config key" in bad.output
     json_path = tmp_path / "metrics.json"
-    result = runner.invoke(app, ["evaluate", "--checkpoint", str(trained), "--data", str(shapes),
-                                 "--json", str(json_path)])
+    result = runner.invoke(
+        app,
+        ["evaluate", "--checkpoint", str(trained), "--data", str(shapes), "--json", str(json_path)],
+    )
     assert result.exit_code == 0, result.output
     assert "Pearson" in result.output and "mIoU" in result.output
     saved = json.loads(json_path.read_text())
     assert saved["images"] == 80 and saved["score"]["pearson"] is not None
-    missing = runner.invoke(app, ["evaluate", "--checkpoint", str(tmp_path / "x.pt"), "--data", str(shapes)])
+    missing = runner.invoke(
+        app, ["evaluate", "--checkpoint", str(tmp_path / "x.pt"), "--data", str(shapes)]
+    )
     assert missing.exit_code == 2 and "does not exist" in missing.output

@@ -8,7 +8,7 @@ segmentation models do); dilation changes no parameter shape, so the ImageNet we
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from redactor.model.backbones.registry import register_backbone
 
@@ -29,13 +29,19 @@ class ConvBNReLU6(nn.Sequential):
     """conv -> BN -> ReLU6; children named 0, 1, 2 like torchvision's Conv2dNormActivation."""
 
     def __init__(
-        self, inp: int, out: int, kernel: int = 3, stride: int = 1, groups: int = 1,
+        self,
+        inp: int,
+        out: int,
+        kernel: int = 3,
+        stride: int = 1,
+        groups: int = 1,
         dilation: int = 1,
     ) -> None:
         padding = (kernel - 1) // 2 * dilation
         super().__init__(
-            nn.Conv2d(inp, out, kernel, stride, padding, dilation=dilation, groups=groups,
-                      bias=False),
+            nn.Conv2d(
+                inp, out, kernel, stride, padding, dilation=dilation, groups=groups, bias=False
+            ),
             nn.BatchNorm2d(out),
             nn.ReLU6(inplace=True),
         )
@@ -44,7 +50,7 @@ class ConvBNReLU6(nn.Sequential):
 class InvertedResidual(nn.Module):
     def __init__(self, inp: int, out: int, stride: int, expansion: int, dilation: int) -> None:
         super().__init__()
-        hidden = int(round(inp * expansion))
+        hidden = round(inp * expansion)
         self.use_residual = stride == 1 and inp == out
         layers: list[nn.Module] = []
         if expansion != 1:
@@ -83,7 +89,9 @@ class MobileNetV2(nn.Module):
         # Only for checking ImageNet weights end to end; the PrivObfNet heads replace it.
         self.classifier: nn.Module | None = None
         if imagenet_classes is not None:
-            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(LAST_CHANNELS, imagenet_classes))
+            self.classifier = nn.Sequential(
+                nn.Dropout(0.2), nn.Linear(LAST_CHANNELS, imagenet_classes)
+            )
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.kaiming_normal_(module.weight, mode="fan_out")

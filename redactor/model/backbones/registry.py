@@ -8,10 +8,10 @@ modules from input to output, so fine-tuning can freeze the first N.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-import torch.nn as nn
+from torch import nn
 
 from redactor.errors import UsageError
 

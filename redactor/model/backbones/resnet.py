@@ -5,7 +5,7 @@ stride 16), as WSSS models do for finer class-activation maps."""
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from redactor.model.backbones.registry import register_backbone
 
@@ -20,8 +20,9 @@ class Bottleneck(nn.Module):
         out = width * self.expansion
         self.conv1 = nn.Conv2d(inp, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride, padding=dilation, dilation=dilation,
-                               bias=False)
+        self.conv2 = nn.Conv2d(
+            width, width, 3, stride, padding=dilation, dilation=dilation, bias=False
+        )
         self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = nn.Conv2d(width, out, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(out)
@@ -75,8 +76,13 @@ class ResNet(nn.Module):
 
     def stages(self) -> list[nn.Module]:
         """Input-to-output order, for freezing the first N: stem, layer1..layer4."""
-        return [nn.ModuleList([self.conv1, self.bn1]), self.layer1, self.layer2, self.layer3,
-                self.layer4]
+        return [
+            nn.ModuleList([self.conv1, self.bn1]),
+            self.layer1,
+            self.layer2,
+            self.layer3,
+            self.layer4,
+        ]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(images))))

@@ -10,8 +10,8 @@ weights of the original model) loads from a path. No such file ships in any pack
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 from redactor.model.backbones.registry import register_backbone
 
@@ -20,18 +20,25 @@ class PreActBlock(nn.Module):
     """Two 3x3 convs; a 1x1 projection on the pre-activated input when the shape changes."""
 
     def __init__(
-        self, inp: int, mid: int, out: int, stride: int = 1, dilation: int = 1,
+        self,
+        inp: int,
+        mid: int,
+        out: int,
+        stride: int = 1,
+        dilation: int = 1,
         first_dilation: int | None = None,
     ) -> None:
         super().__init__()
         first_dilation = dilation if first_dilation is None else first_dilation
         self.same_shape = inp == out and stride == 1
         self.bn_branch2a = nn.BatchNorm2d(inp)
-        self.conv_branch2a = nn.Conv2d(inp, mid, 3, stride, padding=first_dilation,
-                                       dilation=first_dilation, bias=False)
+        self.conv_branch2a = nn.Conv2d(
+            inp, mid, 3, stride, padding=first_dilation, dilation=first_dilation, bias=False
+        )
         self.bn_branch2b1 = nn.BatchNorm2d(mid)
-        self.conv_branch2b1 = nn.Conv2d(mid, out, 3, padding=dilation, dilation=dilation,
-                                        bias=False)
+        self.conv_branch2b1 = nn.Conv2d(
+            mid, out, 3, padding=dilation, dilation=dilation, bias=False
+        )
         if not self.same_shape:
             self.conv_branch1 = nn.Conv2d(inp, out, 1, stride, bias=False)
 
@@ -53,8 +60,9 @@ class PreActBottleneck(nn.Module):
         self.conv_branch2a = nn.Conv2d(inp, out // 4, 1, bias=False)
         self.bn_branch2b1 = nn.BatchNorm2d(out // 4)
         self.dropout_2b1 = nn.Dropout2d(dropout)
-        self.conv_branch2b1 = nn.Conv2d(out // 4, out // 2, 3, padding=dilation,
-                                        dilation=dilation, bias=False)
+        self.conv_branch2b1 = nn.Conv2d(
+            out // 4, out // 2, 3, padding=dilation, dilation=dilation, bias=False
+        )
         self.bn_branch2b2 = nn.BatchNorm2d(out // 2)
         self.dropout_2b2 = nn.Dropout2d(dropout)
         self.conv_branch2b2 = nn.Conv2d(out // 2, out, 1, bias=False)

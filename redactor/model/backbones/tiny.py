@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from redactor.model.backbones.registry import register_backbone
 
 
 def _conv_bn_relu(inp: int, out: int, stride: int) -> list[nn.Module]:
-    return [nn.Conv2d(inp, out, 3, stride, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+    return [
+        nn.Conv2d(inp, out, 3, stride, 1, bias=False),
+        nn.BatchNorm2d(out),
+        nn.ReLU(inplace=True),
+    ]
 
 
 class TinyNet(nn.Module):
