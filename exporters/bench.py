@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from redactor.errors import RedactorError, UsageError
+from redactor.files import write_text_atomic
 from redactor.runtime import BACKENDS, DEFAULT_BACKEND, PRECISIONS, open_model
 
 TORCH_BACKENDS = tuple(name for name, spec in BACKENDS.items() if spec.suffix == ".pt")
@@ -265,9 +265,8 @@ def bench_pipeline(
 ) -> dict[str, Any]:
     """Redact each image `repeats` times in memory (after one warm-up run); per stage the
     median seconds per image, from the reports' own timings (decode ... encode)."""
-    from redactor.pipeline import STAGES, RedactOptions, Redactor
-
     from exporters.parity import image_files
+    from redactor.pipeline import STAGES, RedactOptions, Redactor
 
     for path in images:
         if not Path(path).exists():
@@ -415,10 +414,7 @@ def render_rich(result: BenchResult) -> list[Any]:
 
 
 def write_json(result: BenchResult, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(result.to_dict(), indent=2) + "\n")
 
 
 # -- `python -m exporters.bench` (no typer, no rich needed) ---------------------------------------

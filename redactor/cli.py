@@ -553,7 +553,7 @@ def evaluate_command(
         return
     Console().print(evaluation_tables(result))
     if json_path is not None:
-        from redactor.imageio import write_atomic
+        from redactor.files import write_atomic
 
         write_atomic(json_path, (json.dumps(result, indent=2) + "\n").encode())
         typer.echo(f"metrics: {json_path}")
@@ -614,7 +614,7 @@ def export_command(
     typer.echo("\n".join(result.parity.lines()))
     typer.echo(f"wrote {result.path}" + (f" and {result.sidecar}" if result.sidecar else ""))
     if json_path is not None:
-        from redactor.imageio import write_atomic
+        from redactor.files import write_atomic
 
         payload = {"path": str(result.path), "format": result.format, "parity": result.parity.to_dict()}
         write_atomic(json_path, (json.dumps(payload, indent=2) + "\n").encode())

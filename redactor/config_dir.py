@@ -12,10 +12,10 @@ import json
 import os
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from redactor.errors import RedactorError
+from redactor.files import write_text_atomic
 
 CONFIG_DIR_ENV = "REDACTOR_CONFIG_DIR"
 TOKEN_FILE = "daemon-token"
@@ -55,22 +55,8 @@ def ensure_private_dir(directory: Path) -> Path:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600 from the first byte, atomically (temp + replace)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)  # mkstemp already uses 0600; say it explicitly
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
+    """Write `text` to `path` with mode 0600 from the first byte, atomically."""
+    write_text_atomic(path, text, mode=0o600)
 
 def _tighten(path: Path) -> None:
     """A token file someone loosened (copied, edited) is made 0600 again."""

@@ -10,8 +10,6 @@ source's format and mode; everything but the ICC profile (and the DPI) is droppe
 from __future__ import annotations
 
 import io
-import os
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from redactor.errors import ImageError, ImageTooLargeError
+from redactor.files import write_atomic  # noqa: F401  (part of this module's API)
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF")
 # File name endings the batch command picks up inside folders.
@@ -214,27 +213,6 @@ def encode(
             f"could not encode the redacted image as {fmt} ({_short(error)})"
         ) from None
     return buffer.getvalue()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temp file in the same folder, then rename it over `path`: readers see
-    either the old file or the complete new one, never half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def to_pil(image: LoadedImage, pixels: np.ndarray | None = None) -> Image.Image:

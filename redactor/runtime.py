@@ -29,6 +29,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from redactor.errors import ModelError, UsageError
+from redactor.files import write_text_atomic
 from redactor.model_meta import ModelMeta
 
 INPUT_NAME = "images"
@@ -415,9 +416,7 @@ class EngineSidecar:
     def write(self, engine: str | Path) -> Path:
         """Atomically (temporary file, then rename), so a reader never sees half a sidecar."""
         path = sidecar_path(engine)
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        os.replace(temporary, path)
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
     @classmethod

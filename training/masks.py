@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from redactor.errors import RedactorError, UsageError
+from redactor.files import atomic_output, write_text_atomic
 
 MASKS_VERSION = 1
 CACHE_DIR = "masks_cache"
@@ -155,18 +155,9 @@ def _read_manifest(folder: Path) -> dict | None:
         return None
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def _save_npz(path: Path, human: np.ndarray, text: np.ndarray) -> None:
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, human=human, text=text)
-
-    _write_atomic(path, write)
+    with atomic_output(path) as stream:
+        np.savez_compressed(stream, human=human, text=text)
 
 
 _COMPUTER: MaskComputer | None = None
@@ -273,9 +264,7 @@ def precompute_masks(
                         progress(done, total)
     summary.computed = total
     for folder, manifest in manifests.values():
-        _write_atomic(
-            folder / "manifest.json", lambda tmp, m=manifest: tmp.write_text(json.dumps(m))
-        )
+        write_text_atomic(folder / "manifest.json", json.dumps(manifest))
     summary.seconds = time.perf_counter() - start
     return summary
 

@@ -29,6 +29,7 @@ from PIL import Image
 
 from redactor.attributes import VISPR_IDS
 from redactor.errors import RedactorError, UsageError
+from redactor.files import write_text_atomic
 
 SPLITS = ("train2017", "val2017", "test2017")
 DEFAULT_RATIOS = (0.7, 0.1, 0.2)
@@ -136,9 +137,7 @@ def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]
         },
     }
     path = root / "annotations" / split / f"{ident}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(entry))
-    os.replace(tmp, path)  # an annotation exists only once its image and masks do
+    write_text_atomic(path, json.dumps(entry))  # an annotation exists only once its image and masks do
     return index, split, result.labels
 
 
