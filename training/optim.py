@@ -3,6 +3,8 @@ benchmarks/gpu_train.py (torch only)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -24,6 +26,25 @@ def freeze_batchnorm(model: nn.Module) -> None:
             module.eval()
             for parameter in module.parameters():
                 parameter.requires_grad_(False)
+
+
+def set_class_prior(model: PrivObfNet, labels: Any) -> None:
+    """Start every class's bias at the log-odds of its frequency in the training labels
+    [N, C], so rare attributes begin near their prior instead of p = 0.5 (with 68 mostly rare
+    attributes, a privacy score computed from the probabilities would otherwise saturate)."""
+    labels = torch.as_tensor(labels, dtype=torch.float32)
+    if labels.shape[0] == 0:
+        return
+    frequency = labels.mean(dim=0).clamp(1e-3, 1 - 1e-3)
+    prior = torch.log(frequency / (1 - frequency))
+    with torch.no_grad():
+        for branch in (model.image, model.cropped):
+            if branch is None:
+                continue
+            branch.class_bias.copy_(prior)
+            if branch.attribute_head is not None:
+                last = branch.attribute_head[-1]
+                last.bias.copy_(prior)
 
 
 def freeze_stages(model: PrivObfNet, count: int) -> None:

@@ -36,7 +36,13 @@ from redactor.model.checkpoint import model_from_payload
 from training import distributed
 from training.config import TrainConfig, make_config
 from training.datasets import DataSource, ImageSet, collate, has_split, open_source
-from training.optim import freeze_batchnorm, freeze_stages, lr_factor, make_optimizer
+from training.optim import (
+    freeze_batchnorm,
+    freeze_stages,
+    lr_factor,
+    make_optimizer,
+    set_class_prior,
+)
 from training.step import LOSS_NAMES, Batch, autocast_context, compute_losses
 from training.targets import mask_provider, profile_for_model, score_function
 
@@ -101,7 +107,9 @@ def build_model(config: TrainConfig, source: DataSource, pretrained: bool = True
         score_sensitivity=sensitivity,
         score_rule=rule,
     )
-    return PrivObfNet(args, pretrained=config.pretrained if pretrained else None)
+    model = PrivObfNet(args, pretrained=config.pretrained if pretrained else None)
+    set_class_prior(model, source.label_matrix())
+    return model
 
 
 def model_meta(

@@ -168,3 +168,14 @@ def test_cli_train_and_evaluate(shapes: Path, trained: Path, tmp_path: Path) -> 
         app, ["evaluate", "--checkpoint", str(tmp_path / "x.pt"), "--data", str(shapes)]
     )
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_class_bias_starts_at_the_label_prior(shapes: Path) -> None:
+    source = open_source(shapes, "train")
+    model = build_model(make_config(overrides=TINY), source)
+    frequency = np.clip(source.label_matrix().mean(0), 1e-3, 1 - 1e-3)
+    expected = torch.from_numpy(np.log(frequency / (1 - frequency))).float()
+    assert torch.allclose(model.image.class_bias, expected, atol=1e-5)
+    assert torch.allclose(model.image.attribute_head[-1].bias, expected, atol=1e-5)
+    # A class never seen starts near p = 0.001, not 0.5.
+    assert torch.sigmoid(model.image.class_bias).min() < 0.002
