@@ -62,8 +62,8 @@ BASE = [
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="synthetic set (made if empty)")
-    parser.add_argument("--out", type=Path, required=True, help="runs, metrics, table")
+    parser.add_argument("--data", type=Path, help="synthetic set (made if empty)")
+    parser.add_argument("--out", type=Path, help="runs, metrics, table")
     parser.add_argument("--n", type=int, default=2000, help="images to generate (70/10/20 split)")
     parser.add_argument("--size", type=int, default=192, help="generated image side, px")
     parser.add_argument(
@@ -79,6 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--render", type=Path, help="only print the tables of a table4.json")
     parser.add_argument(
         "--no-masks",
         action="store_true",
@@ -141,37 +142,31 @@ def fmt(value: Any, digits: int = 3) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    groups = sorted({g for r in rows for g in _masks(r).get("per_group", {})})
-    header = [
-        "Tasks",
-        "Pearson",
-        "Spearman",
-        "L1",
-        "paper P/S",
-        "attr acc",
-        "mAP",
-        "mIoU",
-        *[f"mIoU {g}" for g in groups],
-        "train s",
-    ]
+    """Two markdown tables: the paper's metrics per row, then mask mIoU per attribute group."""
+    header = ["Tasks", "Pearson", "Spearman", "L1", "paper P/S", "attr acc", "mAP", "mIoU",
+              "train s"]  # fmt: skip
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         m = r["metrics"]
         score, attributes, masks = m.get("score", {}), m["attributes"], _masks(r)
         paper = PAPER.get(r["row"])
         cells = [
-            r["row"],
-            fmt(score.get("pearson")),
-            fmt(score.get("spearman")),
-            fmt(score.get("l1")),
+            r["row"], fmt(score.get("pearson")), fmt(score.get("spearman")), fmt(score.get("l1")),
             f"{paper[0]:.2f}/{paper[1]:.2f}" if paper else "-",
-            fmt(attributes.get("accuracy_mean")),
-            fmt(attributes.get("map")),
-            fmt(masks.get("miou")),
-            *[fmt(masks.get("per_group", {}).get(g)) for g in groups],
-            f"{r['train_seconds']:.0f}",
-        ]
+            fmt(attributes.get("accuracy_mean")), fmt(attributes.get("map")),
+            fmt(masks.get("miou")), f"{r['train_seconds']:.0f}",
+        ]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
+    groups = sorted({g for r in rows for g in _masks(r).get("per_group", {})})
+    types = sorted({t for r in rows for t in _masks(r).get("per_mask_type", {})})
+    if groups:
+        header = ["mIoU", *groups, *[f"type {t}" for t in types]]
+        lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for r in rows:
+            masks = _masks(r)
+            cells = [r["row"], *[fmt(masks.get("per_group", {}).get(g), 2) for g in groups],
+                     *[fmt(masks.get("per_mask_type", {}).get(t), 2) for t in types]]  # fmt: skip
+            lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -182,6 +177,11 @@ def _masks(row: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        print(table(json.loads(args.render.read_text())))
+        return 0
+    if args.data is None or args.out is None:
+        raise SystemExit("--data and --out are required (or --render FILE)")
     if args.threads:
         import torch
 
