@@ -23,6 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from redactor.errors import UsageError
+from redactor.files import write_text_atomic
 from redactor.model import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -243,7 +244,7 @@ def _train(
 
     if env.is_main:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+        write_text_atomic(out / "config.json", json.dumps(config.to_dict(), indent=2))
     metrics_path = out / "metrics.jsonl"
     history: list[dict[str, Any]] = []
     reporter.message(

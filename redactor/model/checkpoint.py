@@ -12,14 +12,13 @@ code from the file.
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from redactor.errors import ModelError
+from redactor.files import atomic_output
 from redactor.model.privobfnet import ModelArgs, PrivObfNet
 
 # ModelMeta needs no torch: it lives in redactor.model_meta (the ONNX runtime path reads it).
@@ -38,9 +37,8 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: Any | None = None,
 ) -> Path:
-    """Write atomically (temporary file in the same folder, then rename)."""
+    """Write atomically (redactor.files: temporary file in the same folder, then rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = dataclasses.replace(meta, epoch=epoch)
     payload = {
         "format": FORMAT,
@@ -53,14 +51,8 @@ def save_checkpoint(
         "optimizer": None if optimizer is None else optimizer.state_dict(),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as stream:
+        torch.save(payload, stream)
     return path
 
 
