@@ -40,9 +40,8 @@ BUILT_IN = ("faces", "ocr", "pii")
 
 @dataclass(frozen=True)
 class RedactOptions:
-    hide: tuple[str, ...] | None = (
-        None  # names as the user typed them; None -> attributes.DEFAULT_HIDE
-    )
+    # Names as the user typed them; None -> attributes.DEFAULT_HIDE.
+    hide: tuple[str, ...] | None = None
     mode: str | None = None  # "blur" | "pixelate" | "fill"; None -> default per region kind
     # Grow each region by this fraction of its shorter side; None -> per kind (faces 0.25,
     # text 0.15).
