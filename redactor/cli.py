@@ -216,6 +216,7 @@ def attributes_command(
     from rich.table import Table
 
     from redactor import attributes
+    from redactor.detectors.model import NOT_HIDEABLE
     from redactor.errors import RedactorError
     from redactor.pipeline import Redactor
 
@@ -234,6 +235,8 @@ def attributes_command(
         found_by = coverage.get(attribute.id) or []
         if found_by:
             cover = ", ".join(found_by)
+        elif attribute.id in NOT_HIDEABLE:
+            cover = "[dim]not hideable (a finding)[/dim]"
         elif attribute.index >= 0:
             cover = "[dim]--model[/dim]"
         elif attribute.id == attributes.PERSON:
