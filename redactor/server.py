@@ -41,6 +41,7 @@ from redactor import __version__, attributes
 from redactor.batching import MicroBatcher, Overloaded
 from redactor.config_dir import PairedOrigins, default_config_dir, load_or_create_token, token_path
 from redactor.errors import ImageError, RedactorError, UsageError
+from redactor.obfuscate import MODES
 from redactor.server_security import (
     EXTENSION_ID,
     EXTENSION_SCHEMES,
@@ -54,7 +55,6 @@ from redactor.server_security import (
 log = logging.getLogger("redactor.server")
 access_log = logging.getLogger("redactor.access")
 
-MODES = ("blur", "pixelate", "fill")
 CONTENT_TYPES = {
     "JPEG": "image/jpeg",
     "PNG": "image/png",
