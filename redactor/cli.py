@@ -699,7 +699,7 @@ def bench_command(
 @app.command("serve")
 def serve_command(
     host: str = typer.Option("127.0.0.1", help="Address to bind; non-loopback is warned about."),
-    port: int = typer.Option(8765, help="Port to listen on (0: any free port)."),
+    port: int = typer.Option(8765, min=0, max=65535, help="Port to listen on (0: any free port)."),
     model: str | None = typer.Option(None, help="PrivObfNet model file (.onnx, .pt, .engine)."),
     hide: str = typer.Option("defaults", help="What to hide when a request names nothing."),
     person: bool = typer.Option(False, "--person", help="Load person masks (`human` extra)."),
