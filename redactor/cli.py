@@ -666,6 +666,9 @@ def bench_command(
         )
         with tempfile.TemporaryDirectory(prefix="redact-bench-") as folder:
             models = list(model)
+            missing = [str(m) for m in models if not m.is_file()]
+            if missing:
+                raise UsageError(f"model file not found: {', '.join(missing)}")
             if backbone:
                 with err.status(f"making a random-weight {backbone} model ({size} px) and its ONNX export"):
                     models += make_bench_models(backbone, size, Path(folder))

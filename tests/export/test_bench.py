@@ -72,3 +72,9 @@ def test_bench_runs_without_typer_and_rich(tiny_onnx: Path, tmp_path: Path, caps
     assert "tiny.onnx" in capsys.readouterr().out
     assert json.loads(out.read_text())["rows"][0]["backend"] == "onnxruntime"
     assert main(["--batch", "1"]) == 2  # nothing to time: a clear error, not a traceback
+
+
+def test_cli_bench_refuses_a_missing_model_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "--model", str(tmp_path / "absent.onnx")])
+    assert result.exit_code == 2
+    assert "model file not found" in result.output and "absent.onnx" in result.output
