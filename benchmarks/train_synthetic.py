@@ -75,7 +75,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rows", default="1,2,3,4,5", help="which rows to run, e.g. 1,5")
     parser.add_argument(
-        "--limit-test", type=int, default=0, help="evaluate on the first N test images"
+        "--split",
+        default="test",
+        help="split to evaluate on (choose settings on val, report test once)",
+    )
+    parser.add_argument(
+        "--limit-test", type=int, default=0, help="evaluate on the first N images of --split"
     )
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--seed", type=int, default=0)
@@ -127,8 +132,8 @@ def run_row(
     started = time.perf_counter()
     result = train(args.data, config, folder)
     trained = time.perf_counter() - started
-    metrics = evaluate_checkpoint(result.checkpoint, args.data, "test", limit=args.limit_test)
-    (folder / "test_metrics.json").write_text(json.dumps(metrics, indent=1))
+    metrics = evaluate_checkpoint(result.checkpoint, args.data, args.split, limit=args.limit_test)
+    (folder / f"{args.split}_metrics.json").write_text(json.dumps(metrics, indent=1))
     return {
         "row": name,
         "train_seconds": round(trained, 1),
@@ -211,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         else "raw CAMs (no human/text mask cache)"
     )
     summary = (
-        f"{text}\n\nsynthetic test split: {results[0]['metrics']['images'] if results else 0} "
+        f"{text}\n\nsynthetic {args.split} split: {results[0]['metrics']['images'] if results else 0} "
         f"images; mIoU of {masks_note}, best background threshold; config "
         f"{' '.join(BASE + args.overrides)}; total {time.perf_counter() - started:.0f} s"
     )
