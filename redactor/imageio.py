@@ -84,7 +84,10 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
         raise ImageTooLargeError(
             f"image has too many pixels (decompression bomb?): {error}"
         ) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except UnidentifiedImageError:
+        # Pillow's message names an in-memory buffer, which tells the user nothing.
+        raise ImageError("not a readable image (unknown format or corrupt header)") from None
+    except (OSError, SyntaxError, ValueError) as error:
         raise ImageError(f"not a readable image ({_short(error)})") from None
 
     source_format = str(source.format)
