@@ -420,8 +420,10 @@ def synth_command(
     workers: int = typer.Option(0, "--workers", help="Processes (0: one per CPU)."),
     masks: bool = typer.Option(False, "--masks", help="Then compute the human/text masks cache (`redact masks`)."),
 ) -> None:
-    """Generate a synthetic privacy data set: people, documents, screens and objects with
-    VISPR labels drawn from VISPR's label statistics and a ground-truth mask per label."""
+    """Generate a synthetic privacy data set in VISPR's layout, with a mask per label.
+
+    People, documents, screens and objects, with labels drawn from VISPR's label statistics.
+    """
     import os
 
     from redactor.errors import RedactorError
