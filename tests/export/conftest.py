@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import torch
 
 from tests.export.tiny_model import ASTRONAUT, SAMPLES, make_checkpoint
-
-
-@pytest.fixture(autouse=True, scope="package")
-def one_torch_thread() -> Iterator[None]:
-    """Tiny models on a shared 2-core machine: one thread avoids OpenMP spin contention."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from tests.torch_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,1 @@
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    """Small models on a shared 2-core machine: one thread avoids OpenMP spin contention
-    (10x slower with 2 threads under load) and makes runs bit-reproducible."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+from tests.torch_threads import one_torch_thread  # noqa: F401  (autouse fixture)
