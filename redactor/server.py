@@ -28,7 +28,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -194,22 +194,25 @@ async def read_image_body(request: web.Request, limit: int) -> bytes:
             f"send the image as the body with an image Content-Type, or as multipart/form-data "
             f"(got {content_type[:60]!r})",
         )  # fmt: skip
-    data = await _read_body(request.content, limit)
+    data = await _read_capped(
+        request.content.read, limit, f"the image is over the {_mib(limit)} limit"
+    )
     if not data:
         raise HTTPFailure(400, "empty_body", "the request has no image in its body")
     return data
 
 
-async def _read_body(content: Any, limit: int) -> bytes:
+async def _read_capped(read: Callable[[int], Awaitable[bytes]], limit: int, refusal: str) -> bytes:
+    """Read chunks until the stream ends; 413 as soon as more than `limit` bytes arrive."""
     parts: list[bytes] = []
     size = 0
     while True:
-        chunk = await content.read(CHUNK)
+        chunk = await read(CHUNK)
         if not chunk:
             return b"".join(parts)
         size += len(chunk)
         if size > limit:
-            raise HTTPFailure(413, "body_too_large", f"the image is over the {_mib(limit)} limit")
+            raise HTTPFailure(413, "body_too_large", refusal)
         parts.append(chunk)
 
 
@@ -231,26 +234,15 @@ async def _read_multipart(request: web.Request, limit: int) -> bytes:
         if is_file and found is not None:
             raise HTTPFailure(400, "several_files", "send one image per request")
         cap = min(limit, budget) if is_file else min(4096, budget)
-        data = await _read_part(part, cap, f"the upload is over the {_mib(limit)} limit")
+        data = await _read_capped(
+            part.read_chunk, cap, f"the upload is over the {_mib(limit)} limit"
+        )
         budget -= len(data)
         if is_file:
             found = data
     if not found:
         raise HTTPFailure(400, "no_file", "the multipart body holds no file part")
     return found
-
-
-async def _read_part(part: Any, limit: int, refusal: str) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await part.read_chunk(CHUNK)
-        if not chunk:
-            return b"".join(parts)
-        size += len(chunk)
-        if size > limit:
-            raise HTTPFailure(413, "body_too_large", refusal)
-        parts.append(chunk)
 
 
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*")
