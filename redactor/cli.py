@@ -147,7 +147,6 @@ def run_command(
     import time
 
     from rich.console import Console
-    from rich.markup import escape
 
     from redactor.attributes import split_names
     from redactor.batch import Engine, Summary, plan_batch, run_batch, write_reports
@@ -184,13 +183,7 @@ def run_command(
             try:
                 for job, result in run_batch(plan, options, engine=engine, workers=workers or 1, redactor=redactor):
                     reports[job.src] = result
-                    summary.add(result)
-                    if result.failed:
-                        progress.console.print(
-                            f"[red]failed[/red] {escape(str(job.src))}: {escape(str(result.error))}",
-                            highlight=False,
-                        )
-                    progress.advance(task)
+                    _count_result(progress, task, summary, str(job.src), result)
             except KeyboardInterrupt:  # keep what is done: its report is still written
                 interrupted = True
         written = write_reports(plan, reports, report_path=Path(report) if report is not None else None, with_text=report_text)
@@ -285,6 +278,18 @@ def _parse_color(text: str) -> tuple[int, int, int]:
     return values  # type: ignore[return-value]
 
 
+def _count_result(progress: Any, task: Any, summary: Any, shown: str, report: Any) -> None:
+    """One finished image, either engine: into the summary, a line if it failed, a tick."""
+    from rich.markup import escape
+
+    summary.add(report)
+    if report.failed:
+        progress.console.print(
+            f"[red]failed[/red] {escape(shown)}: {escape(str(report.error))}", highlight=False
+        )
+    progress.advance(task)
+
+
 def _progress(console: Any) -> Any:
     from rich.progress import (
         BarColumn,
@@ -361,8 +366,6 @@ def _run_on_ray(
     local run, on a Ray cluster; a rerun skips what an earlier run finished."""
     import time
 
-    from rich.markup import escape
-
     from redactor.batch import Summary
     from redactor.engines.ray_engine import RayCluster, RayRun
 
@@ -387,13 +390,7 @@ def _run_on_ray(
         stream = run.run()
         try:
             for job, line in stream:
-                summary.add(line)
-                if line.failed:
-                    progress.console.print(
-                        f"[red]failed[/red] {escape(job.src.shown)}: {escape(str(line.error))}",
-                        highlight=False,
-                    )
-                progress.advance(task)
+                _count_result(progress, task, summary, job.src.shown, line)
         except KeyboardInterrupt:  # what is done is in the report; a rerun goes on from there
             interrupted = True
         finally:
