@@ -106,17 +106,23 @@ def desk(size: int, rng: random.Random) -> Image.Image:
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
+def _random_square(
+    image: Image.Image, size: int, rng: random.Random, smallest: float
+) -> Image.Image:
+    """A random square of `smallest`..1 of the image's shorter side, resized to `size`."""
+    w0, h0 = image.size
+    crop = rng.uniform(smallest, 1.0) * min(w0, h0)
+    x, y = rng.uniform(0, w0 - crop), rng.uniform(0, h0 - crop)
+    return image.crop((int(x), int(y), int(x + crop), int(y + crop))).resize(
+        (size, size), Image.BILINEAR
+    )
+
+
 def texture(size: int, rng: random.Random) -> Image.Image:
     names = sources.available(TEXTURES)
     if not names:
         return desk(size, rng)
-    photo = sources.package_photo(rng.choice(names))
-    w0, h0 = photo.size
-    crop = rng.uniform(0.4, 1.0) * min(w0, h0)
-    x, y = rng.uniform(0, w0 - crop), rng.uniform(0, h0 - crop)
-    image = photo.crop((int(x), int(y), int(x + crop), int(y + crop))).resize(
-        (size, size), Image.BILINEAR
-    )
+    image = _random_square(sources.package_photo(rng.choice(names)), size, rng, smallest=0.4)
     tint = np.array([rng.uniform(0.7, 1.2) for _ in range(3)], np.float32)
     return Image.fromarray(np.clip(np.asarray(image, np.float32) * tint, 0, 255).astype(np.uint8))
 
@@ -125,13 +131,7 @@ def photo(size: int, rng: random.Random) -> Image.Image:
     names = sources.available(PHOTOS)
     if not names:
         return desk(size, rng)
-    image = sources.package_photo(rng.choice(names))
-    w0, h0 = image.size
-    crop = rng.uniform(0.5, 1.0) * min(w0, h0)
-    x, y = rng.uniform(0, w0 - crop), rng.uniform(0, h0 - crop)
-    image = image.crop((int(x), int(y), int(x + crop), int(y + crop))).resize(
-        (size, size), Image.BILINEAR
-    )
+    image = _random_square(sources.package_photo(rng.choice(names)), size, rng, smallest=0.5)
     if rng.random() < 0.5:
         image = image.transpose(Image.FLIP_LEFT_RIGHT)
     if rng.random() < 0.3:

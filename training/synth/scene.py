@@ -489,11 +489,7 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
             layer = pf.layer
             ys, xs = np.nonzero(layer.parts["face"])
             face_h = float(ys.max() - ys.min()) if len(ys) else 0.0
-            if not eyes and face_h >= CLOSEUP * s:
-                continue_photo = False
-            else:
-                continue_photo = True
-            if continue_photo:
+            if eyes or face_h < CLOSEUP * s:  # a close-up shows eye colour, unlabelled here
                 xy = place_person(
                     scene,
                     layer,
