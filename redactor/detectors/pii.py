@@ -14,11 +14,13 @@ covers the whole word (err on covering). Recognised text stays in memory: it is 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from redactor.detectors import names as nm
 from redactor.detectors import text_patterns as tp
 from redactor.detectors.base import Context, Region
 from redactor.detectors.ocr import OcrLine, TextDetector, polygon_box
@@ -71,6 +73,12 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "POSTCODE": 0.4,
 }
 FIELD_SCORE = 0.75  # a value next to its label ("Surname" / "Hernandez")
+# What finds the names spaCy misses (each can be switched off to measure what it buys):
+# "case" runs lines in capitals through NER again in title case ("MARIA GONZALEZ"), "lists"
+# uses the offline name lists, initials and lists of names, "cues" greetings, sign-offs and
+# person labels ("Dear Priya", "Attn:", "Signed by").
+CASE = "case"
+TECHNIQUES = (CASE, nm.LISTS, nm.CUES)
 FALLBACK_THRESHOLD = 0.5  # labelled-field kinds and anything not listed above
 
 # spaCy labels we do not map: organisations flag headings ("IDENTITY CARD"), numbers are noise.
@@ -158,6 +166,7 @@ class _Analyzer:
         # The first pass through spaCy and the recognisers is several times slower than the
         # next ones: take it here, at start-up, not on the first image.
         self.analyze(["Jane Doe, 1 Main Street, 4 July 2024"], [[]], 0.5)
+        self.lexicon = english_words(self.nlp_engine.nlp["en"])
 
     def analyze(self, texts: Sequence[str], contexts: Sequence[list[str]], floor: float) -> list:
         """Presidio results per text (one spaCy pass over all of them)."""
@@ -174,6 +183,16 @@ class _Analyzer:
                 )
                 for text, context, artifact in zip(texts, contexts, artifacts)
             ]
+
+
+def english_words(nlp) -> frozenset[str]:
+    """The English words (WordNet's, lower case) in the model's lemmatizer tables; empty if the
+    model has none."""
+    try:
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    except (KeyError, ValueError):
+        return frozenset()
+    return frozenset(word for pos in table for word in table[pos] if "_" not in word)
 
 
 _ANALYZER: _Analyzer | None = None
@@ -193,6 +212,7 @@ class PrivateTextDetector:
     the text that `ocr` reads; one polygon region per entity, covering the words it spans.
 
     `threshold` (0..1) replaces every per-entity default (DEFAULT_THRESHOLDS) when given.
+    `techniques`: which of TECHNIQUES to use beyond Presidio (all by default).
     """
 
     name = "pii"
@@ -207,15 +227,26 @@ class PrivateTextDetector:
         | {a for _, kind in tp.FIELD_LABELS for a in kind.attributes}
     )
 
-    def __init__(self, ocr: TextDetector, threshold: float | None = None):
+    def __init__(
+        self,
+        ocr: TextDetector,
+        threshold: float | None = None,
+        techniques: Sequence[str] = TECHNIQUES,
+    ):
         self.ocr = ocr
+        self.techniques = frozenset(techniques)
+        self.analyzer = shared_analyzer()
+        self.names = nm.NameFinder(
+            self.techniques & {nm.LISTS, nm.CUES},
+            load_lists=CASE in self.techniques,
+            lexicon=self.analyzer.lexicon,
+        )
         self.thresholds: Mapping[str, float] = (
             DEFAULT_THRESHOLDS
             if threshold is None
             else {entity: float(threshold) for entity in DEFAULT_THRESHOLDS}
         )
         self.fallback_threshold = FALLBACK_THRESHOLD if threshold is None else float(threshold)
-        self.analyzer = shared_analyzer()
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:
         # The pipeline times this call as "pii" after running OCR (timed "ocr") on its own.
@@ -258,28 +289,80 @@ class PrivateTextDetector:
             lines[label_of[i]].text.lower().split() if i in label_of else [] for i in wanted
         ]
         floor = min(min(self.thresholds.values()), self.fallback_threshold)
-        results = self.analyzer.analyze([lines[i].text for i in wanted], contexts, floor)
-        for index, line_results in zip(wanted, results):
-            text = lines[index].text
+        texts = [lines[i].text for i in wanted]
+        if CASE in self.techniques:
+            # Lines in capitals again in title case: spaCy's small model tags "Maria Gonzalez"
+            # but not "MARIA GONZALEZ". Same length, so spans map back unchanged.
+            for position, i in enumerate(list(wanted)):
+                titled = title_case(lines[i].text)
+                if titled is not None:
+                    wanted.append(i)
+                    contexts.append(contexts[position])
+                    texts.append(titled)
+        results = self.analyzer.analyze(texts, contexts, floor)
+        for index, text, line_results in zip(wanted, texts, results):
             label_text = lines[label_of[index]].text if index in label_of else ""
+            titled = text is not lines[index].text
             for result in line_results:
                 entity = result.entity_type
                 if result.score < self.thresholds.get(entity, self.fallback_threshold):
                     continue
-                attributes = _attributes_for(entity, text, result.start, result.end, label_text)
+                if titled and not (
+                    entity == "PERSON" and self.names.plausible(text[result.start : result.end])
+                ):
+                    # In title case spaCy also calls "Knee Lat" a person: the case pass keeps
+                    # only persons with a listed name in them.
+                    continue
+                start, end = _adjust_span(entity, text, result.start, result.end)
+                attributes = _attributes_for(entity, text, start, end, label_text)
                 if attributes:
                     findings.append(
-                        tp.TextFinding(
-                            index, result.start, result.end, entity, attributes, result.score
-                        )
+                        tp.TextFinding(index, start, end, entity, attributes, result.score)
                     )
         findings = _resolve_overlaps(findings)
+        if self.names.techniques:
+            findings += [
+                f
+                for f in self.names.find(lines, findings)
+                if f.score >= self.thresholds.get("PERSON", self.fallback_threshold)
+            ]
         continued = [
             f
             for f in _continued_names(lines, findings)
             if f.score >= self.thresholds.get("PERSON", self.fallback_threshold)
         ]
         return findings + continued
+
+
+_COUNTRY_CODE = re.compile(r"\+\d{1,3}[\s.-]?$")
+
+
+def _adjust_span(entity: str, text: str, start: int, end: int) -> tuple[int, int]:
+    """"Morning Adekunle" as a person is "Adekunle" (the greeting is an ordinary word); the
+    phone "(415) 555-0132" after "+1 " includes its country code."""
+    if entity == "PERSON":
+        greeting = nm.GREETINGS.match(text, start, end)
+        if greeting and greeting.end() < end:
+            start = greeting.end()
+    elif entity == "PHONE_NUMBER":
+        code = _COUNTRY_CODE.search(text, 0, start)
+        if code:
+            start = code.start()
+    return start, end
+
+
+def title_case(text: str) -> str | None:
+    """`text` with each word in capitals lowered after its first letter, if the line is
+    mostly capitals (a heading, a badge, a scan overlay); None otherwise or if the length would
+    change (a few non-ASCII letters change length when lowered)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) < 4 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
+        return None
+    titled = re.sub(
+        r"[^\W\d_]{2,}", lambda m: m.group()[0] + m.group()[1:].lower() if m.group().isupper()
+        else m.group(), text
+    )
+    return titled if len(titled) == len(text) else None
 
 
 def _attributes_for(

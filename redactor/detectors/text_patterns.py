@@ -314,7 +314,9 @@ FIELD_LABELS: tuple[tuple[re.Pattern[str], FieldKind], ...] = tuple(
             rf"(?:id|identity|identification|personal|document|national\s+id|membership|member"
             rf"|customer|account|client|policy|patient|employee|tax|social\s+security|insurance"
             rf"|serial|reference|ref\.?)\s*(?:card\s*)?(?:id\s*)?{_NO}"
-            r"|ssn|social\s+security|national\s+id|id|personal\s+id|tax\s+id|member\s+id",
+            r"|ssn|social\s+security|national\s+id|id|personal\s+id|tax\s+id|member\s+id"
+            r"|(?:employee|customer|client|patient|account|policy|staff|member)\s+id"
+            rf"|mrn|pid|medical\s+record(?:\s*{_NO})?|accession(?:\s*{_NO})?",
             FieldKind("ID_NUMBER", NATIONAL_ID, _looks_like_id, inline_without_separator=True),
         ),
         (
