@@ -37,6 +37,9 @@ from redactor.detectors.ocr import OcrSettings, TextDetector  # noqa: E402
 from redactor.detectors.pii import TECHNIQUES, PrivateTextDetector  # noqa: E402
 from tests.text.rendering import Canvas, covered_fraction, polygon_mask  # noqa: E402
 
+# The project's samples (samples/*.json) label whole phrases ("Shaun Castro"): each counts as
+# one unit there; rendered documents count words.
+
 CLASSES = ("name", "phone", "email", "address", "id", "date")
 PERSONAL = ("name", "phone", "email", "address", "id")  # the 97 % goal
 LOCALES = (
@@ -49,7 +52,8 @@ _FOLD = str.maketrans({"Ł": "L", "ł": "l", "ı": "i", "Ø": "O", "ø": "o", "�
 STREETS = ("Oak Street", "Maple Avenue", "Cedar Lane", "Elm Road", "Station Road", "Hill Drive",
            "Park Lane", "Church Street", "Mill Road", "Willow Way")  # fmt: skip
 CITIES = (("Springfield", "IL", "62704"), ("Portland", "OR", "97205"), ("Austin", "TX", "78701"),
-          ("Denver", "CO", "80202"), ("Madison", "WI", "53703"), ("Columbus", "OH", "43215"))  # fmt: skip
+          ("Denver", "CO", "80202"), ("Madison", "WI", "53703"),
+          ("Columbus", "OH", "43215"))  # fmt: skip
 COMPANIES = ("Northwind Traders", "Blue Harbor Logistics", "Acme Widgets", "Green Leaf Market",
              "Summit Dental Care", "Riverside Clinic")  # fmt: skip
 SUBJECTS = ("Quarterly Budget Review", "Project Phoenix Kickoff", "Invoice Overdue Notice",
@@ -110,7 +114,8 @@ class People:
 
     def address(self) -> tuple[str, str]:
         city, state, zipcode = self.rng.choice(CITIES)
-        return f"{self.rng.randint(2, 9899)} {self.rng.choice(STREETS)}", f"{city}, {state} {zipcode}"
+        street = f"{self.rng.randint(2, 9899)} {self.rng.choice(STREETS)}"
+        return street, f"{city}, {state} {zipcode}"
 
     def date(self, birth: bool = False) -> str:
         r = self.rng
@@ -217,8 +222,9 @@ def email_screen(p: People, r: random.Random) -> Canvas:
     d.rectangle((0, 0, 1200, 56), fill=(32, 96, 200))
     c.write((24, 14), [("Inbox", "plain")], size=24, bold=True, fill=(255, 255, 255))
     sender_first, sender_last = p.person()
-    c.write((40, 90), [("From: ", "plain"), (f"{sender_first} {sender_last}", "name"), (" <", "other"),
-                       (p.email(sender_first, sender_last), "email"), (">", "other")], size=20)
+    c.write((40, 90), [("From: ", "plain"), (f"{sender_first} {sender_last}", "name"),
+                       (" <", "other"), (p.email(sender_first, sender_last), "email"),
+                       (">", "other")], size=20)  # fmt: skip
     to = [p.person() for _ in range(r.randint(1, 3))]
     parts: list[tuple[str, str]] = [("To: ", "plain")]
     for i, (f, last) in enumerate(to):
@@ -242,8 +248,8 @@ def email_screen(p: People, r: random.Random) -> Canvas:
     label = r.choice(("Your member ID is ", "Passport No. ", "Employee ID: ", "SSN: "))
     c.write((40, y), [(label, "plain"), (p.ident(), "id")], size=20)
     y += 40
-    c.write((40, y + 10), [("Call me at ", "plain"), (p.phone(), "phone"), (" if needed.", "plain")],
-            size=20)  # fmt: skip
+    c.write((40, y + 10), [("Call me at ", "plain"), (p.phone(), "phone"),
+                           (" if needed.", "plain")], size=20)  # fmt: skip
     c.write((40, y + 70), [(r.choice(SIGN_OFFS), "plain")], size=20)
     c.write((40, y + 108), [(r.choice((sender_first, f"{sender_first[0]}{sender_last[0]}")),
                              "name")], size=22)  # fmt: skip
@@ -358,7 +364,8 @@ def medical_overlay(p: People, r: random.Random) -> Canvas:
     c.write((12, 10), [(name, "name")], size=18, fill=white)
     c.write((12, 34), [(r.choice("FM"), "other"), (f" {r.randint(18, 90)}Y", "other")],
             size=18, fill=white)  # fmt: skip
-    c.write((12, 58), [("DOB: ", "plain"), (p.date(birth=True).upper(), "date")], size=18, fill=white)
+    c.write((12, 58), [("DOB: ", "plain"), (p.date(birth=True).upper(), "date")], size=18,
+            fill=white)  # fmt: skip
     c.write((12, 82), [(r.choice(("ID: ", "MRN: ", "PID: ")), "plain"), (p.ident(), "id")],
             size=18, fill=white)  # fmt: skip
     hospital = r.choice(("ST MARY HOSPITAL", "CITY GENERAL", "RIVERSIDE CLINIC"))
@@ -382,7 +389,9 @@ def meeting_notes(p: People, r: random.Random) -> Canvas:
     for i, (f, last) in enumerate(people):
         if i:
             parts.append((separator, "other"))
-        style = r.choice((last, f"{f[0]}. {last}", f"{f} {last}", f"{f[0]}. {p.person()[0][0]}. {last}"))
+        style = r.choice(
+            (last, f"{f[0]}. {last}", f"{f} {last}", f"{f[0]}. {p.person()[0][0]}. {last}")
+        )
         parts.append((style, "name"))
     c.write((50, 100), parts, size=20)
     c.write((50, 150), [("Apologies: ", "plain"), (p.person()[0], "name")], size=20)
@@ -408,11 +417,55 @@ LAYOUTS = {
 }
 
 
+SAMPLE_KINDS = {"name": "name", "phone": "phone", "email": "email", "address": "address",
+                "id": "id", "card": "id", "date": "date", "plain": "plain"}  # fmt: skip
+
+
+def project_samples() -> list[tuple[str, Canvas]]:
+    """samples/*.png|jpg with their ground truth: each labelled piece of text as one unit."""
+    import json
+
+    from redactor.imageio import load
+    from tests.text.rendering import Word
+
+    found = []
+    for truth_path in sorted((ROOT / "samples").glob("*.json")):
+        truth = json.loads(truth_path.read_text())
+        items = truth.get("items", [])
+        if not any(item["attributes"] for item in items):
+            continue
+        canvas = Canvas(Image.fromarray(load(ROOT / "samples" / truth["image"]).pixels))
+        for item in items:
+            tag = SAMPLE_KINDS.get(item["kind"], "other")
+            canvas.words.append(Word(item["text"], tag, np.asarray(item["polygon"], float)))
+        found.append((f"sample_{truth_path.stem}", canvas))
+    return found
+
+
+def real_scan(ocr) -> list[tuple[str, Canvas]]:
+    """scikit-image's page.png, a photographed book page with no personal data: every word the
+    OCR reads on it is an ordinary word (false positives only). Skipped if not installed."""
+    try:
+        from skimage import data
+    except ImportError:
+        return []
+    from tests.text.rendering import Word
+
+    canvas = Canvas(Image.fromarray(data.page()).convert("RGB"))
+    pixels = canvas.pixels()
+    for line in ocr.lines(pixels, Context(pixels)):
+        for word in line.words:
+            canvas.words.append(Word(word.text, "plain", line.word_polygon(word.start, word.end)))
+    return [("scan_page", canvas)]
+
+
 def documents(per_layout: int, seed: int = 0) -> list[tuple[str, Canvas]]:
     people = People(seed)
     r = random.Random(seed)
     return [
-        (f"{name}_{i}", make(people, r)) for i in range(per_layout) for name, make in LAYOUTS.items()
+        (f"{name}_{i}", make(people, r))
+        for i in range(per_layout)
+        for name, make in LAYOUTS.items()
     ]
 
 
@@ -460,8 +513,8 @@ def main() -> None:
     args = parser.parse_args()
     off = {t for t in TECHNIQUES if getattr(args, f"no_{t}")}
 
-    docs = documents(args.docs, args.seed)
     ocr = TextDetector(settings=OcrSettings(threads=args.threads))
+    docs = documents(args.docs, args.seed) + project_samples() + real_scan(ocr)
     started = time.perf_counter()
     read = []
     for name, canvas in docs:
@@ -474,8 +527,8 @@ def main() -> None:
         parts = [w.lower() for w in word.replace("^", " ").replace(".", " ").split()]
         return any(w in first or w in last for w in parts if len(w) > 1)
 
-    print(f"{len(docs)} documents ({args.docs} per layout: {', '.join(LAYOUTS)}), "
-          f"OCR {ocr_s:.1f} s")  # fmt: skip
+    print(f"{len(docs)} documents ({args.docs} per layout: {', '.join(LAYOUTS)}; the project's "
+          f"samples; scikit-image's scanned page), OCR {ocr_s:.1f} s")  # fmt: skip
     header = f"{'configuration':26s}" + "".join(f"{c:>9s}" for c in CLASSES)
     print(header + f"{'unlisted':>10s}{'FP plain':>10s}{'s/doc':>7s}")
     for label, techniques in configurations(args.only, off).items():

@@ -51,7 +51,9 @@ NOT_NAMES = frozenset(
 TITLES = frozenset("mr mrs ms miss mx dr prof sir dame rev fr sr sra herr frau".split())
 
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*\.?")
-_WORDS_ONLY = re.compile(r"[^\W\d_]+(?:[.'’-]?\s*[^\W\d_]+)*\.?")
+# Words, spaces and . ' - only. Each repeat needs a separator: no nested optional parts, so no
+# catastrophic backtracking on a long line that does not match.
+_WORDS_ONLY = re.compile(r"[^\W\d_]+(?:(?:[.'’-]\s*|\s+)[^\W\d_]+)*\.?")
 _SEPARATOR = re.compile(r"\s*(?:[/;,^|&+]|\band\b|\bund\b|\by\b|\bet\b)\s*")
 
 GREETINGS = re.compile(

@@ -171,6 +171,15 @@ DATE_PATTERNS = (
     r"\b(?:1[89]|20)\d{2}-[01]\d-[0-3]\d\b",  # 2024-07-04
 )
 
+# A number written with its "+country code" is a phone even where the phonenumbers library calls
+# it invalid (an unallocated range): 8-15 digits in groups.
+INTL_PHONE_PATTERN = r"(?<![\w+])\+\d{1,3}(?:[\s.-]?\(?\d{1,5}\)?){1,2}(?:[\s.-]?\d{2,6}){1,3}\b"
+# An ID number named in a sentence: "Your member ID is 77818046", "account number: X1234567".
+ID_IN_TEXT_PATTERN = (
+    r"(?i:\b(?:id|number|no\.?|nr\.?|#)\s*(?:is|:|=)?\s*)"
+    r"(?P<value>(?=[A-Z0-9-]*\d{3})[A-Z]{0,3}\d[\dA-Z-]{4,18}\d)\b"
+)
+
 ADDRESS_CONTEXT = ["address", "street", "road", "home", "residence", "lives", "postcode", "zip"]
 
 
@@ -179,6 +188,11 @@ def pattern_recognizers() -> list:
     from presidio_analyzer import Pattern, PatternRecognizer
 
     case_sensitive = re.MULTILINE | re.DOTALL
+
+    class IntlPhoneRecognizer(PatternRecognizer):
+        def validate_result(self, pattern_text: str) -> bool:
+            return 8 <= sum(ch.isdigit() for ch in pattern_text) <= 15
+
     return [
         PatternRecognizer(
             supported_entity="STREET_ADDRESS",
@@ -209,6 +223,13 @@ def pattern_recognizers() -> list:
             patterns=[Pattern(f"date {i}", p, 0.6) for i, p in enumerate(DATE_PATTERNS)],
             context=["date", "born", "birth", "dob"],
             global_regex_flags=re.IGNORECASE | case_sensitive,
+        ),
+        IntlPhoneRecognizer(
+            supported_entity="PHONE_NUMBER",
+            name="IntlPhoneRecognizer",
+            patterns=[Pattern("+cc phone", INTL_PHONE_PATTERN, 0.5)],
+            context=["phone", "tel", "mobile", "call", "number", "whatsapp"],
+            global_regex_flags=case_sensitive,
         ),
         PatternRecognizer(
             supported_entity="USERNAME",
@@ -474,4 +495,14 @@ def find_fields(lines: Sequence[LineLike], score: float = 0.75) -> list[TextFind
             text = lines[value_index].text
             if is_label_only(text) is None and kind.valid(text.strip()):
                 add(value_index, 0, len(text), kind)
+    labelled = {(f.line, f.start, f.end) for f in findings}
+    for index, line in enumerate(lines):
+        for found in _ID_IN_TEXT.finditer(line.text):
+            start, end = _strip_span(line.text, found.start("value"), found.end("value"))
+            if (index, start, end) not in labelled:  # "Passport No. X3320022" is a passport
+                add(index, start, end, _ID_KIND)
     return findings
+
+
+_ID_IN_TEXT = re.compile(ID_IN_TEXT_PATTERN)
+_ID_KIND = FieldKind("ID_NUMBER", NATIONAL_ID, _looks_like_id)

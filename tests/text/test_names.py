@@ -122,7 +122,8 @@ def test_names_in_form_boxes_beside_or_below_their_labels_are_hidden(shared_reda
         c.write((280, y + 14), [(value, "name")], size=24)
         y += 56
     # Label at the top of the box, value below it.
-    below = [("Name", "Rafaela Quispe"), ("Patient", "Anan Wongsakul"), ("Signed by", "Lucie Dvorak")]
+    below = [("Name", "Rafaela Quispe"), ("Patient", "Anan Wongsakul"),
+             ("Signed by", "Lucie Dvorak")]  # fmt: skip
     y += 20
     for label, value in below:
         d.rectangle((40, y, 1060, y + 80), outline=(60, 60, 60), width=2)
@@ -195,6 +196,8 @@ def plain_text_lines():
         "ST MARY HOSPITAL", "Customer Service: 0800 123 456", "From the Team at Acme",
         "To be paid by Friday", "Kind regards,", "The Acme Team", "Driver Side Airbag",
         "COFFEE BEANS", "GREEN TEA", "Happy New Year", "Best Price Guaranteed",
+        # A long line that is almost all words (a regex that backtracks took minutes on it).
+        "background. These markers are pixels that we can label unambiguously as either object",
     ]  # fmt: skip
     return [Line(text, 40 * i) for i, text in enumerate(texts)]
 
