@@ -496,6 +496,8 @@ def configurations(only: str | None, off: set[str]) -> dict[str, tuple[str, ...]
     configs = {"all": TECHNIQUES}
     for technique in TECHNIQUES:
         configs[f"no {technique}"] = tuple(t for t in TECHNIQUES if t != technique)
+    for technique in TECHNIQUES:
+        configs[f"only {technique}"] = (technique,)
     configs["none (Presidio + fields)"] = ()
     return configs
 

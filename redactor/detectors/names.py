@@ -190,12 +190,16 @@ class NameFinder:
         return token.bare.lower() in self.first and token.bare.lower() not in NOT_NAMES
 
     def plausible(self, text: str) -> bool:
-        """Could a span that NER calls a person be one: every word a listed name or an initial
-        ("OKAFOR CHINEDU", not "KNEE LAT" or "VISA DEBIT")?"""
+        """Could a span that NER calls a person be one: every word a listed name or a word
+        English does not have ("OKAFOR CHINEDU", "NOMATHEMBA NDONDAKUSUKA"; not "KNEE LAT" or
+        "VISA DEBIT")?"""
         words = [t for t in tokens(text) if not t.initial]
         if not words or any(t.bare.lower() in NOT_NAMES for t in words):
             return False
-        return all(map(self.listed, words))
+        unknown_ok = bool(self.lexicon)  # without a lexicon nothing is known to be unusual
+        return all(
+            self.listed(t) or (unknown_ok and not self.english(t.bare.lower())) for t in words
+        )
 
     def _same_case(self, run: Sequence[Token]) -> bool:
         words = [t.bare for t in run if not t.initial]

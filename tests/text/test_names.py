@@ -171,7 +171,7 @@ def test_name_lists_load_fast_and_stay_small():
 
     code = (
         "import time, tracemalloc; from redactor.detectors import names;"
-        "t = time.perf_counter(); names.name_lists(); print(time.perf_counter() - t);"
+        "t = time.process_time(); names.name_lists(); print(time.process_time() - t);"
         "names.name_lists.cache_clear(); tracemalloc.start(); names.name_lists();"
         "print(tracemalloc.get_traced_memory()[1])"
     )
@@ -179,7 +179,8 @@ def test_name_lists_load_fast_and_stay_small():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     seconds, peak = float(out[0]), int(out[1])
-    assert seconds < 0.3, f"name lists took {seconds:.2f} s to load"
+    # CPU time, not wall time: other processes on a busy machine do not count.
+    assert seconds < 0.3, f"name lists took {seconds:.2f} s of CPU to load"
     assert peak < 40 * 2**20, f"name lists took {peak / 2**20:.0f} MiB"
 
 
