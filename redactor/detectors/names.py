@@ -45,6 +45,8 @@ NOT_NAMES = frozenset(
     sainte mt mount fort for with and of in on at by from you we our its be is are was
     hi hey hello hiya heya dear thanks thank cheers regards best love welcome bye congrats
     sincerely yours kind warm ok okay yes sure great good
+    data navy army police university college school inc ltd llc gmbh corp co bank media studio
+    studios labs lab systems solutions technologies software cloud network engine client server
     """.split()
 )
 # Honorifics before a name: skipped, the words after them are the name.
