@@ -250,7 +250,7 @@ class NameFinder:
             taken.setdefault(f.line, []).append((f.start, f.end))
         found: list[tp.TextFinding] = []
 
-        def add(index: int, start: int, end: int, score: float, label_cue: bool = False) -> None:
+        def add(index: int, start: int, end: int, score: float) -> None:
             spans = taken.setdefault(index, [])
             if any(s <= start and end <= e for s, e in spans):
                 return  # already covered; a partial overlap ("Marcelina" as a place) is not
