@@ -95,7 +95,7 @@ class People:
     def person(self) -> tuple[str, str]:
         faker = self.fakers[self.rng.choice(LOCALES)]
         first = fold(faker.first_name()).split()[0]
-        last = fold(faker.last_name()).split()[0]
+        last = " ".join(fold(faker.last_name()).split()[:3])  # "das Neves" stays whole
         return (first or "Ana"), (last or "Silva")
 
     def phone(self) -> str:
@@ -109,6 +109,7 @@ class People:
 
     def email(self, first: str, last: str) -> str:
         domain = self.rng.choice(("example.com", "example.org", "example.net"))
+        last = last.replace(" ", "")
         user = self.rng.choice((f"{first}.{last}", f"{first[0]}{last}", f"{first}{last[:3]}"))
         return f"{user.lower()}@{domain}"
 
@@ -165,7 +166,7 @@ def form_boxes(p: People, r: random.Random) -> Canvas:
         (r.choice(("ID No.", "Member ID", "MRN")), [(p.ident(), "id")]),
         ("Reason for visit", [(r.choice(("Routine check-up", "Annual review", "Follow up")),
                                "plain")]),  # fmt: skip
-        ("Signed by", [(r.choice((f"{first[0]}{last[0]}{r.choice('KLMRT')}",
+        ("Signed by", [(r.choice((f"{first[0]}{last.split()[-1][0]}{r.choice('KLMRT')}",
                                   f"{first[0]}. {last}")), "name")]),  # fmt: skip
     ]
     right = r.random() < 0.5
@@ -211,7 +212,7 @@ def letter(p: People, r: random.Random) -> Canvas:
     c.write((60, y + 120), [(r.choice(SIGN_OFFS), "plain")], size=22)
     sig_first, sig_last = p.person()
     signer = r.choice((f"{sig_first[0]}. {p.person()[0][0]}. {sig_last}", f"{sig_first} {sig_last}",
-                       f"{sig_first[0]}{sig_last[0]}{r.choice('ABKLMR')}"))  # fmt: skip
+                       f"{sig_first[0]}{sig_last.split()[-1][0]}{r.choice('ABKLMR')}"))  # fmt: skip
     c.write((60, y + 165), [(signer, "name")], size=24)
     return c
 
@@ -251,8 +252,8 @@ def email_screen(p: People, r: random.Random) -> Canvas:
     c.write((40, y + 10), [("Call me at ", "plain"), (p.phone(), "phone"),
                            (" if needed.", "plain")], size=20)  # fmt: skip
     c.write((40, y + 70), [(r.choice(SIGN_OFFS), "plain")], size=20)
-    c.write((40, y + 108), [(r.choice((sender_first, f"{sender_first[0]}{sender_last[0]}")),
-                             "name")], size=22)  # fmt: skip
+    initials = f"{sender_first[0]}{sender_last.split()[-1][0]}"
+    c.write((40, y + 108), [(r.choice((sender_first, initials)), "name")], size=22)
     return c
 
 

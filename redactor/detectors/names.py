@@ -49,6 +49,10 @@ NOT_NAMES = frozenset(
     studios labs lab systems solutions technologies software cloud network engine client server
     """.split()
 )
+# Lower-case particles inside a name: "Ana das Neves", "Jan van der Berg".
+PARTICLES = frozenset(
+    "da das de del della der den di do dos du la le van von ter ten bin binti al el".split()
+)
 # Honorifics before a name: skipped, the words after them are the name.
 TITLES = frozenset("mr mrs ms miss mx dr prof sir dame rev fr sr sra herr frau".split())
 
@@ -110,6 +114,10 @@ class Token:
     @property
     def bare(self) -> str:
         return self.text.rstrip(".")
+
+    @property
+    def particle(self) -> bool:
+        return self.bare.lower() in PARTICLES
 
     @property
     def initial(self) -> bool:
@@ -204,14 +212,16 @@ class NameFinder:
         )
 
     def _same_case(self, run: Sequence[Token]) -> bool:
-        words = [t.bare for t in run if not t.initial]
+        words = [t.bare for t in run if not t.initial and not t.particle]
         return all(w.isupper() for w in words) or all(not w.isupper() for w in words)
 
     def name_run(self, run: Sequence[Token]) -> bool:
         """Is this run of 2-4 capitalised words / initials a name on its own evidence?"""
-        if not 2 <= len(run) <= 4 or not all(t.initial or t.capitalised for t in run):
+        if not 2 <= len(run) <= 5 or run[0].particle or run[-1].particle:
             return False
-        words = [t for t in run if not t.initial]
+        if not all(t.initial or t.capitalised or t.particle for t in run):
+            return False
+        words = [t for t in run if not t.initial and not t.particle]
         if not words or not self._same_case(run):
             return False
         if any(t.bare.lower() in NOT_NAMES or tp.is_label_only(t.bare) for t in words):
@@ -232,11 +242,12 @@ class NameFinder:
     def value_name(self, run: Sequence[Token]) -> bool:
         """After a cue (a label, a greeting), a looser test: 1-4 capitalised words or initials
         that are not ordinary words ("Customer", "Team")."""
-        if not 1 <= len(run) <= 4:
+        if not 1 <= len(run) <= 5 or run[0].particle or run[-1].particle:
             return False
-        if not all(t.initial or t.capitalised or self.is_first(t) for t in run):
+        if not all(t.initial or t.capitalised or t.particle or self.is_first(t) for t in run):
             return False
-        if any(t.bare.lower() in NOT_NAMES or tp.is_label_only(t.bare) for t in run):
+        words = [t for t in run if not t.particle]
+        if any(t.bare.lower() in NOT_NAMES or tp.is_label_only(t.bare) for t in words):
             return False
         return True
 
@@ -273,7 +284,7 @@ class NameFinder:
         current: list[Token] = []
         for token in tokens(text, start, end):
             gap = text[current[-1].end : token.start] if current else ""
-            usable = token.initial or token.capitalised
+            usable = token.initial or token.capitalised or (token.particle and bool(current))
             if usable and current and gap.strip() == "":
                 current.append(token)
             else:
@@ -282,7 +293,10 @@ class NameFinder:
                 current = [token] if usable else []
         if current:
             runs.append(current)
-        return runs
+        for run in runs:  # "Maria de" ends before the particle
+            while run and run[-1].particle:
+                run.pop()
+        return [run for run in runs if run]
 
     def _in_line(self, text: str) -> list[tuple[int, int]]:
         """Names a line shows on its own: full names, initialled names, lists of names."""
@@ -297,7 +311,7 @@ class NameFinder:
             for run in self._runs(text, s, e):
                 for i in range(len(run)):
                     # The longest name run starting at each word (a name inside a sentence).
-                    for j in range(min(len(run), i + 4), i + 1, -1):
+                    for j in range(min(len(run), i + 5), i + 1, -1):
                         if self.name_run(run[i:j]):
                             spans.append((run[i].start, run[j - 1].end))
                             break
@@ -364,8 +378,8 @@ class NameFinder:
                 return False
             if not self.english(word):
                 unknown += 1
-            elif not self.listed(t):
-                return False
+            elif not self.is_first(t):
+                return False  # an English word that is at most a surname: "Northwind Traders"
         return unknown >= 1
 
     def english(self, word: str) -> bool:
