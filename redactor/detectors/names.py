@@ -242,7 +242,7 @@ class NameFinder:
     def value_name(self, run: Sequence[Token]) -> bool:
         """After a cue (a label, a greeting), a looser test: 1-4 capitalised words or initials
         that are not ordinary words ("Customer", "Team")."""
-        if not 1 <= len(run) <= 5 or run[0].particle or run[-1].particle:
+        if not 1 <= len(run) <= 5 or run[-1].particle:  # "de Keijzer" may start with one
             return False
         if not all(t.initial or t.capitalised or t.particle or self.is_first(t) for t in run):
             return False
