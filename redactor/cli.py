@@ -765,6 +765,22 @@ def extension_command(
     firefox: str | None = typer.Option(
         None, "--firefox", metavar="DIR", help="Also build the Firefox copy into DIR."
     ),
+    install_native_host: bool = typer.Option(
+        False, "--install-native-host",
+        help="Let the extension fetch the daemon's token itself (native messaging).",
+    ),
+    uninstall_native_host: bool = typer.Option(
+        False, "--uninstall-native-host", help="Remove what --install-native-host wrote."
+    ),
+    browser: str = typer.Option(
+        "all", help="Browser for the native host: chromium, chrome, firefox or all."
+    ),
+    profile: str | None = typer.Option(
+        None, metavar="DIR", help="A Chromium user data directory (--user-data-dir) to install to."
+    ),
+    config_dir: str | None = typer.Option(
+        None, help="The daemon's folder of the token, if `redact serve` was given one."
+    ),
 ) -> None:
     """Where the browser extension is and how to load it in Chromium, Chrome, Edge, Firefox."""
     from pathlib import Path
@@ -772,6 +788,10 @@ def extension_command(
     from redactor.browser_extension import build_firefox, extension_dir, install_steps
     from redactor.errors import RedactorError
 
+    if install_native_host or uninstall_native_host:
+        _native_host_setup(install_native_host, uninstall_native_host, browser, profile,
+                           config_dir)  # fmt: skip
+        return
     try:
         folder = extension_dir()
         built = build_firefox(Path(firefox).expanduser()) if firefox else None
@@ -780,6 +800,50 @@ def extension_command(
     except OSError as error:
         fail(f"cannot write the Firefox build to {firefox}: {error.strerror or error}")
     typer.echo(str(folder) if path else install_steps(folder, built))
+
+
+def _native_host_setup(install: bool, uninstall: bool, browser: str, profile: str | None,
+                       config_dir: str | None) -> None:  # fmt: skip
+    from pathlib import Path
+
+    from redactor import native_host
+    from redactor.errors import RedactorError
+
+    if install and uninstall:
+        fail("choose one of --install-native-host and --uninstall-native-host")
+    profile_dir = Path(profile).expanduser() if profile else None
+    try:
+        browsers = native_host.browsers_named(browser, profile_dir)
+        if uninstall:
+            removed = native_host.uninstall(browsers, profile=profile_dir)
+            for item in removed:
+                typer.echo(f"removed the native host for {item.browser}: {item.manifest}")
+            if not removed:
+                typer.echo("no native host manifest of redactor was installed there")
+            return
+        folder = Path(config_dir).expanduser().resolve() if config_dir else None
+        for item in native_host.install(browsers, config_dir=folder, profile=profile_dir):
+            typer.echo(f"installed the native host for {item.browser}: {item.manifest}")
+    except RedactorError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot write the native host files: {error.strerror or error}")
+    typer.echo("Restart the browser (or reload the extension): it fetches the token by itself.")
+
+
+@app.command("native-host", hidden=True)
+def native_host_command(
+    caller: list[str] = typer.Argument(None, hidden=True),  # the browser passes its origin
+    config_dir: str | None = typer.Option(None, help="The daemon's folder of the token."),
+) -> None:
+    """Answer the browser extension's requests for the daemon's token (run by the browser)."""
+    from pathlib import Path
+
+    from redactor.config_dir import default_config_dir
+    from redactor.native_host import run_host
+
+    folder = Path(config_dir).expanduser() if config_dir else default_config_dir()
+    raise typer.Exit(run_host(folder))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ API (errors are JSON `{"error": code, "message": text}`):
                           file part), options in the query (`hide`, `mode`); the redacted image
                           out, same format, metadata stripped; summary in X-Redactor-Summary
     POST /v1/analyze      same input; the report as JSON (regions, attributes, score), no image
-    POST /v1/pair         register a Firefox extension origin (needs the token)
+    POST /v1/challenge    {"nonce": n} -> {"proof": HMAC(token, n, address)}: the daemon proves it
+                          holds the token (public, like /v1/health; everything else needs it)
 
 Privacy: request bodies are read into memory only (never aiohttp's `post()`, which spools
 uploads to temporary files); access logs name the route, never the query or the image; the
@@ -39,16 +40,18 @@ from aiohttp.abc import AbstractAccessLogger
 
 from redactor import __version__, attributes
 from redactor.batching import MicroBatcher, Overloaded
-from redactor.config_dir import PairedOrigins, default_config_dir, load_or_create_token, token_path
+from redactor.config_dir import default_config_dir, load_or_create_token, token_path
 from redactor.errors import ImageError, RedactorError, UsageError
 from redactor.obfuscate import MODES
 from redactor.server_security import (
     EXTENSION_ID,
-    EXTENSION_SCHEMES,
+    NONCE,
     SUMMARY_HEADER,
     AccessPolicy,
     HTTPFailure,
+    daemon_proof,
     extension_origin,
+    local_address,
     make_guard,
 )
 
@@ -475,15 +478,21 @@ async def handle_attributes(request: web.Request) -> web.Response:
     )
 
 
-async def handle_pair(request: web.Request) -> web.Response:
-    # The guard has checked the token already (pairing always needs it).
+async def handle_challenge(request: web.Request) -> web.Response:
+    """The extension's check that it talks to this daemon, before it sends the token or an
+    image: it sends a fresh nonce, only a holder of the token can answer the proof."""
     state = request.app[STATE]
-    origin = request.headers.get("Origin")
-    if origin is None or not origin.startswith(EXTENSION_SCHEMES):
-        raise HTTPFailure(400, "not_an_extension", "pairing is for the browser extension")
-    if origin not in state.policy.trusted_origins:
-        state.policy.paired.add(origin)
-    return web.json_response({"paired": True, "origin": origin})
+    body = await _read_capped(request.content.read, 1024, "the challenge is a short JSON object")
+    try:
+        nonce = json.loads(body).get("nonce")
+    except (ValueError, AttributeError):
+        nonce = None
+    if not isinstance(nonce, str) or not NONCE.fullmatch(nonce):
+        raise HTTPFailure(
+            400, "bad_nonce", 'send {"nonce": "<32 random bytes, base64url, no padding>"}'
+        )
+    proof = daemon_proof(state.policy.token, nonce, local_address(request))
+    return web.json_response({"proof": proof}, headers={"Cache-Control": "no-store"})
 
 
 # -- application ------------------------------------------------------------------------------
@@ -542,10 +551,9 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
     config_dir = config.config_dir or default_config_dir()
     policy = AccessPolicy(
         token=token or load_or_create_token(config_dir),
-        trusted_origins=frozenset(
+        extension_origins=frozenset(
             extension_origin(i) for i in (EXTENSION_ID, *config.extension_ids)
         ),
-        paired=PairedOrigins(config_dir),
         extra_hosts=frozenset() if config.is_loopback or config.host in ("0.0.0.0", "::", "")
         else frozenset({config.host.lower()}),
     )
@@ -557,7 +565,7 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
     app.router.add_get("/v1/attributes", handle_attributes)
     app.router.add_post("/v1/redact", handle_redact)
     app.router.add_post("/v1/analyze", handle_analyze)
-    app.router.add_post("/v1/pair", handle_pair)
+    app.router.add_post("/v1/challenge", handle_challenge)
 
     async def pipeline_ctx(app: web.Application) -> AsyncIterator[None]:
         built = redactor if redactor is not None else build_redactor(config)
@@ -594,9 +602,10 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
 # -- running it (the CLI's `redact serve`) --------------------------------------------------------
 def loud_warning(host: str) -> str:
     return (
-        f"WARNING: binding {host} makes the daemon reachable from other machines. It will hold "
-        "private images; anyone who can reach it and has the token can use it. Use "
-        "--host 127.0.0.1 unless you know why not."
+        f"WARNING: binding {host} makes the daemon reachable from other machines over plain "
+        "HTTP. Every request needs the token, but the token and the private images cross the "
+        "network unencrypted: whoever can watch that traffic gets both. Use --host 127.0.0.1 "
+        "unless you know why not."
     )
 
 
@@ -664,6 +673,7 @@ async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
                 echo(f"error: could not load the detectors: {state.failure}")
                 return 2
             if state.phase == "ready":
+                _tell_native_host(config, port)
                 echo(pairing_help(state, port, config))
             await stopping
             echo(f"stopping: finishing {state.batcher.pending} request(s) in flight...")
@@ -677,15 +687,36 @@ async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
     return 0
 
 
+def _tell_native_host(config: ServerConfig, port: int) -> None:
+    """Leave the address for `redact native-host` (the extension asks it for token and port)."""
+    from redactor.native_host import write_daemon_url
+
+    url = daemon_url_for(config.host, port)
+    if url is not None:
+        try:
+            write_daemon_url(config.config_dir or default_config_dir(), url)
+        except (OSError, RedactorError) as error:  # the daemon still works; pasting still does
+            log.warning("could not record the daemon's address for the extension: %s", error)
+
+
+def daemon_url_for(host: str, port: int) -> str | None:
+    """The loopback address the extension can use for a daemon bound to `host`, or None."""
+    if host in ("127.0.0.1", "localhost", "0.0.0.0", ""):
+        return f"http://127.0.0.1:{port}"
+    if host in ("::1", "::"):
+        return f"http://[::1]:{port}"
+    return None
+
+
 def pairing_help(state: DaemonState, port: int, config: ServerConfig) -> str:
     hide = ", ".join(state.default_hide or attributes.DEFAULT_HIDE)
     seconds = f" in {state.load_seconds:.1f} s" if state.load_seconds is not None else ""
     token_file = token_path(config.config_dir or default_config_dir())
     return "\n".join([
         f"ready{seconds}; hiding by default: {hide}",
-        "  Chrome/Edge: load the redactor extension; its id is pinned, no pairing needed.",
-        "  Firefox: open the extension's options and paste the token that "
-        "`redact serve --show-token` prints.",
+        "  Browser extension: `redact extension --install-native-host` (once) lets it fetch the "
+        "token itself;",
+        "    or paste the token that `redact serve --show-token` prints into its options.",
         f"  Local tools: send `Authorization: Bearer <token>` (the token is in {token_file}), e.g.",
         f"    curl -H \"Authorization: Bearer $(cat {token_file})\" -H 'Content-Type: image/jpeg' "
         f"--data-binary @photo.jpg -o redacted.jpg http://127.0.0.1:{port}/v1/redact",

@@ -62,6 +62,8 @@ def test_non_loopback_is_warned_about_loudly(tmp_path):
         asyncio.run(serve(config, echo=printed.append))
     assert printed and printed[0].startswith("WARNING: binding 192.0.2.1")
     assert "other machines" in printed[0]
+    # True now that no request skips the token: the risk left is the unencrypted traffic.
+    assert "Every request needs the token" in printed[0] and "unencrypted" in printed[0]
 
 
 def test_a_daemon_that_cannot_load_says_why_and_exits_non_zero(tmp_path):
@@ -88,7 +90,12 @@ def test_redact_serve_end_to_end_with_sigterm_mid_flight(tmp_path, images):
         port = int(match.group(1))
         lines = [process.stdout.readline() for _ in range(5)]
         assert lines[0].startswith("ready"), lines
-        assert any("--show-token" in line for line in lines)  # how to pair Firefox
+        assert any("--show-token" in line for line in lines)  # the paste fallback
+        assert any("--install-native-host" in line for line in lines)
+        # Where `redact native-host` finds the daemon for the extension, privately.
+        url_file = tmp_path / "cfg" / "daemon-url"
+        assert url_file.read_text().strip() == f"http://127.0.0.1:{port}"
+        assert oct(url_file.stat().st_mode & 0o777) == "0o600"
         token_file = tmp_path / "cfg" / TOKEN_FILE
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
 
