@@ -1,4 +1,4 @@
-"""Where the daemon keeps its few secrets: the access token and the paired extension origins.
+"""Where the daemon keeps its few secrets: the access token (and its address, for the extension).
 
 The directory is `$REDACTOR_CONFIG_DIR` when set (tests, several daemons side by side), else
 `$XDG_CONFIG_HOME/redactor`, else `~/.config/redactor`. It is created 0700 and every file in it
@@ -8,7 +8,6 @@ Nothing else is stored here; images never touch the disk.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import stat
@@ -19,7 +18,6 @@ from redactor.files import write_text_atomic
 
 CONFIG_DIR_ENV = "REDACTOR_CONFIG_DIR"
 TOKEN_FILE = "daemon-token"
-PAIRED_FILE = "paired-origins.json"
 
 
 class ConfigDirError(RedactorError):
@@ -87,37 +85,3 @@ def load_or_create_token(directory: Path | None = None) -> str:
     except OSError as error:
         raise ConfigDirError(f"cannot write the token file {path}: {error.strerror}") from None
     return token
-
-
-class PairedOrigins:
-    """Extension origins registered by `POST /v1/pair` (Firefox ids are random per profile),
-    persisted so that pairing survives a restart."""
-
-    def __init__(self, directory: Path | None):
-        # directory None: keep pairings in memory only (tests that must not touch a disk)
-        self._path = (directory / PAIRED_FILE) if directory is not None else None
-        self._origins: set[str] = set()
-        if self._path is not None and self._path.exists():
-            try:
-                data = json.loads(self._path.read_text(encoding="utf-8"))
-                self._origins = {str(o) for o in data.get("origins", [])}
-                _tighten(self._path)
-            except (OSError, ValueError, AttributeError):
-                # A damaged file loses only pairings: the user pairs again.
-                self._origins = set()
-
-    def __contains__(self, origin: str) -> bool:
-        return origin in self._origins
-
-    def add(self, origin: str) -> bool:
-        """Register `origin`; True when it was new."""
-        if origin in self._origins:
-            return False
-        self._origins.add(origin)
-        if self._path is not None:
-            ensure_private_dir(self._path.parent)
-            _write_private(self._path, json.dumps({"origins": sorted(self._origins)}, indent=1))
-        return True
-
-    def __iter__(self):
-        return iter(sorted(self._origins))

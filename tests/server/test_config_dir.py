@@ -1,4 +1,4 @@
-"""The token and pairing files: created private, reused, tightened, location overridable."""
+"""The token file: created private, reused, tightened, location overridable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from redactor import config_dir
-from redactor.config_dir import ConfigDirError, PairedOrigins, load_or_create_token
+from redactor.config_dir import ConfigDirError, load_or_create_token
 
 
 def mode_of(path) -> int:
@@ -47,14 +47,3 @@ def test_location_follows_env_override_then_xdg(monkeypatch, tmp_path):
     monkeypatch.delenv(config_dir.CONFIG_DIR_ENV)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert config_dir.default_config_dir() == tmp_path / "xdg" / "redactor"
-
-
-def test_pairings_persist_privately_and_survive_a_damaged_file(tmp_path):
-    paired = PairedOrigins(tmp_path)
-    origin = "moz-extension://0b6f3c2e-4a7e-4a51-9a55-1d2c3b4a5f60"
-    assert paired.add(origin) is True
-    assert paired.add(origin) is False
-    assert origin in PairedOrigins(tmp_path)
-    assert mode_of(tmp_path / config_dir.PAIRED_FILE) == 0o600
-    (tmp_path / config_dir.PAIRED_FILE).write_text("{not json")
-    assert origin not in PairedOrigins(tmp_path)
