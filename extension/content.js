@@ -29,8 +29,12 @@
     );
   }
   askSite("hello");
-  chrome.storage.onChanged.addListener((changes, area) => {
-    if (area === "local") askSite("site");
+  // Settings live where content scripts cannot read them (the token is there): the service
+  // worker says when they change.
+  chrome.runtime.onMessage.addListener((message, sender) => {
+    if (sender.id === chrome.runtime.id && message && message.type === "settings-changed") {
+      askSite("site");
+    }
   });
 
   // ---- talking to the service worker ----
@@ -164,7 +168,9 @@
     } catch (error) {
       const blocked =
         error instanceof Blocked ? error : new Blocked("extension_error", "The extension failed.");
-      if (blocked.allowOriginals || site.allowOriginals) {
+      // A daemon that cannot prove itself is an impostor, not an outage: never the original.
+      const mayPass = blocked.code !== "daemon_unverified";
+      if (mayPass && (blocked.allowOriginals || site.allowOriginals)) {
         deliver(files);
         Notice.show(
           "warning",

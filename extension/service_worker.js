@@ -1,7 +1,9 @@
-// Service worker: the only part of the extension that talks to the daemon. Content scripts send
-// it the image (base64 in a runtime message); it posts the bytes to the daemon, so the daemon
-// sees the extension's own Origin, never a web page's. Images stay in memory and are never
-// logged or stored; per-tab counts live in storage.session (memory only).
+// Service worker: the only part of the extension that talks to the daemon for web pages. Content
+// scripts send it the image (base64 in a runtime message); it gets the token (native host or
+// the options' paste), has the daemon prove it holds that token, and only then posts the bytes
+// (daemon_client.js). Content scripts never see the token: storage.local is closed to
+// them, they change nothing but by messages. Images stay in memory and are never logged or
+// stored; per-tab counts live in storage.session (memory only).
 "use strict";
 
 if (typeof importScripts === "function" && !globalThis.RedactorSettings) {
@@ -11,6 +13,12 @@ if (typeof importScripts === "function" && !globalThis.RedactorSettings) {
 const { load: loadSettings, siteListed } = globalThis.RedactorSettings;
 const { toBase64, fromBase64 } = globalThis.RedactorBytes;
 const Daemon = globalThis.RedactorDaemon;
+
+// The token lives in storage.local: only the extension's own pages and this worker may read it.
+// (Chromium; Firefox can restrict only storage.session, see docs/security.md.)
+const storageClosed = chrome.storage.local.setAccessLevel
+  ? chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" }).catch(() => undefined)
+  : Promise.resolve();
 
 function hostOf(url) {
   try {
@@ -78,6 +86,7 @@ async function keepingAlive(promise) {
 }
 
 async function onRedact(message, sender) {
+  await storageClosed;
   const settings = await loadSettings();
   const site = siteState(settings, await topHostOf(sender));
   if (!site.enabled) return { ok: true, original: true };
@@ -98,7 +107,8 @@ async function onRedact(message, sender) {
       ok: false,
       error: code,
       message: error instanceof Daemon.DaemonError ? error.message : "The extension failed.",
-      allowOriginals: site.allowOriginals,
+      // Something impersonating the daemon is an attack, not an outage: never the original.
+      allowOriginals: site.allowOriginals && code !== "daemon_unverified",
     };
   }
 }
@@ -113,6 +123,19 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   else return false;
   reply.then(sendResponse, () => sendResponse({ ok: false, error: "extension_error" }));
   return true; // answer asynchronously
+});
+
+// Content scripts cannot watch storage.local any more: tell every frame to ask again.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== "local") return;
+  chrome.tabs.query({}).then(
+    (tabs) => {
+      for (const tab of tabs) {
+        chrome.tabs.sendMessage(tab.id, { type: "settings-changed" }).catch(() => undefined);
+      }
+    },
+    () => undefined
+  );
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {

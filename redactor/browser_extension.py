@@ -3,8 +3,8 @@
 The sources in `extension/` are the Chromium build (Manifest V3 with a `key`, so the extension id
 is fixed and the daemon can pin it). Firefox takes the same files with a different manifest: a
 background page listing the scripts instead of a service worker, a gecko id instead of the key.
-Firefox extension origins are random per profile, so a Firefox install pairs with the daemon
-using its token.
+Both get the daemon's token the same way: from `redact native-host` (native messaging, see
+redactor/native_host.py), or pasted in the options page.
 """
 
 from __future__ import annotations
@@ -80,10 +80,13 @@ def install_steps(folder: Path, firefox_folder: Path | None = None) -> str:
         '  2. Turn on "Developer mode" (top right; Edge: left side).',
         f'  3. Click "Load unpacked" and choose {folder}',
         f"     The extension's id must read {EXTENSION_ID}.",
-        "  4. Start the daemon in a terminal and leave it running: redact serve",
-        "  5. Click the Redactor toolbar button (pin it from the puzzle-piece menu): it says",
+        "  4. Let it fetch the daemon's token by itself (once):",
+        "     redact extension --install-native-host",
+        "     (or paste the token that `redact serve --show-token` prints into its options).",
+        "  5. Start the daemon in a terminal and leave it running: redact serve",
+        "  6. Click the Redactor toolbar button (pin it from the puzzle-piece menu): it says",
         '     "Daemon running". Its Options set the daemon address, what to hide and how, and',
-        "     sites where the extension is off. No pairing is needed: the daemon knows the id.",
+        "     sites where the extension is off.",
         "",
         "Firefox (128 or later):",
     ]
@@ -94,10 +97,10 @@ def install_steps(folder: Path, firefox_folder: Path | None = None) -> str:
     lines += [
         '  2. Open about:debugging, "This Firefox", "Load Temporary Add-on...", and choose the',
         "     manifest.json in that folder (or install it signed through your own channel).",
-        '  3. about:addons > Redactor > Permissions: allow "Access your data for 127.0.0.1',
-        '     and localhost" (the options page offers the same).',
-        "  4. Pair: in the extension's options paste the token that `redact serve --show-token`",
-        '     prints and click "Pair".',
+        '  3. about:addons > Redactor > Permissions: allow "Access your data for 127.0.0.1"',
+        "     (the options page offers the same).",
+        "  4. The token: redact extension --install-native-host --browser firefox (once), or paste",
+        '     the token that `redact serve --show-token` prints in its options and click "Verify".',
         "",
         "When the daemon cannot redact an image (stopped, too slow, asked to hide something it",
         "cannot find), the upload is blocked and the page shows a short notice saying why.",

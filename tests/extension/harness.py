@@ -92,6 +92,7 @@ class Daemon:
     port: int
     token: str
     access: AccessRecords
+    config_dir: Path  # its token and address: what `redact native-host` hands the extension
 
     @property
     def url(self) -> str:
@@ -103,24 +104,28 @@ def start_daemon(
     config_dir: Path,
     *,
     hide: tuple[str, ...] = ("face",),
-    token: str = "extension-test-token",
     port: int = 0,
     ready_within: float = 120,
 ) -> Daemon:
-    """The real daemon (real pipeline), on an ephemeral port unless told, ready to redact."""
+    """The real daemon (real pipeline), on an ephemeral port unless told, ready to redact. Its
+    token and address are in `config_dir`, where `redact serve` keeps them."""
+    from redactor.config_dir import load_or_create_token
+    from redactor.native_host import write_daemon_url
     from redactor.server import RouteAccessLogger, ServerConfig, create_app
 
     config = ServerConfig(host="127.0.0.1", port=0, hide=hide, config_dir=config_dir)
+    token = load_or_create_token(config_dir)
     access = AccessRecords()
     access_log = logging.getLogger(f"tests.extension.daemon-access.{id(access)}")
     access_log.addHandler(access)
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
     runner, port = servers.start(
-        create_app(config, token=token), port,
+        create_app(config), port,
         access_log_class=RouteAccessLogger, access_log=access_log,
     )  # fmt: skip
-    daemon = Daemon(runner, port, token, access)
+    daemon = Daemon(runner, port, token, access, config_dir)
+    write_daemon_url(config_dir, daemon.url)
     deadline = time.monotonic() + ready_within
     while True:
         health = get_json(f"{daemon.url}/v1/health")
@@ -280,8 +285,26 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def launch(playwright: Any, profile_dir: Path, *, extension: Path | None = EXTENSION_DIR) -> Any:
-    """Headless Chromium with a fresh profile, with the unpacked extension or without any."""
+def install_native_host(profile_dir: Path, daemon_config_dir: Path) -> None:
+    """`redact extension --install-native-host` into a Chromium profile, for the daemon whose
+    token and address are in `daemon_config_dir`: the extension then fetches the token itself."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "redactor.cli", "extension", "--install-native-host",
+               "--browser", "chromium", "--profile", str(profile_dir),
+               "--config-dir", str(daemon_config_dir)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, timeout=60, cwd=REPO)
+
+
+def launch(
+    playwright: Any, profile_dir: Path, *, extension: Path | None = EXTENSION_DIR,
+    daemon: Daemon | None = None,
+) -> Any:
+    """Headless Chromium with a fresh profile, with the unpacked extension or without any;
+    with `daemon`, the native host that gives the extension that daemon's token."""
+    if daemon is not None:
+        install_native_host(profile_dir, daemon.config_dir)
     args = list(CHROMIUM_FLAGS)
     if extension is not None:
         args[:0] = [f"--disable-extensions-except={extension}", f"--load-extension={extension}"]

@@ -36,9 +36,12 @@ def test_manifest_is_mv3_with_content_scripts_in_all_frames_at_document_start() 
     for script in MANIFEST["content_scripts"]:
         assert script["matches"] == ["<all_urls>"]
         assert script["run_at"] == "document_start" and script["all_frames"] is True
-    # Only loopback: the extension can reach the daemon and nothing else.
-    assert MANIFEST["host_permissions"] == ["http://127.0.0.1/*", "http://localhost/*"]
-    assert MANIFEST["permissions"] == ["storage"]
+    # Only literal loopback: the extension can reach the daemon and nothing else ("localhost"
+    # may resolve to [::1], where another user's program can listen; [::1] only when asked).
+    assert MANIFEST["host_permissions"] == ["http://127.0.0.1/*"]
+    assert MANIFEST["optional_host_permissions"] == ["http://[::1]/*"]
+    # nativeMessaging: the token comes from `redact native-host`.
+    assert MANIFEST["permissions"] == ["storage", "nativeMessaging"]
 
 
 def test_every_file_the_extension_names_exists() -> None:
@@ -108,6 +111,7 @@ def test_redact_extension_prints_the_folder_and_the_steps(tmp_path: Path) -> Non
     expected_lines = (
         *("chrome://extensions", "Load unpacked", str(EXTENSION_DIR), "redact serve"),
         *(browser_extension.EXTENSION_ID, "about:debugging", "--show-token"),
+        "--install-native-host",
     )
     for expected in expected_lines:
         assert expected in steps.output
