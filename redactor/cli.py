@@ -713,10 +713,10 @@ def serve_command(
     max_megapixels: float = typer.Option(100.0, min=0.01, help="Largest decoded image, MP."),
     timeout: float = typer.Option(120.0, min=0.1, help="Seconds one request may take (then 504)."),
     extension_id: list[str] = typer.Option(
-        [], "--extension-id", help="Another Chrome extension id to trust (development builds)."
+        [], "--extension-id", help="Another Chrome extension id that may call (with the token)."
     ),
     config_dir: str | None = typer.Option(
-        None, help="Folder of the token and pairings (default: $XDG_CONFIG_HOME/redactor)."
+        None, help="Folder of the token (default: $XDG_CONFIG_HOME/redactor)."
     ),
     show_token: bool = typer.Option(
         False, "--show-token", help="Print the access token (created if needed) and exit."
