@@ -19,6 +19,10 @@ const Daemon = globalThis.RedactorDaemon;
 const storageClosed = chrome.storage.local.setAccessLevel
   ? chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" }).catch(() => undefined)
   : Promise.resolve();
+// The level may not outlive the browser session: these events start the worker (and so the call
+// above) when the browser starts or the extension is installed, before pages need it.
+chrome.runtime.onStartup.addListener(() => storageClosed);
+chrome.runtime.onInstalled.addListener(() => storageClosed);
 
 function hostOf(url) {
   try {
