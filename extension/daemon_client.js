@@ -2,19 +2,19 @@
 // worker, options, popup), never in content scripts: it handles the token. Needs RedactorSettings'
 // settings object; never logs bodies.
 //
-// Every request carries the token, and before the first one (and again after a few minutes or
-// any connection failure) the daemon must prove it holds the same token: the extension sends a
-// fresh random nonce WITHOUT the token and checks the answer, HMAC-SHA256(token,
-// "redactor-daemon-v1|<nonce>|<host:port>"), for the literal address it connected to. Another
-// program on that port (a squatter while the daemon is down, another user's process on [::1])
-// learns nothing and gets no image; relaying the nonce to the real daemon on another address
-// yields a proof for the wrong address.
+// Every request carries the token, and before each one the daemon must prove it holds the same
+// token: the extension sends a fresh random nonce WITHOUT the token and checks the answer,
+// HMAC-SHA256(token, "redactor-daemon-v1|<nonce>|<host:port>"), for the literal address it
+// connected to. Another program on that port (a squatter while the daemon is down, another
+// user's process on [::1]) learns nothing and gets no image; relaying the nonce to the real
+// daemon on another address yields a proof for the wrong address. No proof is reused: one costs
+// a loopback round trip (a few ms), and a reused one would let a program that took the port
+// after the daemon stopped receive the next image.
 "use strict";
 
 globalThis.RedactorDaemon = (() => {
   const NATIVE_HOST = "org.redactor.daemon";
   const PROOF_CONTEXT = "redactor-daemon-v1";
-  const PROOF_LIFETIME_MS = 3 * 60 * 1000;
 
   class DaemonError extends Error {
     constructor(code, message, retryAfter = 0) {
@@ -63,11 +63,6 @@ globalThis.RedactorDaemon = (() => {
   // ---- proving the daemon ----
 
   const encoder = new TextEncoder();
-  let proven = null; // {url, token, until}: this context's last successful proof
-
-  function forgetProof() {
-    proven = null;
-  }
 
   function base64url(bytes) {
     let text = "";
@@ -110,11 +105,6 @@ globalThis.RedactorDaemon = (() => {
           "--install-native-host` once, or paste the token in the extension's options."
       );
     }
-    const now = Date.now();
-    if (proven && proven.url === settings.daemonUrl && proven.token === settings.token && now < proven.until) {
-      return;
-    }
-    proven = null;
     const nonce = base64url(crypto.getRandomValues(new Uint8Array(32)));
     let proof = null;
     try {
@@ -135,7 +125,6 @@ globalThis.RedactorDaemon = (() => {
     if (!sameText(proof, expected)) {
       throw new DaemonError("daemon_unverified", `The program at ${settings.daemonUrl} ${UNVERIFIED}`);
     }
-    proven = { url: settings.daemonUrl, token: settings.token, until: now + PROOF_LIFETIME_MS };
   }
 
   // ---- HTTP ----
@@ -173,7 +162,6 @@ globalThis.RedactorDaemon = (() => {
         redirect: "error",
       });
     } catch (error) {
-      forgetProof(); // whoever answers next must prove itself again
       if (controller.signal.aborted) {
         throw new DaemonError(
           "timeout",
@@ -203,7 +191,6 @@ globalThis.RedactorDaemon = (() => {
       } catch (error) {
         const refused = error instanceof DaemonError &&
           ["bad_token", "token_required", "daemon_unverified"].includes(error.code);
-        if (refused) forgetProof();
         if (!refused || attempt > 1) throw error;
         const fresh = await withToken(current, { refresh: true });
         if (fresh.token === current.token) throw error;
@@ -254,5 +241,5 @@ globalThis.RedactorDaemon = (() => {
     return { bytes: redacted, contentType: answeredType, summary };
   }
 
-  return { DaemonError, health, attributes, redact, prove, withToken, forgetProof };
+  return { DaemonError, health, attributes, redact, prove, withToken };
 })();

@@ -151,7 +151,6 @@ async function verifyToken() {
   say("token-status", "Verifying…");
   try {
     await ensureHostPermission(settings.daemonUrl);
-    Daemon.forgetProof();
     await Daemon.prove(settings);
     const changes = { token: settings.token };
     if (settings.daemonUrlChosen) changes.daemonUrl = settings.daemonUrl;
