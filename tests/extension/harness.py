@@ -128,7 +128,7 @@ def start_daemon(
     write_daemon_url(config_dir, daemon.url)
     deadline = time.monotonic() + ready_within
     while True:
-        health = get_json(f"{daemon.url}/v1/health")
+        health = get_json(f"{daemon.url}/v1/health", token)
         if health.get("ready"):
             return daemon
         if health.get("status") == "failed" or time.monotonic() > deadline:
@@ -136,9 +136,12 @@ def start_daemon(
         time.sleep(0.1)
 
 
-def get_json(url: str) -> dict[str, Any]:
+def get_json(url: str, token: str | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
         return json.load(error)

@@ -79,6 +79,12 @@ def test_firefox_build(tmp_path: Path) -> None:
     assert "key" not in manifest
     assert manifest["background"] == {"scripts": list(browser_extension.BACKGROUND_SCRIPTS)}
     assert manifest["browser_specific_settings"]["gecko"]["id"] == browser_extension.FIREFOX_ID
+    # Firefox gets the token through the same native host, which names this add-on id.
+    from redactor.native_host import host_manifest
+
+    assert "nativeMessaging" in manifest["permissions"]
+    allowed = host_manifest("firefox", Path("/x/native-host"))["allowed_extensions"]
+    assert allowed == [manifest["browser_specific_settings"]["gecko"]["id"]]
     assert manifest["content_scripts"] == MANIFEST["content_scripts"]
     shipped = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     sources = {
