@@ -30,8 +30,16 @@ globalThis.RedactorDaemon = (() => {
 
   // ---- the token: from the native host (`redact extension --install-native-host`) ----
 
-  // {token, daemon_url} from `redact native-host`, or null when it is not installed.
-  async function askNativeHost() {
+  // {token, daemon_url} from `redact native-host`, or null when it is not installed. Images
+  // picked together share one question (each asks the browser to start a process).
+  let asking = null;
+
+  function askNativeHost() {
+    if (!asking) asking = nativeAnswer().finally(() => (asking = null));
+    return asking;
+  }
+
+  async function nativeAnswer() {
     if (!globalThis.chrome || !chrome.runtime || !chrome.runtime.sendNativeMessage) return null;
     try {
       const answer = await chrome.runtime.sendNativeMessage(NATIVE_HOST, { type: "token" });

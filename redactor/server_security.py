@@ -123,7 +123,7 @@ def daemon_proof(token: str, nonce: str, address: str) -> str:
 
 
 def local_address(request: web.Request) -> str:
-    """"127.0.0.1:8765" or "[::1]:8765": the address the client connected to."""
+    """The address the client connected to, as "127.0.0.1:8765" or "[::1]:8765"."""
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if not sockname:
         raise HTTPFailure(500, "internal_error", "the connection has no local address")
