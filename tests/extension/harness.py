@@ -48,13 +48,13 @@ class ServerLoop:
         return asyncio.run_coroutine_threadsafe(_run(make), self.loop).result(timeout)
 
     def start(
-        self, app: web.Application, port: int = 0, **runner_options: Any
+        self, app: web.Application, port: int = 0, host: str = "127.0.0.1", **runner_options: Any
     ) -> tuple[web.AppRunner, int]:
         async def start() -> tuple[web.AppRunner, int]:
             options = {"access_log": None, "shutdown_timeout": 5, **runner_options}
             runner = web.AppRunner(app, **options)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", port)
+            site = web.TCPSite(runner, host, port)
             await site.start()
             return runner, runner.addresses[0][1]
 

@@ -163,6 +163,25 @@ def test_an_impostor_daemon_gets_no_image_and_no_token(
     assert worker.evaluate("() => chrome.storage.local.get('token')")["token"] == daemon.token
 
 
+def test_localhost_means_127_0_0_1_not_another_users_program_on_ipv6(
+    page: Any, worker: Any, site: harness.UploadSite, daemon: harness.Daemon,
+    servers: harness.ServerLoop, photo: Path,
+) -> None:  # fmt: skip
+    """The issue's reproduction: the daemon on 127.0.0.1:PORT, another program on [::1]:PORT, the
+    address set as localhost (which Chromium may dial as [::1] first). The extension must use
+    127.0.0.1, so the real daemon redacts and the program on [::1] sees nothing."""
+    impostor = Impostor("garbage", daemon.url)
+    runner, _ = servers.start(impostor.app(), daemon.port, host="::1")
+    try:
+        harness.configure(worker, daemonUrl=f"http://localhost:{daemon.port}")
+        page.set_input_files("#fetch-file", str(photo))
+        [upload] = site.wait_for(1, timeout=30)
+    finally:
+        servers.stop(runner)
+    assert_face_hidden(upload.data, photo.read_bytes())
+    assert impostor.requests == []
+
+
 # ---- the token is out of content scripts' reach -------------------------------------------------
 
 
