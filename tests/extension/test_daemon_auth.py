@@ -151,6 +151,14 @@ def test_an_impostor_daemon_gets_no_image_and_no_token(
         assert "Upload blocked" in text and "could not be verified" in text
         assert site.wait_for(1, timeout=1.0) == []
         assert page.evaluate("document.getElementById('fetch-file').files.length") == 0
+        popup = page.context.new_page()  # the toolbar popup says so too
+        try:
+            popup.goto(f"chrome-extension://{harness.EXTENSION_ID}/popup.html")
+            popup.wait_for_selector("body[data-ready=true]")
+            assert popup.get_attribute("#daemon-status", "data-state") == "unverified"
+            assert "could not be verified" in popup.text_content("#daemon-status")
+        finally:
+            popup.close()
     finally:
         servers.stop(runner)
     original = hashlib.sha256(photo.read_bytes()).hexdigest()
