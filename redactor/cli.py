@@ -788,6 +788,11 @@ def extension_command(
     from redactor.browser_extension import build_firefox, extension_dir, install_steps
     from redactor.errors import RedactorError
 
+    if not (install_native_host or uninstall_native_host) and (
+        browser != "all" or profile or config_dir
+    ):
+        fail("--browser, --profile and --config-dir go with --install-native-host "
+             "or --uninstall-native-host")  # fmt: skip
     if install_native_host or uninstall_native_host:
         _native_host_setup(install_native_host, uninstall_native_host, browser, profile,
                            config_dir)  # fmt: skip

@@ -186,6 +186,10 @@ def test_install_into_a_chromium_profile_with_its_config_dir(tmp_path):
     assert not (home / ".mozilla").exists()
     unknown = redact(["extension", "--install-native-host", "--browser", "opera"], home)
     assert unknown.returncode == 2 and "chromium, chrome, firefox" in unknown.stderr
+    alone = redact(["extension", "--browser", "chromium"], home)  # what to do with it?
+    assert alone.returncode == 2 and "--install-native-host" in alone.stderr
+    both = redact(["extension", "--install-native-host", "--uninstall-native-host"], home)
+    assert both.returncode == 2 and not (home / ".config" / "chromium").exists()
 
 
 def test_uninstall_leaves_another_programs_manifest_alone(tmp_path):
