@@ -244,9 +244,9 @@ def test_turning_originals_off_reaches_an_open_page(
     """Content scripts no longer read settings themselves; the switch must still reach them."""
     harness.configure(worker, allowOriginalSites=["127.0.0.1"])
     page.reload()
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(1000)  # the page's "hello": originals allowed here
     harness.configure(worker, allowOriginalSites=[], daemonUrl=stopped_daemon_url)
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(1000)  # the worker's "settings-changed", the page's new question
     page.set_input_files("#fetch-file", str(photo))
     text = wait_for_notice(page, "error")
     assert "Upload blocked" in text
