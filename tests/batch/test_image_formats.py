@@ -199,8 +199,10 @@ def test_heic_and_avif_photos_are_redacted_and_written_in_their_format(
 
 def test_heic_suffixes_and_mime_types_are_in_the_format_table():
     expected = [
-        ("HEIF", ".heic", "image/heic"), ("AVIF", ".avif", "image/avif"), ("GIF", ".gif", "image/gif")
-    ]  # fmt: skip
+        ("HEIF", ".heic", "image/heic"),
+        ("AVIF", ".avif", "image/avif"),
+        ("GIF", ".gif", "image/gif"),
+    ]
     for fmt, suffix, mime in expected:
         assert suffix in imageio.FORMATS[fmt].suffixes and imageio.MIME_TYPES[fmt] == mime
     from redactor.batch import file_kind
