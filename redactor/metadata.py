@@ -66,9 +66,13 @@ _PICTURE_TAGS = frozenset(
 )
 _EXIF_POINTERS = (0x8769, 0x8825)  # the Exif and GPS sub-IFDs
 _IPTC_PREVIEWS = frozenset({200, 201, 202})  # record 2: ObjectPreview format, version, data
+_XMP_DROPPED_NAMES = (
+    rb"xmp:Thumbnails|xap:Thumbnails|xapGImg:image|xmpGImg:image|mwg-rs:Regions|MP:RegionInfo|"
+    rb"MPRI:Regions"
+)
+# An element that closes itself, or one with its content up to its own end tag.
 _XMP_DROPPED = re.compile(
-    rb"<(xmp:Thumbnails|xapGImg:image|xmpGImg:image|mwg-rs:Regions|MP:RegionInfo|"
-    rb"MPRI:Regions|photoshop:EmbeddedXMPDigest)\b.*?(?:/>|</\1>)",
+    rb"<(%s)\b[^<>]*?/>|<(%s)\b[^<>]*>.*?</\2>" % (_XMP_DROPPED_NAMES, _XMP_DROPPED_NAMES),
     re.DOTALL,
 )
 _XML_ELEMENT_TEXT = re.compile(rb"<([\w:.-]+)((?:\s[^<>]*?)?)>([^<]*)</\1>")
