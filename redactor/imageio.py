@@ -291,6 +291,8 @@ def encode(
                 options["transparency"] = int(clear[0])
     if keep_metadata:
         options.update(metadata.save_options(image.metadata, fmt))
+        if "tiffinfo" in options and options.get("compression") != "raw":
+            options["tiffinfo"] = metadata.without_sub_ifds(options["tiffinfo"])
 
     buffer = io.BytesIO()
     try:

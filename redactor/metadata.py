@@ -183,6 +183,20 @@ def save_options(meta: dict, fmt: str) -> dict:
     return options
 
 
+def without_sub_ifds(
+    tags: TiffImagePlugin.ImageFileDirectory_v2,
+) -> TiffImagePlugin.ImageFileDirectory_v2:
+    """The tags less the Exif and GPS sub-IFDs, which libtiff (every compressed TIFF) cannot
+    write."""
+    kept = TiffImagePlugin.ImageFileDirectory_v2()
+    for tag, value in tags.items():
+        if tag not in _EXIF_POINTERS:
+            kept[tag] = value
+            if tag in tags.tagtype:
+                kept.tagtype[tag] = tags.tagtype[tag]
+    return kept
+
+
 def clean_xmp(xmp: bytes) -> bytes | None:
     """XMP without thumbnails, face regions or any value holding a picture; None when nothing
     trustworthy is left."""
@@ -247,4 +261,13 @@ def _tiff_tags(source: Image.Image) -> TiffImagePlugin.ImageFileDirectory_v2 | N
         kept[tag] = value
         if tag in tags.tagtype:
             kept.tagtype[tag] = tags.tagtype[tag]
+    exif = source.getexif()
+    for pointer in _EXIF_POINTERS:  # written back by Pillow's own (uncompressed) TIFF writer
+        ifd = {
+            tag: value
+            for tag, value in exif.get_ifd(pointer).items()
+            if tag not in _PICTURE_TAGS and tag != 40965 and not holds_picture(value)
+        }
+        if ifd:
+            kept[pointer] = ifd
     return kept if len(kept) else None

@@ -288,3 +288,20 @@ def test_keep_metadata_in_webp_heic_avif(photo, preview, thumbnail, face_detecto
     assert b"SampleCam" in out and b"Holiday at the lake" in out
     pictures = [p for p in pictures_in(out) if min(p.shape[:2]) >= 64]
     assert not pictures  # only the (non-JPEG) photo itself, which the scanner does not open
+
+
+def test_uncompressed_tiff_keeps_its_exif_and_gps_sub_ifds(photo, preview):
+    exif = Image.Exif()
+    exif[0x013B] = "Sample Owner"
+    exif[0x8769] = {0x9003: "2024:05:01 10:00:00", 0x927C: _maker_note(preview)}
+    exif[0x8825] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    data = encode_image(photo.resize((64, 64)), "TIFF", exif=exif.tobytes())
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825).get(1) == "N"
+    loaded = imageio.decode(data)
+    assert loaded.save_hints["compression"] == "raw"
+    out = imageio.encode(loaded, loaded.pixels, keep_metadata=True)
+    back = Image.open(io.BytesIO(out)).getexif()
+    assert back.get(0x013B) == "Sample Owner"
+    assert back.get_ifd(0x8769).get(0x9003) == "2024:05:01 10:00:00"
+    assert 0x927C not in back.get_ifd(0x8769) and b"Nikon" not in out
+    assert back.get_ifd(0x8825).get(1) == "N"
