@@ -94,7 +94,9 @@ class LoadedImage:
     format: str  # a key of FORMATS (output uses the same)
     mode: str  # source PIL mode ("L", "RGB", "RGBA", "P", "I;16", ...)
     icc_profile: bytes | None  # kept on output
-    metadata: dict  # everything else (EXIF, XMP, comments...), used only with keep_metadata
+    # What keep_metadata may write back (EXIF, XMP, IPTC, text...), already without embedded
+    # pictures: redactor/metadata.py.
+    metadata: dict
     # Encoding hints that are not metadata: dpi, WebP losslessness, TIFF compression.
     save_hints: dict = field(default_factory=dict)
     # The oriented source in its own mode when 8-bit RGB cannot represent it (I;16, I, F):
