@@ -264,3 +264,43 @@ def test_multi_page_tiff_header_counts_pages_not_bytes():
     frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
     assert imageio.decode(buffer.getvalue()).frames_dropped == 3
     assert struct.unpack("<H", buffer.getvalue()[:2])[0] == 0x4949
+
+
+def test_a_phone_folder_of_heic_avif_gif_and_multi_page_files_is_redacted(
+    face_detector, astronaut_upright, tmp_path: Path
+):
+    """`redact FOLDER`: HEIC, AVIF and GIF are picked up and written in their format; the
+    report says which files lost frames; the originals stay byte-identical."""
+    import hashlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from redactor.cli import app
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    photo = Image.fromarray(astronaut_upright)
+    photo.save(folder / "IMG_0001.HEIC", format="HEIF", quality=90)
+    photo.save(folder / "IMG_0002.avif", format="AVIF", quality=90)
+    frames = [photo.convert("P"), photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT).convert("P")]
+    frames[0].save(folder / "wave.gif", save_all=True, append_images=frames[1:], duration=200)
+    photo.save(folder / "scan.tif", save_all=True, append_images=_frames(2, (512, 512)))
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+    result = CliRunner().invoke(app, [str(folder), "--hide", "face"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "phone_redacted"
+    entries = {
+        Path(e["input"]).name: e
+        for e in map(json.loads, (out / "report.jsonl").read_text().splitlines())
+    }
+    expected = {"IMG_0001.HEIC": 0, "IMG_0002.avif": 0, "wave.gif": 1, "scan.tif": 2}
+    assert {name: e["frames_dropped"] for name, e in entries.items()} == expected
+    for name, fmt in [("IMG_0001.HEIC", "HEIF"), ("IMG_0002.avif", "AVIF"), ("wave.gif", "GIF"),
+                      ("scan.tif", "TIFF")]:  # fmt: skip
+        assert entries[name]["counts"] == {"face": 1}, name
+        written = Image.open(out / name)
+        assert written.format == fmt and getattr(written, "n_frames", 1) == 1
+        assert not _faces(face_detector, np.asarray(written.convert("RGB")), ASTRONAUT_FACE), name
+    assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == digests
