@@ -183,13 +183,14 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
     deep = _deep_png(data, source) if source_format == "PNG" else None
     value_range = None
     if deep is not None:
-        pixels, alpha, straight, keep_source = _deep_to_rgb(deep)
+        pixels, alpha, straight = _deep_to_rgb(deep)
+    elif oriented.mode in _HIGH_DEPTH_MODES:
+        values = np.asarray(oriented)
+        value_range = _value_range(values, oriented.mode)
+        grey = _grey_to_8bit(values, value_range)
+        pixels, alpha, straight = np.repeat(grey[:, :, None], 3, axis=2), None, None
     else:
-        pixels, alpha, straight, keep_source = _to_rgb(oriented)
-        if keep_source:
-            value_range = _value_range(np.asarray(oriented), oriented.mode)
-            grey = _grey_to_8bit(np.asarray(oriented), value_range)
-            pixels = np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
+        pixels, alpha, straight = _to_rgb(oriented)
     return LoadedImage(
         pixels=pixels,
         alpha=alpha,
@@ -198,7 +199,7 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
         icc_profile=icc,
         metadata=metadata.collect(source, source_format),
         save_hints=save_hints,
-        source=oriented if keep_source else None,
+        source=oriented if value_range is not None else None,
         straight=straight,
         deep=deep,
         value_range=value_range,
@@ -341,11 +342,9 @@ def _has_transparency(image: Image.Image) -> bool:
     return "transparency" in image.info and image.mode in ("P", "L", "RGB")
 
 
-def _to_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, bool]:
+def _to_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """-> (H x W x 3 uint8 RGB composited over white, H x W uint8 alpha or None, the straight
-    RGB when there is alpha, whether to keep the source for encoding)."""
-    if image.mode in _HIGH_DEPTH_MODES:  # the caller scales it by its value range
-        return np.empty((0, 0, 3), np.uint8), None, None, True
+    RGB when there is alpha)."""
     if _has_transparency(image):
         rgba = np.asarray(image.convert("RGBA"))
         alpha = rgba[:, :, 3].copy()
@@ -353,8 +352,8 @@ def _to_rgb(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, np.ndarr
         colour = straight.astype(np.uint16)
         a = alpha.astype(np.uint16)[:, :, None]
         rgb = ((colour * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
-        return rgb, alpha, straight, False
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))), None, None, False
+        return rgb, alpha, straight
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))), None, None
 
 
 def _value_range(values: np.ndarray, mode: str) -> tuple[float, float]:
@@ -466,15 +465,16 @@ def _deep_png(data: bytes, source: Image.Image) -> np.ndarray | None:
     return np.ascontiguousarray(deep)
 
 
-def _deep_to_rgb(deep: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None, bool]:
+def _deep_to_rgb(deep: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """As `_to_rgb`, from 16-bit RGB(A)."""
     eight = ((deep.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
     if deep.shape[2] == 3:
-        return np.ascontiguousarray(eight), None, None, False
+        return np.ascontiguousarray(eight), None, None
     alpha = eight[:, :, 3].copy()
     straight = np.ascontiguousarray(eight[:, :, :3])
     a = alpha.astype(np.uint16)[:, :, None]
     rgb = ((straight.astype(np.uint16) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
-    return rgb, alpha, straight, False
+    return rgb, alpha, straight
 
 
 def _encode_deep_png(
