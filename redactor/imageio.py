@@ -5,9 +5,9 @@ applied, transparent parts composited over white (as a viewer shows them on a li
 drawn only in the alpha channel is visible to OCR). `encode` writes the redacted pixels back in the
 source's format and mode; everything but the ICC profile (and the DPI) is dropped unless
 `keep_metadata` is asked for (what is kept then: redactor/metadata.py). High bit depths keep
-their depth: 16-bit greyscale and RGB(A) PNGs, 16/32-bit integer and float TIFFs (detectors see
-them scaled by the data's range). Multi-frame files are written as their first frame and say how
-many frames were dropped.
+their depth: 16-bit greyscale and RGB(A) PNGs and TIFFs, 32-bit integer and float TIFFs
+(detectors see them scaled by the data's range). Multi-frame files are written as their first
+frame and say how many frames were dropped.
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ class LoadedImage:
     # With transparency: the source's own RGB before compositing over white, kept outside the
     # redacted areas (H x W x 3 uint8).
     straight: np.ndarray | None = field(default=None, repr=False)
-    # 16-bit RGB(A) PNGs: the oriented source, H x W x 3|4 uint16 RGB(A) (Pillow holds 8 bits).
+    # 16-bit RGB(A) PNGs and TIFFs: the oriented source, H x W x 3|4 uint16 RGB(A) (Pillow
+    # holds 8 bits of these).
     deep: np.ndarray | None = field(default=None, repr=False)
     # High bit depths: the (low, top) values shown as 0 and 255 to the detectors.
     value_range: tuple[float, float] | None = None
@@ -180,7 +181,7 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
         raise ImageError(f"corrupt or truncated image ({_short(error)})") from None
 
     icc = oriented.info.get("icc_profile") or source.info.get("icc_profile") or None
-    deep = _deep_png(data, source) if source_format == "PNG" else None
+    deep = _deep_rgb(data, source, source_format)
     value_range = None
     if deep is not None:
         pixels, alpha, straight = _deep_to_rgb(deep)
@@ -258,6 +259,8 @@ def encode(
         options["dpi"] = image.save_hints["dpi"]
     fmt = image.format
     if image.deep is not None:
+        if fmt == "TIFF":
+            return _encode_deep_tiff(image, pixels, changed, options, keep_metadata)
         return _encode_deep_png(image, pixels, changed, options, keep_metadata)
     if fmt == "JPEG":
         options.update(quality=_JPEG_QUALITY)
@@ -442,19 +445,41 @@ def _to_palette(image: Image.Image) -> Image.Image:
     return out
 
 
-# -- 16-bit RGB(A) PNGs: Pillow reads them as 8 bits, so OpenCV's libpng reads and writes them --
+# -- 16-bit RGB(A) PNGs and TIFFs: Pillow reads them as 8 bits, so OpenCV (libpng, libtiff) reads
+# them, and OpenCV (PNG) or tifffile (TIFF) writes them --
 
 
-def _deep_png(data: bytes, source: Image.Image) -> np.ndarray | None:
-    """H x W x 3|4 uint16 RGB(A), orientation applied, for a 16-bit truecolour PNG; else None."""
-    # IHDR follows the signature: length, "IHDR", width, height, bit depth, colour type.
-    if len(data) < 33 or data[12:16] != b"IHDR" or data[24] != 16 or data[25] not in (2, 6):
+def _is_deep_rgb(data: bytes, source: Image.Image, fmt: str) -> bool:
+    if fmt == "PNG":
+        # IHDR follows the signature: length, "IHDR", width, height, bit depth, colour type.
+        return len(data) >= 33 and data[12:16] == b"IHDR" and data[24] == 16 and data[25] in (2, 6)
+    if fmt == "TIFF":
+        tags = getattr(source, "tag_v2", {})
+        bits = tags.get(258, ())
+        bits = bits if isinstance(bits, tuple) else (bits,)
+        return (
+            len(bits) in (3, 4)
+            and all(b == 16 for b in bits)
+            and tags.get(262) == 2  # RGB
+            and all(f == 1 for f in _as_tuple(tags.get(339, 1)))  # unsigned integers
+        )
+    return False
+
+
+def _as_tuple(value) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _deep_rgb(data: bytes, source: Image.Image, fmt: str) -> np.ndarray | None:
+    """H x W x 3|4 uint16 RGB(A), orientation applied, for a 16-bit RGB(A) PNG or TIFF (its
+    first page); else None."""
+    if not _is_deep_rgb(data, source, fmt):
         return None
     import cv2
 
     bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if bgr is None or bgr.dtype != np.uint16 or bgr.ndim != 3:
-        raise ImageError("corrupt or truncated image (16-bit PNG)")
+        raise ImageError(f"corrupt or truncated image (16-bit {fmt})")
     order = [2, 1, 0, 3][: bgr.shape[2]]
     deep = bgr[:, :, order]
     method = _TRANSPOSE.get(source.getexif().get(_ORIENTATION_TAG, 1))
@@ -502,6 +527,56 @@ def _encode_deep_png(
     kinds = {c[4:8] for c in extra}
     chunks = [c for c in chunks if c[4:8] in _PNG_CORE_CHUNKS or c[4:8] not in kinds]
     return b"\x89PNG\r\n\x1a\n" + chunks[0] + b"".join(extra) + b"".join(chunks[1:])
+
+
+def _encode_deep_tiff(
+    image: LoadedImage, pixels: np.ndarray, changed: np.ndarray, options: dict, keep: bool
+) -> bytes:
+    """As `_encode_deep_png`, written by tifffile: Deflate unless the source was uncompressed
+    (tifffile needs imagecodecs for LZW and PackBits), ICC, DPI, and the kept tags."""
+    import tifffile
+
+    assert image.deep is not None
+    deep = image.deep.copy()
+    deep[changed, :3] = pixels[changed].astype(np.uint16) * 257
+    if deep.shape[2] == 4:
+        deep[changed, 3] = 65535
+    write: dict = {
+        "photometric": "rgb",
+        "compression": None if image.save_hints.get("compression") == "raw" else "zlib",
+        "metadata": None,  # no tifffile JSON description
+        "software": False,  # nor its name: a kept Software tag is the source's own
+    }
+    if deep.shape[2] == 4:
+        write["extrasamples"] = ("unassalpha",)
+    if "icc_profile" in options:
+        write["iccprofile"] = options["icc_profile"]
+    if "dpi" in options:
+        write.update(resolution=tuple(options["dpi"]), resolutionunit="INCH")
+    if keep and "tiff" in image.metadata:
+        write["extratags"] = _tifffile_tags(image.metadata["tiff"])
+    buffer = io.BytesIO()
+    try:
+        tifffile.imwrite(buffer, deep, **write)
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise ImageError(f"could not encode the redacted image as TIFF ({_short(error)})") from None
+    return buffer.getvalue()
+
+
+def _tifffile_tags(tags) -> list[tuple]:
+    """Kept TIFF tags as tifffile's extratags: text, bytes and integers (the kinds metadata
+    comes in); rationals and sub-IFDs are left out."""
+    out = []
+    for tag, value in tags.items():
+        kind = tags.tagtype.get(tag)
+        if isinstance(value, str):
+            out.append((tag, "s", 0, value, True))
+        elif isinstance(value, bytes):
+            out.append((tag, "B" if kind != 7 else 7, len(value), value, True))
+        elif kind in (3, 4) and all(isinstance(v, int) for v in _as_tuple(value)):
+            values = _as_tuple(value)
+            out.append((tag, "H" if kind == 3 else "I", len(values), values, True))
+    return out
 
 
 _PNG_CORE_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})

@@ -304,3 +304,41 @@ def test_a_phone_folder_of_heic_avif_gif_and_multi_page_files_is_redacted(
         assert written.format == fmt and getattr(written, "n_frames", 1) == 1
         assert not _faces(face_detector, np.asarray(written.convert("RGB")), ASTRONAUT_FACE), name
     assert {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()} == digests
+
+
+def test_16_bit_rgb_tiff_keeps_its_depth_tags_and_profile(
+    redactor, face_detector, ocr, photo_with_text, tmp_path: Path
+):
+    from PIL import TiffImagePlugin
+
+    noise = np.random.default_rng(7).integers(0, 200, photo_with_text.shape, np.uint16)
+    deep = photo_with_text.astype(np.uint16) * 257 ^ noise
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[315] = "Sample Owner"  # Artist
+    tags[305] = "SampleEdit 2.0"  # Software (tifffile would write its own)
+    tags[700] = b"<x:xmpmeta>Holiday at the lake</x:xmpmeta>"
+    tags.tagtype[700] = 1
+    # OpenCV's libtiff writes the 16-bit LZW file; Pillow adds nothing but reads it as 8-bit.
+    ok, encoded = cv2.imencode(".tiff", deep[:, :, ::-1], [cv2.IMWRITE_TIFF_COMPRESSION, 5])
+    assert ok and Image.open(io.BytesIO(encoded.tobytes())).mode == "RGB"
+    loaded = imageio.decode(encoded.tobytes())
+    assert loaded.deep is not None and np.array_equal(loaded.deep, deep)
+    loaded.icc_profile = srgb
+    loaded.save_hints["dpi"] = (300.0, 300.0)
+    loaded.metadata["tiff"] = tags
+
+    result = redactor.redact(loaded, RedactOptions(hide=HIDE))
+    out = imageio.encode(loaded, result.pixels, changed=result.changed, keep_metadata=True)
+    back = cv2.imdecode(np.frombuffer(out, np.uint8), cv2.IMREAD_UNCHANGED)[:, :, ::-1]
+    assert back.dtype == np.uint16 and back.shape == deep.shape
+    changed = np.any(back != deep, axis=2)
+    assert changed.any() and np.array_equal(back[~changed], deep[~changed])
+    reopened = Image.open(io.BytesIO(out))
+    assert reopened.format == "TIFF" and reopened.info.get("icc_profile") == srgb
+    assert round(reopened.info["dpi"][0]) == 300
+    assert reopened.tag_v2.get(315) == "Sample Owner"
+    assert reopened.tag_v2.get(305) == "SampleEdit 2.0"
+    assert b"Holiday at the lake" in bytes(reopened.tag_v2.get(700))
+    assert b"Sample Owner" not in imageio.encode(loaded, result.pixels, changed=result.changed)
+    _check_hidden(face_detector, ocr, np.asarray(reopened.convert("RGB")))
