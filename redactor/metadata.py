@@ -64,6 +64,7 @@ _PICTURE_TAGS = frozenset(
         0x8773,  # ICC: kept separately, always
     }
 )
+_JPEG_MARKER_ROOM = 65_000
 _EXIF_POINTERS = (0x8769, 0x8825)  # the Exif and GPS sub-IFDs
 _IPTC_PREVIEWS = frozenset({200, 201, 202})  # record 2: ObjectPreview format, version, data
 _XMP_DROPPED_NAMES = (
@@ -180,6 +181,11 @@ def save_options(meta: dict, fmt: str) -> dict:
             options["extra"] = b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
     if fmt == "TIFF" and "tiff" in meta:
         options["tiffinfo"] = meta["tiff"]
+    if fmt == "JPEG":
+        # One JPEG marker holds at most 64 KiB: what does not fit is left out, not the image.
+        for key in ("exif", "xmp", "comment"):
+            if key in options and len(options[key]) > _JPEG_MARKER_ROOM:
+                del options[key]
     return options
 
 

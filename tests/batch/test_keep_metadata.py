@@ -305,3 +305,12 @@ def test_uncompressed_tiff_keeps_its_exif_and_gps_sub_ifds(photo, preview):
     assert back.get_ifd(0x8769).get(0x9003) == "2024:05:01 10:00:00"
     assert 0x927C not in back.get_ifd(0x8769) and b"Nikon" not in out
     assert back.get_ifd(0x8825).get(1) == "N"
+
+
+def test_metadata_too_big_for_a_jpeg_marker_is_left_out_not_the_image(photo):
+    data = encode_image(photo.resize((64, 64)), "JPEG", comment=b"c" * 60_000)
+    loaded = imageio.decode(data)
+    loaded.metadata["xmp"] = b"<x:xmpmeta>" + b"x" * 70_000 + b"</x:xmpmeta>"
+    out = imageio.encode(loaded, loaded.pixels, keep_metadata=True)
+    back = Image.open(io.BytesIO(out))
+    assert back.info.get("comment") == b"c" * 60_000 and "xmp" not in back.info
