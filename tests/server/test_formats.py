@@ -50,3 +50,12 @@ def test_gif_and_avif_are_accepted_and_answered_in_their_format(server, images):
         assert reply.header("Content-Type") == mime
         assert Image.open(io.BytesIO(reply.body)).format == fmt
         assert_face_hidden(original, reply.body, images.face_box)
+
+
+def test_the_daemon_answers_every_format_the_library_writes():
+    from redactor import imageio, server
+
+    assert server.CONTENT_TYPES == imageio.MIME_TYPES
+    for fmt in imageio.SUPPORTED_FORMATS:
+        sample = encode(np.zeros((8, 8, 3), np.uint8), fmt)
+        assert server.looks_like_image(sample), fmt
