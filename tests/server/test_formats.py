@@ -55,7 +55,7 @@ def test_gif_and_avif_are_accepted_and_answered_in_their_format(server, images):
 def test_the_daemon_answers_every_format_the_library_writes():
     from redactor import imageio, server
 
-    assert server.CONTENT_TYPES == imageio.MIME_TYPES
+    assert imageio.MIME_TYPES.items() <= server.CONTENT_TYPES.items()
     for fmt in imageio.SUPPORTED_FORMATS:
         sample = encode(np.zeros((8, 8, 3), np.uint8), fmt)
         assert server.looks_like_image(sample), fmt
