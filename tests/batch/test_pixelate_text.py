@@ -109,3 +109,28 @@ def test_text_pixelation_blocks_unit():
     face = Region(("a9_face_complete",), region.box, 1.0, "faces", kind="face")
     finer, _ = obfuscate.apply(image, [face], mode="pixelate", margin=0.15)
     assert _block_check(finer, obfuscate.area_of(face, image.shape, margin=0.15)) > 0
+
+
+@pytest.mark.parametrize("size", [24, 40, 64])
+def test_finer_blocks_are_read_back_and_line_height_blocks_are_not(ocr, size):
+    """A name and a birth date pixelated with a fifth of the line height (the old blocks) are
+    partly read back by OCR; with line-height blocks neither reader finds a word."""
+    from PIL import ImageDraw
+
+    from tests.text.rendering import font
+
+    line = "Maria Gonzalez 19 Jan 1969"
+    image = Image.new("RGB", (30 * size, 3 * size), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, size), line, font=font(size), fill=(10, 10, 10))
+    box = draw.textbbox((20, size), line, font=font(size))
+    pixels = np.asarray(image)
+    area = obfuscate.area_of(Region(("a19_name_full",), box, 1.0, "pii", kind="text"), pixels.shape)
+
+    def words(out: np.ndarray) -> set[str]:
+        text = (ocr_text(ocr, out) + " " + tesseract_text(out)).lower()
+        return {w for w in ("maria", "gonzalez", "jan", "1969") if w in text}
+
+    assert words(obfuscate.pixelate(pixels, area, blocks=5))  # the old blocks: legible
+    assert not words(obfuscate.pixelate(pixels, area, text=True))
+    assert not ocr_text(ocr, obfuscate.pixelate(pixels, area, text=True)).strip()
