@@ -452,7 +452,9 @@ def _to_palette(image: Image.Image) -> Image.Image:
 def _is_deep_rgb(data: bytes, source: Image.Image, fmt: str) -> bool:
     if fmt == "PNG":
         # IHDR follows the signature: length, "IHDR", width, height, bit depth, colour type.
-        return len(data) >= 33 and data[12:16] == b"IHDR" and data[24] == 16 and data[25] in (2, 6)
+        # Grey with alpha (4) too: Pillow reads it as 8-bit RGBA; it comes back as 16-bit RGBA.
+        header = len(data) >= 33 and data[12:16] == b"IHDR"
+        return header and data[24] == 16 and data[25] in (2, 4, 6)
     if fmt == "TIFF":
         tags = getattr(source, "tag_v2", {})
         bits = tags.get(258, ())

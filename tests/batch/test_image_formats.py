@@ -342,3 +342,30 @@ def test_16_bit_rgb_tiff_keeps_its_depth_tags_and_profile(
     assert b"Holiday at the lake" in bytes(reopened.tag_v2.get(700))
     assert b"Sample Owner" not in imageio.encode(loaded, result.pixels, changed=result.changed)
     _check_hidden(face_detector, ocr, np.asarray(reopened.convert("RGB")))
+
+
+def test_16_bit_grey_with_alpha_png_keeps_16_bits():
+    """Pillow reads these as 8-bit RGBA; they come back as 16-bit RGBA, values unchanged."""
+    import zlib
+
+    height, width = 6, 8
+    grey_alpha = np.zeros((height, width, 2), ">u2")
+    grey_alpha[..., 0] = np.arange(width) * 4097 + 3  # low bits an 8-bit copy would lose
+    grey_alpha[..., 1] = 65535
+    grey_alpha[:, :2, 1] = 1000
+    raw = b"".join(b"\0" + row.tobytes() for row in grey_alpha)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 16, 4, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+    data += chunk(b"IEND", b"")
+    loaded = imageio.decode(data)
+    out = imageio.encode(loaded, loaded.pixels)
+    assert _png_header(out) == (16, 6)
+    back = cv2.imdecode(np.frombuffer(out, np.uint8), cv2.IMREAD_UNCHANGED)
+    for channel in range(3):
+        assert np.array_equal(back[..., channel], grey_alpha[..., 0])
+    assert np.array_equal(back[..., 3], grey_alpha[..., 1])
