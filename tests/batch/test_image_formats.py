@@ -222,6 +222,8 @@ def _frames(count: int, size=(64, 48)) -> list[Image.Image]:
         ("WEBP", {"lossless": True}),
         ("PNG", {}),  # APNG
         ("MPO", {}),
+        ("HEIF", {"quality": 95}),  # a burst: several top-level pictures
+        ("AVIF", {"quality": 95, "duration": 100}),  # an image sequence
     ],
 )
 def test_dropped_frames_are_reported(redactor, tmp_path: Path, fmt, options):
