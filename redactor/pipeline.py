@@ -69,6 +69,9 @@ class Report:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     error: str | None = None
     error_code: str | None = None
+    # Frames, pages or pictures after the first that were not written (multi-page TIFF,
+    # animated GIF/WebP/PNG, multi-picture JPEG): the output holds the first one only.
+    frames_dropped: int = 0
 
     @property
     def failed(self) -> bool:
@@ -97,6 +100,7 @@ class Report:
                 for r in self.regions
             ],
             "counts": self.counts,
+            "frames_dropped": self.frames_dropped,
             "timings": {k: round(v, 5) for k, v in self.timings.items()},
         }
         if self.privacy_score is not None:
@@ -367,6 +371,7 @@ class Redactor:
         report = Report(hide=tuple(sorted(plan.hide, key=_attribute_order)))
         if image is not None:
             report.width, report.height, report.format = image.width, image.height, image.format
+            report.frames_dropped = image.frames_dropped
         if analysis is not None:
             report.regions = analysis.regions
             report.hidden = analysis.hidden

@@ -64,10 +64,14 @@ CONTENT_TYPES = {
     "WEBP": "image/webp",
     "BMP": "image/bmp",
     "TIFF": "image/tiff",
+    "GIF": "image/gif",
+    "HEIF": "image/heic",
+    "AVIF": "image/avif",
 }
 # Content-Types accepted for a raw body; the bytes decide the format, not this header.
 ACCEPTED_TYPES = frozenset(CONTENT_TYPES.values()) | {
     "image/jpg", "image/pjpeg", "image/x-ms-bmp", "image/x-png", "application/octet-stream",
+    "image/heif",
 }  # fmt: skip
 CHUNK = 256 * 1024
 
@@ -248,12 +252,18 @@ async def _read_multipart(request: web.Request, limit: int) -> bytes:
     return found
 
 
-_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*")
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*", b"GIF8")
+# ISO base media brands of HEIC/HEIF and AVIF files (the "ftyp" box opens them).
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+)
 
 
 def looks_like_image(data: bytes) -> bool:
     """Sniff the formats the daemon accepts (a cheap 415 for text, HTML, archives...)."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return True
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
         return True
     return data.startswith(_SIGNATURES)
 
@@ -323,6 +333,7 @@ def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[b
             regions=analysis.regions, hidden=analysis.hidden, timings=dict(analysis.timings),
             privacy_score=analysis.findings.get("privacy_score"),
             attribute_probabilities=analysis.findings.get("attribute_probabilities"),
+            frames_dropped=image.frames_dropped,
         )  # fmt: skip
         outcomes[i] = report.to_json(with_text=False)
         images[i] = None
@@ -366,6 +377,8 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
     }
     if report.get("privacy_score") is not None:
         summary["privacy_score"] = report["privacy_score"]
+    if report.get("frames_dropped"):  # only the first frame/page of the upload was sent back
+        summary["frames_dropped"] = report["frames_dropped"]
     return summary
 
 
@@ -397,7 +410,7 @@ async def _process(request: web.Request, kind: str, batch_function: Callable) ->
                 if not looks_like_image(data):
                     raise HTTPFailure(
                         415, "not_an_image",
-                        "the body is not a JPEG, PNG, WebP, BMP or TIFF image",
+                        "the body is not a JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC or AVIF image",
                     )  # fmt: skip
                 key = (kind, options.hide, options.mode)
                 work = partial(batch_function, state.redactor, options, state.limits)
