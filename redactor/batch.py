@@ -380,8 +380,12 @@ def _check_existing(fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, ov
     wanted = set(hide)
     problems: list[str] = []
     for job in plan.jobs:
-        for place, folder in ((job.dst, job.root), (job.preview, None)):
+        for place, folder in ((job.dst, job.root), (job.preview, job.root)):
             if place is None or not fs.exists(place):
+                continue
+            if place is job.preview:
+                if not _is_our_preview(fs, place):
+                    problems.append(f"{place.shown} exists and was not written by redact")
                 continue
             entry = _listed(written, place, folder)
             if entry is None:
@@ -399,6 +403,19 @@ def _check_existing(fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, ov
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UsageError(f"{problems[0]}{more}; use --overwrite to replace, or another --out")
+
+
+def _is_our_preview(fs: Filesystems, place: Place) -> bool:
+    from redactor.preview import is_preview
+
+    try:
+        if place.local:
+            with open(place.path, "rb") as stream:
+                return is_preview(stream.read(512))
+        with fs[place.fs].open_input_stream(place.path) as stream:
+            return is_preview(stream.read(512))
+    except OSError:
+        return False
 
 
 def _listed(written: dict[str, dict], place: Place, folder: Place | None) -> dict | None:

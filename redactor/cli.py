@@ -188,8 +188,15 @@ def run_command(
         task = progress.add_task("redacting" if not dry_run else "analysing", total=None)
 
         def on_start(plan: Any, pending: list) -> None:
+            from rich.markup import escape
+
             progress.update(task, total=len(pending))
             progress.start()
+            for note in plan.notes:  # files and folders it cannot use, named before the work
+                if note.failed:
+                    progress.console.print(f"[red]failed[/red] {escape(note.shown)}: "
+                                           f"{escape(note.entry['error'])}", highlight=False,
+                                           soft_wrap=True)
             if len(pending) < len(plan.jobs):
                 progress.console.print(
                     f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} images "
@@ -214,7 +221,8 @@ def run_command(
     if summary.interrupted:
         again = " (run the same command again to go on)" if on_ray else ""
         err.print(f"interrupted: {summary.done} of "
-                  f"{summary.planned} images done (listed in the report){again}", highlight=False)
+                  f"{summary.planned} images done (listed in the report){again}", highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
@@ -323,7 +331,7 @@ def _count_result(progress: Any, task: Any, outcome: Any) -> None:
     if outcome.failed:
         progress.console.print(
             f"[red]failed[/red] {escape(outcome.job.src.shown)}: "
-            f"{escape(str(outcome.entry.get('error')))}", highlight=False,
+            f"{escape(str(outcome.entry.get('error')))}", highlight=False, soft_wrap=True,
         )
     progress.advance(task)
 
@@ -358,7 +366,7 @@ def _print_summary(summary: Any, *, dry_run: bool, err: Any) -> None:
     shown_most = 20
     for name in summary.skipped_files[:shown_most]:
         err.print(f"[yellow]skipped[/yellow] {escape(name)}: not an image it can redact",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     if len(summary.skipped_files) > shown_most:
         err.print(f"... and {len(summary.skipped_files) - shown_most} more skipped files, "
                   "named in the report", highlight=False)
@@ -387,7 +395,7 @@ def _print_summary(summary: Any, *, dry_run: bool, err: Any) -> None:
     Console().print(table)
     for folder in summary.previews:
         err.print(f"[bold red]warning[/bold red]: the previews in {escape(folder)} show the "
-                  "UNREDACTED originals; do not share them", highlight=False)
+                  "UNREDACTED originals; do not share them", highlight=False, soft_wrap=True)
 
 
 # --- run --engine ray (scale out) ---
