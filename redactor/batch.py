@@ -31,6 +31,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from redactor.engines.storage import Fault, Filesystems, Place
 from redactor.errors import ImageError, RedactorError, UsageError
@@ -273,7 +274,7 @@ def _root_for(
 
     if out is not None:
         return out.derive(lambda path: rule(PurePosixPath("/"), path))
-    if not place.local and is_dir and place.path.strip("/").count("/") == 0:
+    if not place.local and is_dir and urlsplit(place.shown).path in ("", "/"):
         raise UsageError(f"{place.shown} is the root of its bucket or filesystem: give --out for "
                          "the redacted copies")
     return place.derive(lambda path: rule(path, None))
@@ -657,13 +658,21 @@ class LocalRunner:
                 self._pending[pool.submit(_work, job, options, fs)] = job
         finally:
             signal.signal(signal.SIGINT, previous)
-        while self._pending:
-            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield self._outcome(future)
-                self._pending.pop(future, None)
-                for next_job in _take(queue, 1):
-                    self._pending[pool.submit(_work, next_job, options, fs)] = next_job
+        try:
+            while self._pending:
+                done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield self._outcome(future)
+                    self._pending.pop(future, None)
+                    for next_job in _take(queue, 1):
+                        self._pending[pool.submit(_work, next_job, options, fs)] = next_job
+        except KeyboardInterrupt:
+            raise  # `stop` finishes what is running
+        except BaseException:  # a run-wide error, or the caller gave up: nothing more starts
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            raise
         pool.shutdown()
         self._pool = None
 

@@ -285,11 +285,10 @@ def _local_entries(
         with os.scandir(path or ".") as listing:
             children = sorted(listing, key=lambda child: child.name)
     except OSError as error:
-        shown = relative or "."
         fault = _fault(error, path)
         if fault.code == "unreadable":
             fault = Fault("unreadable_folder", f"cannot list folder {path}: no permission")
-        yield Entry(shown, "fault", fault)
+        yield Entry(relative, "fault", fault)  # "": the folder given itself
         return
     folders = []
     for child in children:
