@@ -19,6 +19,7 @@ images are named in the report and the summary; the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import mimetypes
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from redactor.engines.storage import Fault, Filesystems, Place
@@ -92,6 +93,7 @@ class BatchPlan:
     filesystems: Filesystems
     previews: list[Place] = field(default_factory=list)  # preview folders
     earlier: dict[Place, dict[str, dict]] = field(default_factory=dict)  # report -> input -> entry
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def reports(self) -> list[Place]:
@@ -158,12 +160,16 @@ def plan_batch(
             notes.append((place.shown, root, _fault_entry(place.shown, kind)))
         elif kind == "dir":
             skip = {fs.identity(root), fs.identity(_previews_root(root))}
-            for entry in fs.entries(place, recursive=request.recursive, keep=keep_folder, skip=skip):
+            listing = fs.entries(place, recursive=request.recursive, keep=keep_folder, skip=skip)
+            for entry in listing:
                 shown = place.join(entry.relative).shown
-                if entry.fault is not None:
-                    notes.append((shown, root, _fault_entry(shown, entry.fault)))
+                if entry.fault is not None:  # messages show paths as the user wrote them
+                    fault = Fault(entry.fault.code,
+                                  entry.fault.message.replace(place.path, place.shown, 1))
+                    notes.append((shown, root, _fault_entry(shown, fault)))
                 elif entry.kind == "dir_link":
-                    notes.append((shown, root, _skip_entry(shown, "a link to a folder (not followed)")))
+                    why = "a link to a folder (not followed)"
+                    notes.append((shown, root, _skip_entry(shown, why)))
                 elif PurePosixPath(entry.relative).name.startswith("."):
                     continue  # hidden files, and our own temporary files
                 elif (why := not_an_image(entry.relative)) is not None:
@@ -224,7 +230,23 @@ def plan_batch(
     )
     plan.earlier = _earlier_reports(fs, plan, own=report is None)
     _check_existing(fs, plan, hide, overwrite=request.overwrite)
+    plan.warnings = _stale_previews(fs, plan)
     return plan
+
+
+def _stale_previews(fs: Filesystems, plan: BatchPlan) -> list[str]:
+    """Earlier versions wrote `<name>.preview.jpg` (an unredacted original) beside the redacted
+    images. Not provably ours, so never deleted: named, so the user can move them away."""
+    planned = {fs.identity(job.dst) for job in plan.jobs if job.dst is not None}
+    found = []
+    for job in plan.jobs:
+        if job.dst is None or not job.dst.local:
+            continue
+        old = job.dst.derive(lambda path: path.with_name(path.stem + PREVIEW_SUFFIX))
+        if fs.identity(old) not in planned and fs.exists(old):
+            found.append(f"{old.shown} beside the redacted images may be an UNREDACTED preview "
+                         "from an earlier version; move or delete it before sharing")
+    return found
 
 
 def output_root(
@@ -430,15 +452,11 @@ def _listed(written: dict[str, dict], place: Place, folder: Place | None) -> dic
             if not name.startswith(("/", "file:")) and os.path.abspath(name) == place.path:
                 return entry
     if folder is not None:
-        tail = "/" + posixpath_rel(place.path, folder.path)
+        tail = "/" + os.path.relpath(place.path, folder.path).replace(os.sep, "/")
         for name, entry in written.items():
             if name.replace(os.sep, "/").endswith(tail):
                 return entry
     return None
-
-
-def posixpath_rel(path: str, start: str) -> str:
-    return os.path.relpath(path, start).replace(os.sep, "/")
 
 
 def _fault_entry(shown: str, fault: Fault) -> dict:
@@ -711,17 +729,9 @@ class LocalRunner:
                     folder, name = os.path.split(place.path)
                     for temporary in glob.glob(os.path.join(glob.escape(folder),
                                                             f".{glob.escape(name)}.*.tmp")):
-                        with _suppress_os():
+                        with contextlib.suppress(OSError):
                             os.unlink(temporary)
         self._pending.clear()
-
-
-class _suppress_os:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, *_: Any) -> bool:
-        return kind is not None and issubclass(kind, OSError)
 
 
 def _take(iterator: Iterator[Job], count: int) -> list[Job]:
@@ -754,6 +764,7 @@ class Summary:
     previews: list[str] = field(default_factory=list)
     reports: list[str] = field(default_factory=list)
     skipped_files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, entry: dict) -> None:
         """One report line (an image, a filesystem fault, or a skipped file)."""
@@ -795,7 +806,7 @@ def redact(
     runner.prepare(plan, pending)
     summary = Summary(
         planned=len(pending), resumed=len(done), roots=[r.shown for r in plan.roots],
-        previews=[p.shown for p in plan.previews],
+        previews=[p.shown for p in plan.previews], warnings=list(plan.warnings),
     )
     journal = ReportJournal(fs)
     if on_start is not None:

@@ -393,6 +393,8 @@ def _print_summary(summary: Any, *, dry_run: bool, err: Any) -> None:
     for path in summary.reports:
         table.add_row("report", escape(path))
     Console().print(table)
+    for line in summary.warnings:
+        err.print(f"[bold red]warning[/bold red]: {escape(line)}", highlight=False, soft_wrap=True)
     for folder in summary.previews:
         err.print(f"[bold red]warning[/bold red]: the previews in {escape(folder)} show the "
                   "UNREDACTED originals; do not share them", highlight=False, soft_wrap=True)

@@ -254,7 +254,8 @@ class RedactWorker:
             if not problem:
                 try:
                     job = _job_from_json(str(text))
-                    line = json.dumps(redact_job(self.redactor, job, self.options, self.filesystems))
+                    entry = redact_job(self.redactor, job, self.options, self.filesystems)
+                    line = json.dumps(entry)
                 except RedactorError as error:  # concerns the whole run, as in the local engine
                     problem = f"{type(error).__name__}: {error}"
             lines.append(line)

@@ -305,7 +305,8 @@ def _local_entries(
             try:
                 target = os.stat(child.path).st_mode
             except FileNotFoundError:
-                yield Entry(name, "fault", Fault("broken_link", f"broken symbolic link: {child.path}"))
+                broken = Fault("broken_link", f"broken symbolic link: {child.path}")
+                yield Entry(name, "fault", broken)
                 continue
             except OSError as error:
                 yield Entry(name, "fault", _fault(error, child.path))

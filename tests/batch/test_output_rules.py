@@ -321,6 +321,20 @@ def test_previews_go_to_their_own_private_folder_with_unique_names(tmp_path: Pat
     assert digests(photos) == before
 
 
+def test_an_earlier_versions_preview_beside_the_outputs_is_named(tmp_path: Path):
+    """Earlier versions put `a.preview.jpg` (the original) into photos_redacted/: not provably
+    ours, so it is kept, and the summary says what it may be."""
+    photos, out = tmp_path / "photos", tmp_path / "photos_redacted"
+    photo(photos / "a.jpg")
+    photo(out / "a.preview.jpg")
+    before = digests(tmp_path)
+    result = redact(photos, "--hide", "face")
+    assert result.exit_code == 0, result.output
+    assert "a.preview.jpg beside the redacted images may be an UNREDACTED preview" in result.stderr
+    assert {k: v for k, v in digests(tmp_path).items() if "a.preview" in k or "/photos/" in k} \
+        == {k: v for k, v in before.items()}
+
+
 def test_dry_run_preview_writes_no_originals_into_an_output_folder(tmp_path: Path):
     photos = tmp_path / "photos"
     photo(photos / "a.jpg")

@@ -32,7 +32,8 @@ def test_uri_plans_list_the_same_tree_as_local_plans(tree: Path):
     """The one planner over both kinds of place: the same folder as a path and as a file:// URI
     gives the same images in the same order, the same output tree and previews (the URI listing
     runs through pyarrow)."""
-    for options in ({"recursive": True}, {"recursive": False}, {"recursive": True, "preview": True}):
+    for options in ({"recursive": True}, {"recursive": False},
+                    {"recursive": True, "preview": True}):
         local = plan_batch(BatchRequest((str(tree),), **options))
         remote = plan_batch(BatchRequest((tree.as_uri(),), **options))
         assert remote.jobs[0].src.fs == "file://"
