@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from redactor.engines.storage import Fault, Filesystems, Place
@@ -401,10 +401,11 @@ def _check_existing(fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, ov
                 if isinstance(entry.get(key), str):
                     written[entry[key]] = entry
     wanted = set(hide)
+    exists = _exists_in(fs, plan)
     problems: list[str] = []
     for job in plan.jobs:
         for place, folder in ((job.dst, job.root), (job.preview, job.root)):
-            if place is None or not fs.exists(place):
+            if place is None or not exists(place):
                 continue
             if place is job.preview:
                 if not _is_our_preview(fs, place):
@@ -426,6 +427,26 @@ def _check_existing(fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, ov
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UsageError(f"{problems[0]}{more}; use --overwrite to replace, or another --out")
+
+
+def _exists_in(fs: Filesystems, plan: BatchPlan) -> Callable[[Place], bool]:
+    """Whether something is at an output place. Output folders on object stores are listed once
+    (one request per folder, not one per image)."""
+    listed: dict[Place, set[str]] = {}
+
+    def exists(place: Place) -> bool:
+        if place.local:
+            return fs.exists(place)
+        folder = next((r for r in (*plan.roots, *plan.previews)
+                       if r.fs == place.fs and place.path.startswith(r.path.rstrip("/") + "/")),
+                      None)
+        if folder is None:
+            return fs.exists(place)
+        if folder not in listed:
+            listed[folder] = set(fs.files_below(folder))
+        return place.path in listed[folder]
+
+    return exists
 
 
 def _is_our_preview(fs: Filesystems, place: Place) -> bool:
@@ -833,28 +854,35 @@ def redact(
                 record(outcome)
         except KeyboardInterrupt:
             summary.interrupted = True
-            for outcome in runner.stop():
-                record(outcome)
+            with _no_interrupts():  # a second Ctrl-C must not lose what finished
+                for outcome in runner.stop():
+                    record(outcome)
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
     finally:
-        journal.close()
-        for target in plan.reports:
-            inputs = [*(n.shown for n in plan.notes if n.report == target),
-                      *(j.src.shown for j in plan.jobs if j.report == target)]
-            journal.rewrite(target, inputs)
-            if fs.exists(target):
-                summary.reports.append(target.shown)
+        with _no_interrupts():
+            _write_reports(plan, journal, summary)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_reports(plan: BatchPlan, journal: Any, summary: Summary) -> None:
+    """Each report rewritten in input order, one line per image (the last line for it wins)."""
+    journal.close()
+    for target in plan.reports:
+        inputs = [*(n.shown for n in plan.notes if n.report == target),
+                  *(j.src.shown for j in plan.jobs if j.report == target)]
+        journal.rewrite(target, inputs)
+        if plan.filesystems.exists(target):
+            summary.reports.append(target.shown)
 
 
 def _split_done(plan: BatchPlan, hide: Sequence[str]) -> tuple[list[Job], list[Job]]:
     """Jobs an earlier run finished (report line without error, for the same attributes, output
     and preview present), and the rest."""
-    fs = plan.filesystems
+    exists = _exists_in(plan.filesystems, plan)
     finished = set()
     for job in plan.jobs:
         entry = plan.earlier.get(job.report, {}).get(job.src.shown)
@@ -862,7 +890,7 @@ def _split_done(plan: BatchPlan, hide: Sequence[str]) -> tuple[list[Job], list[J
             entry is not None and entry.get("error") is None
             and entry.get("hide") == sorted(hide)
             and entry.get("output") == (job.dst.shown if job.dst is not None else None)
-            and all(p is None or fs.exists(p) for p in (job.dst, job.preview))
+            and all(p is None or exists(p) for p in (job.dst, job.preview))
         ):
             finished.add(job.src.key)
     done = [job for job in plan.jobs if job.src.key in finished]
@@ -873,3 +901,18 @@ __all__ = [
     "BatchPlan", "BatchRequest", "Engine", "Job", "LocalRunner", "Note", "Outcome", "Runner",
     "Summary", "plan_batch", "redact", "redact_job",
 ]
+
+
+@contextlib.contextmanager
+def _no_interrupts() -> Iterator[None]:
+    """Ctrl-C ignored for a moment (main thread only: where Python delivers it)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
