@@ -144,6 +144,8 @@ def plan_batch(
         kind = fs.kind(place)
         if kind is None:
             raise UsageError(f"no such file or folder: {place.shown}")
+        if kind == "file" and place.local and not os.access(place.path, os.R_OK):
+            kind = Fault("unreadable", f"no permission to read {place.shown}")
         kinds.append(kind)
     if out is not None:
         _check_out(fs, out, places, kinds)

@@ -204,6 +204,8 @@ def test_unreadable_folders_and_files_are_reported_and_the_run_goes_on(tmp_path:
         result = cli_without_root_powers(photos, "-r", "--hide", "face", cwd=tmp_path)
         alone = cli_without_root_powers(photos / "locked", "--hide", "face", "--out",
                                         tmp_path / "o", cwd=tmp_path)
+        given = cli_without_root_powers(photos / "secret.jpg", photos / "ok.jpg", "--hide",
+                                        "face", "--out", tmp_path / "o2", cwd=tmp_path)
     finally:
         os.chmod(photos / "locked", 0o755)
         os.chmod(photos / "secret.jpg", 0o644)
@@ -218,6 +220,9 @@ def test_unreadable_folders_and_files_are_reported_and_the_run_goes_on(tmp_path:
     # Given explicitly: reported as unreadable, not "no images found".
     assert alone.returncode == 1, alone.stderr
     assert "cannot list folder" in alone.stderr and "no images" not in alone.stderr
+    # An unreadable file given explicitly: named, the other one redacted.
+    assert given.returncode == 1 and "no permission to read" in given.stderr, given.stderr
+    assert (tmp_path / "o2" / "ok.jpg").is_file() and not (tmp_path / "o2" / "secret.jpg").exists()
     assert digests(photos) == before
 
 
