@@ -45,7 +45,7 @@ PREVIEWS_SUFFIX = "_previews_UNREDACTED"
 PREVIEW_SUFFIX = ".preview.jpg"
 PREVIEW_MODE = 0o600
 # How long an interrupted pool may take to finish the images it is working on.
-INTERRUPT_GRACE_S = 3.0
+INTERRUPT_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
