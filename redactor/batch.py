@@ -191,8 +191,11 @@ def plan_batch(
     sources.update(fs.identity(p) for p, k in zip(places, kinds) if k == "file")
     if report is not None:
         _check_report(fs, report, sources)
-    if not request.dry_run or report is None:
-        for root in roots:
+    folders = roots if not request.dry_run or report is None else []
+    if request.preview:
+        folders = [*folders, *(_previews_root(root) for root in roots)]
+    if folders:
+        for root in folders:
             problem = fs.folder_problem(root)
             if problem is not None:
                 raise UsageError(f"cannot write the output folder {root.shown}: {problem}; "
