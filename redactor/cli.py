@@ -114,7 +114,12 @@ def run_command(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report only; write no images."),
     preview: bool = typer.Option(
-        False, "--preview", help="Also write <name>.preview.jpg showing what is hidden and why."
+        False, "--preview", help="Also write <name>.preview.jpg showing what is hidden and why, "
+        "into <out>_previews_UNREDACTED/ (they show the originals: never share them).",
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing files in the output folder that this tool "
+        "did not write, and earlier outputs that hid more (inputs are never replaced).",
     ),
     report: Optional[str] = typer.Option(
         None, "--report", help="Write the JSON-lines report here (default: report.jsonl in the output folder)."
@@ -144,12 +149,10 @@ def run_command(
     ),
 ) -> None:
     """Redact image files and folders (the default command: `redact PATH...`)."""
-    import time
-
     from rich.console import Console
 
     from redactor.attributes import split_names
-    from redactor.batch import Engine, Summary, plan_batch, run_batch, write_reports
+    from redactor.batch import BatchRequest, Engine, LocalRunner, redact
     from redactor.errors import RedactorError
     from redactor.pipeline import RedactOptions
 
@@ -165,38 +168,81 @@ def run_command(
             report_text=report_text,
         )
         engine = Engine(model=model, person=person)
-        if _use_ray(engine_name, [*paths, out, report], address=address,
-                    gpus_per_worker=gpus_per_worker, batch_size=batch_size):
-            _run_on_ray(paths, options, engine, out=out, recursive=recursive, dry_run=dry_run,
-                        preview=preview, report=report, workers=workers, address=address,
-                        gpus_per_worker=gpus_per_worker, batch_size=batch_size, err=err)
-            return
-        started = time.perf_counter()
-        plan = plan_batch([Path(p) for p in paths], out=Path(out) if out is not None else None, recursive=recursive, dry_run=dry_run, preview=preview)
-        redactor = engine.build()
-        redactor.check(options)  # unknown or uncovered attributes stop here, before any work
-        summary = Summary(skipped=len(plan.skipped))
-        reports = {}
-        interrupted = False
-        with _progress(err) as progress:
-            task = progress.add_task("redacting" if not dry_run else "analysing", total=len(plan.jobs))
-            try:
-                for job, result in run_batch(plan, options, engine=engine, workers=workers or 1, redactor=redactor):
-                    reports[job.src] = result
-                    _count_result(progress, task, summary, str(job.src), result)
-            except KeyboardInterrupt:  # keep what is done: its report is still written
-                interrupted = True
-        written = write_reports(plan, reports, report_path=Path(report) if report is not None else None, with_text=report_text)
-        summary.seconds = time.perf_counter() - started
+        on_ray = _use_ray(engine_name, [*paths, out, report], address=address,
+                          gpus_per_worker=gpus_per_worker, batch_size=batch_size)
+        request = BatchRequest(
+            inputs=tuple(paths), out=out, report=report, recursive=recursive, dry_run=dry_run,
+            preview=preview, overwrite=overwrite, resume=on_ray,
+        )
+        if on_ray:
+            from redactor.engines.ray_engine import RayCluster, RayRunner
+
+            runner: Any = RayRunner(engine, RayCluster(
+                address=address, workers=workers, gpus_per_worker=gpus_per_worker or 0.0,
+                batch_size=batch_size or RayCluster.batch_size,
+            ))
+        else:
+            runner = LocalRunner(engine, workers or 1)
+        # The bar shows once every check has passed (a refusal is one line, nothing else).
+        progress = _progress(err)
+        task = progress.add_task("redacting" if not dry_run else "analysing", total=None)
+
+        def on_start(plan: Any, pending: list) -> None:
+            from rich.markup import escape
+
+            progress.update(task, total=len(pending))
+            progress.start()
+            for note in plan.notes:  # files and folders it cannot use, named before the work
+                if note.failed:
+                    progress.console.print(f"[red]failed[/red] {escape(note.shown)}: "
+                                           f"{escape(note.entry['error'])}", highlight=False,
+                                           soft_wrap=True)
+            if len(pending) < len(plan.jobs):
+                progress.console.print(
+                    f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} images "
+                    "were done by an earlier run (kept)", highlight=False)
+
+        try:
+            summary = redact(request, options, runner, on_start=on_start,
+                             on_result=lambda o: _count_result(progress, task, o))
+        finally:
+            if progress.live.is_started:
+                progress.stop()
     except RedactorError as error:
         fail(str(error))
         return
-    _print_summary(summary, plan, written, dry_run=dry_run)
-    if interrupted:
-        err.print(f"interrupted: {len(reports)} of {len(plan.jobs)} images done (listed in the report)")
+    except KeyboardInterrupt:  # before any image was started: nothing to report
+        err.print("interrupted: nothing was redacted")
+        raise typer.Exit(130) from None
+    except Exception as error:  # noqa: BLE001 - the last resort: one line, details in a file
+        fail(_crash_note(error), code=1)
+        return
+    _print_summary(summary, dry_run=dry_run, err=err)
+    if summary.interrupted:
+        again = " (run the same command again to go on)" if on_ray else ""
+        err.print(f"interrupted: {summary.done} of "
+                  f"{summary.planned} images done (listed in the report){again}", highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _crash_note(error: BaseException) -> str:
+    """Writes the traceback to a private file; -> the line the user sees."""
+    import tempfile
+    import traceback
+
+    first = (str(error).splitlines() or [""])[0][:200]
+    try:
+        descriptor, path = tempfile.mkstemp(prefix="redact-crash-", suffix=".txt")
+        with open(descriptor, "w") as stream:
+            stream.write("".join(traceback.format_exception(error)))
+        where = f"details in {path}"
+    except OSError:
+        where = "no details could be saved"
+    return (f"internal error ({type(error).__name__}: {first}); {where}; "
+            "please report it (files already written are listed in the report)")
 
 
 @app.command("attributes")
@@ -278,14 +324,14 @@ def _parse_color(text: str) -> tuple[int, int, int]:
     return values  # type: ignore[return-value]
 
 
-def _count_result(progress: Any, task: Any, summary: Any, shown: str, report: Any) -> None:
-    """One finished image, either engine: into the summary, a line if it failed, a tick."""
+def _count_result(progress: Any, task: Any, outcome: Any) -> None:
+    """One finished image, either engine: a line if it failed, a tick."""
     from rich.markup import escape
 
-    summary.add(report)
-    if report.failed:
+    if outcome.failed:
         progress.console.print(
-            f"[red]failed[/red] {escape(shown)}: {escape(str(report.error))}", highlight=False
+            f"[red]failed[/red] {escape(outcome.job.src.shown)}: "
+            f"{escape(str(outcome.entry.get('error')))}", highlight=False, soft_wrap=True,
         )
     progress.advance(task)
 
@@ -311,28 +357,47 @@ def _progress(console: Any) -> Any:
     )
 
 
-def _print_summary(summary: Any, plan: Any, written: list, *, dry_run: bool) -> None:
+def _print_summary(summary: Any, *, dry_run: bool, err: Any) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    # Files not redacted are named, each once (a long list: the first ones, then the report).
+    shown_most = 20
+    for name in summary.skipped_files[:shown_most]:
+        err.print(f"[yellow]skipped[/yellow] {escape(name)}: not an image it can redact",
+                  highlight=False, soft_wrap=True)
+    if len(summary.skipped_files) > shown_most:
+        err.print(f"... and {len(summary.skipped_files) - shown_most} more skipped files, "
+                  "named in the report", highlight=False)
     table = Table(title="redact: summary", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
     table.add_row("images analysed" if dry_run else "images redacted", str(summary.images))
+    if summary.resumed:
+        table.add_row("done by an earlier run", str(summary.resumed))
     table.add_row("failed", f"[red]{summary.failed}[/red]" if summary.failed else "0")
     if summary.skipped:
-        table.add_row("other files skipped", str(summary.skipped))
+        table.add_row("other files skipped (named in the report)", str(summary.skipped))
     for name, count in sorted(summary.counts.items(), key=lambda item: -item[1]):
         table.add_row(f"{'found' if dry_run else 'hidden'}: {name}", str(count))
     table.add_row("time", f"{summary.seconds:.1f} s")
     if summary.images:
         table.add_row("per image", f"{summary.seconds / summary.images:.2f} s")
-    for root in plan.roots:
-        table.add_row("output", str(root))
-    for path in written:
-        table.add_row("report", str(path))
+    for root in summary.roots:
+        if not dry_run:
+            table.add_row("output", escape(root))
+    for folder in summary.previews:
+        table.add_row("[bold red]previews: UNREDACTED originals, never share[/bold red]",
+                      escape(folder))
+    for path in summary.reports:
+        table.add_row("report", escape(path))
     Console().print(table)
-
+    for line in summary.warnings:
+        err.print(f"[bold red]warning[/bold red]: {escape(line)}", highlight=False, soft_wrap=True)
+    for folder in summary.previews:
+        err.print(f"[bold red]warning[/bold red]: the previews in {escape(folder)} show the "
+                  "UNREDACTED originals; do not share them", highlight=False, soft_wrap=True)
 
 
 # --- run --engine ray (scale out) ---
@@ -355,55 +420,6 @@ def _use_ray(
     if uris:
         raise UsageError(f"{uris[0]}: URIs (s3://, gs://, hdfs://, file://) need --engine ray")
     return False
-
-
-def _run_on_ray(
-    paths: list[str], options: Any, engine: Any, *, out: Optional[str], recursive: bool,
-    dry_run: bool, preview: bool, report: Optional[str], workers: Optional[int],
-    address: Optional[str], gpus_per_worker: Optional[float], batch_size: Optional[int], err: Any,
-) -> None:
-    """`redact PATH... --engine ray`: the same plan, outputs, report, progress and summary as the
-    local run, on a Ray cluster; a rerun skips what an earlier run finished."""
-    import time
-
-    from redactor.batch import Summary
-    from redactor.engines.ray_engine import RayCluster, RayRun
-
-    started = time.perf_counter()
-    cluster = RayCluster(
-        address=address, workers=workers, gpus_per_worker=gpus_per_worker or 0.0,
-        batch_size=batch_size or RayCluster.batch_size,
-    )
-    run = RayRun(
-        paths, options, out=out, recursive=recursive, dry_run=dry_run, preview=preview,
-        report=report, engine=engine, cluster=cluster,
-    )
-    summary = Summary(skipped=len(run.skipped))
-    if run.done:
-        err.print(f"resuming: {len(run.done)} of {len(run.plan.jobs)} images were done by an "
-                  "earlier run (kept)", highlight=False)
-    if run.pending:
-        run.connect()  # Ray starts (or is reached) before the progress bar shows
-    interrupted = False
-    with _progress(err) as progress:
-        task = progress.add_task("redacting" if not dry_run else "analysing", total=len(run.pending))
-        stream = run.run()
-        try:
-            for job, line in stream:
-                _count_result(progress, task, summary, job.src.shown, line)
-        except KeyboardInterrupt:  # what is done is in the report; a rerun goes on from there
-            interrupted = True
-        finally:
-            stream.close()
-    written = run.finish()
-    summary.seconds = time.perf_counter() - started
-    _print_summary(summary, run, written, dry_run=dry_run)
-    if interrupted:
-        err.print(f"interrupted: {summary.images + summary.failed} of {len(run.pending)} images "
-                  "done; run the same command again to go on")
-        raise typer.Exit(130)
-    if summary.failed:
-        raise typer.Exit(1)
 
 
 # --- synth (synthetic data) ---

@@ -417,9 +417,12 @@ class Redactor:
         options: RedactOptions,
         *,
         preview: Path | None = None,
+        mode: int = 0o666,
+        preview_mode: int = 0o600,
     ) -> Report:
         """Redact `src` into `dst` (written atomically); `dst` None: a dry run, nothing written
-        but the optional `preview` overlay. An unreadable input or unwritable output gives a
+        but the optional `preview` overlay. `mode`, `preview_mode`: permission bits the files
+        are created with (the umask applies). An unreadable input or unwritable output gives a
         Report with `error` set; usage errors raise."""
         src = Path(src)
         plan = self._plan(options)  # usage errors raise before any file is touched
@@ -435,7 +438,7 @@ class Redactor:
                 report = _with_paths(self._report(image, analysis, plan), src, None)
                 report.timings = {"decode": decode_s, **report.timings}
                 if preview is not None:
-                    self._write_preview(image, analysis, preview)
+                    self._write_preview(image, analysis, preview, preview_mode)
                 return report
             result = self._obfuscate(image, analysis, plan, options)
             start = time.perf_counter()
@@ -444,9 +447,9 @@ class Redactor:
             report = _with_paths(result.report, src, dst)
             report.timings = {"decode": decode_s, **report.timings, "encode": encode_s}
             try:
-                write_atomic(Path(dst), encoded)
+                write_atomic(Path(dst), encoded, mode=mode)
                 if preview is not None:
-                    self._write_preview(image, analysis, preview)
+                    self._write_preview(image, analysis, preview, preview_mode)
             except OSError as error:
                 raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
             return report
@@ -455,10 +458,13 @@ class Redactor:
             report.error_code = error.code
             return report
 
-    def _write_preview(self, image: LoadedImage, analysis: Analysis, path: Path) -> None:
+    def _write_preview(
+        self, image: LoadedImage, analysis: Analysis, path: Path, mode: int = 0o600
+    ) -> None:
         from redactor.preview import render_preview
 
-        write_atomic(Path(path), render_preview(image.pixels, analysis.regions, analysis.hidden))
+        overlay = render_preview(image.pixels, analysis.regions, analysis.hidden)
+        write_atomic(Path(path), overlay, mode=mode)
 
 
 def display_name(attribute_ids: Sequence[str]) -> str:

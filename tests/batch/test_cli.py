@@ -91,7 +91,12 @@ def test_folder_with_a_corrupt_file_completes_reports_it_and_exits_non_zero(phot
         "day1.webp",
         "bomb.png",
         "fake.jpg",
+        "notes.txt",
     }
+    # Files that are not images are named, not redacted (no output, no error).
+    assert by_name["notes.txt"]["skipped"].startswith("not an image")
+    assert by_name["notes.txt"]["output"] is None and "error" not in by_name["notes.txt"]
+    assert "notes.txt" in result.stderr
     assert by_name["broken.jpg"]["error_code"] == "bad_image"
     assert "truncated" in by_name["broken.jpg"]["error"]
     assert by_name["bomb.png"]["error_code"] == "image_too_large"
@@ -139,14 +144,17 @@ def test_dry_run_writes_no_images_and_preview_writes_overlays(photos: Path, tmp_
     assert sorted(p.name for p in out.iterdir()) == ["report.jsonl"]
     entries = [json.loads(x) for x in (out / "report.jsonl").read_text().splitlines()]
     assert all(e["output"] is None for e in entries)
-    assert sum(e["counts"].get("face", 0) for e in entries) == 3
+    assert sum(e.get("counts", {}).get("face", 0) for e in entries) == 3
 
     out = tmp_path / "preview"
     result = redact(
         photos / "portrait.png", "--hide", "face", "--dry-run", "--preview", "--out", out
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["portrait.preview.jpg", "report.jsonl"]
+    # The preview (the original, with overlays) never goes into the output folder.
+    assert sorted(p.name for p in out.iterdir()) == ["report.jsonl"]
+    previews = tmp_path / "preview_previews_UNREDACTED"
+    assert sorted(p.name for p in previews.iterdir()) == ["portrait.png.preview.jpg"]
 
 
 def test_two_workers_give_the_same_outputs(photos: Path, tmp_path: Path):
