@@ -23,6 +23,7 @@ from redactor.attributes import BY_ID, VISPR_IDS
 from training.synth import backgrounds, documents as docs, props, sources
 from training.synth.canvas import Canvas, Layer
 from training.synth.figures import (
+    FigureSpec,
     OUTFIT_CUES,
     draw_figure,
     crowd,
@@ -303,14 +304,29 @@ class Scene:
 # --- planning ---------------------------------------------------------------------------------
 
 
-def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict], bool]:
-    """Person plans: each a dict with mode, view, cues, outfit, group. Returns (plans, hands)."""
+@dataclass
+class PersonPlan:
+    """One person to draw: framing (closeup | medium | waist | full | partial | group), facing,
+    cue attributes, a forced outfit, and the relation group it belongs to."""
+
+    mode: str = "medium"
+    view: str = "front"  # front | back
+    cues: set[str] = field(default_factory=set)
+    outfit: str | None = None
+    group: str | None = None
+    index: int = 0  # place within its group
+    group_height: float | None = None  # shared by a group's members, set when first drawn
+
+
+def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[PersonPlan], bool]:
+    """The people a label set needs. Returns (plans, hands): hands when skin must show without a
+    person (a hand holding something)."""
     person_need = R & (DESCRIPTORS | CUE_ATTRS | set(GROUPS))
     if not person_need:
         return [], False
     if not (R & (CUE_ATTRS | set(GROUPS))) and (R & DESCRIPTORS) <= {"a17_color"}:
         return [], True  # skin without a person: a hand holding something
-    plans: list[dict] = []
+    plans: list[PersonPlan] = []
     legs = bool(R & {"a2_weight_approx", "a3_height_approx"})
     feet = "a3_height_approx" in R
 
@@ -320,31 +336,27 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
             return rng.choice(("full", "medium"))
         return rng.choice(("waist", "medium")) if legs else "medium"
 
-    main: dict = {"mode": "medium", "view": "front", "cues": set(), "outfit": None, "group": None}
+    main = PersonPlan()
     if "a5_eye_color" in R:
-        main["mode"] = "closeup"
+        main.mode = "closeup"
     elif "a9_face_complete" in R:
-        main["mode"] = rng.choice(("closeup", body_mode(), body_mode()))
+        main.mode = rng.choice(("closeup", body_mode(), body_mode()))
     elif "a10_face_partial" in R:
-        main["mode"] = "partial"
+        main.mode = "partial"
     elif R & {"a1_age_approx", "a16_race"}:
-        main["mode"] = "partial"  # age and race are read from a face: at least part of one
+        main.mode = "partial"  # age and race are read from a face: at least part of one
     else:
-        main["view"] = "back"
-        main["mode"] = body_mode()
+        main.view = "back"
+        main.mode = body_mode()
     # With a group in the picture, the main person is one of its members.
-    if not (set(GROUPS) & R) or main["mode"] in ("closeup", "partial"):
+    if not (set(GROUPS) & R) or main.mode in ("closeup", "partial"):
         plans.append(main)
-    if "a10_face_partial" in R and main["mode"] != "partial":
-        plans.append(
-            {"mode": "partial", "view": "front", "cues": set(), "outfit": None, "group": None}
-        )
-    if "a3_height_approx" in R and main["mode"] != "full":
-        view = "front" if R & {"a9_face_complete"} else "back"
-        plans.append({"mode": "full", "view": view, "cues": set(), "outfit": None, "group": None})
-    elif "a2_weight_approx" in R and main["mode"] not in ("full", "waist"):
-        view = "front" if R & {"a9_face_complete"} else "back"
-        plans.append({"mode": "waist", "view": view, "cues": set(), "outfit": None, "group": None})
+    if "a10_face_partial" in R and main.mode != "partial":
+        plans.append(PersonPlan("partial"))
+    if "a3_height_approx" in R and main.mode != "full":
+        plans.append(PersonPlan("full", "front" if "a9_face_complete" in R else "back"))
+    elif "a2_weight_approx" in R and main.mode not in ("full", "waist"):
+        plans.append(PersonPlan("waist", "front" if "a9_face_complete" in R else "back"))
     # Relations: groups of people at one scale.
     for group, n in GROUPS.items():
         if group not in R:
@@ -356,41 +368,28 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
             else "front"
         )
         outfit = {"a66_rel_professional": "suit", "a67_rel_competitors": "jersey"}.get(group)
-        for k in range(count):
-            plans.append(
-                {
-                    "mode": "group",
-                    "view": view,
-                    "cues": set(),
-                    "outfit": outfit,
-                    "group": group,
-                    "index": k,
-                }
-            )
+        plans += [
+            PersonPlan("group", view, outfit=outfit, group=group, index=k) for k in range(count)
+        ]
     # Cues: at most one outfit cue per person.
     for cue in sorted(R & CUE_ATTRS):
         host = None
         for plan in plans:
-            if cue in OUTFIT_CUES and (plan["outfit"] is not None or plan["cues"] & OUTFIT_CUES):
+            if cue in OUTFIT_CUES and (plan.outfit is not None or plan.cues & OUTFIT_CUES):
                 continue
-            if cue == "a57_culture" and plan["view"] != "front":
+            if cue == "a57_culture" and plan.view != "front":
                 continue
-            if cue == "a39_disability_physical" and plan["mode"] in ("group", "closeup"):
+            if cue == "a39_disability_physical" and plan.mode in ("group", "closeup"):
                 continue
-            if cue not in ("a57_culture",) and plan["mode"] in ("closeup", "partial"):
+            if cue not in ("a57_culture",) and plan.mode in ("closeup", "partial"):
                 continue  # arms, clothes and wheelchairs need more than a head and shoulders
             host = plan
             break
         if host is None:
-            host = {
-                "mode": body_mode(),
-                "view": "front" if cue == "a57_culture" or R & {"a9_face_complete"} else "back",
-                "cues": set(),
-                "outfit": None,
-                "group": None,
-            }
+            view = "front" if cue == "a57_culture" or R & {"a9_face_complete"} else "back"
+            host = PersonPlan(body_mode(), view)
             plans.append(host)
-        host["cues"].add(cue)
+        host.cues.add(cue)
     return plans, False
 
 
@@ -403,20 +402,55 @@ OUTFIT_FOR_CUE = {
 }
 
 
-def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Random) -> None:
-    s = scene.size
-    n = len(plans)
-    no_hair = "a6_hair_color" not in R
-    gray = not R & {"a17_color", "a16_race"}  # skin colour and race need a colour person
-    eyes = "a5_eye_color" in R
-    order = list(range(n))
-    hats = ((40, 40, 45), (200, 30, 30), (230, 200, 30), (240, 240, 240), (30, 60, 140))
-    # Farther (smaller) people first, so nearer ones overlap them.
-    drawn = []
-    crowd_n = sum(p["mode"] not in ("closeup", "partial") for p in plans)
-    for i in order:
+HATS = ((40, 40, 45), (200, 30, 30), (230, 200, 30), (240, 240, 240), (30, 60, 140))
+
+
+@dataclass(frozen=True)
+class PeopleLook:
+    """What the label set asks of every person drawn."""
+
+    no_hair: bool  # hair colour not requested: hats on
+    gray: bool  # skin colour and race not requested: grey people
+    eyes: bool  # eye colour requested: close-ups may show the eyes
+
+    @classmethod
+    def of(cls, R: set[str]) -> PeopleLook:
+        return cls("a6_hair_color" not in R, not R & {"a17_color", "a16_race"}, "a5_eye_color" in R)
+
+
+def realise_people(
+    scene: Scene, plans: list[PersonPlan], R: set[str], rng: random.Random
+) -> None:
+    look = PeopleLook.of(R)
+    for height, i in person_heights(scene, plans, rng):
         plan = plans[i]
-        mode = plan["mode"]
+        mode = plan.mode
+        cues = frozenset(plan.cues)
+        if "a39_disability_physical" in cues and mode not in ("group",):
+            mode = "full"  # the wheelchair must be in view
+        outfit = plan.outfit
+        for cue in cues:
+            if cue in OUTFIT_FOR_CUE and OUTFIT_FOR_CUE[cue]:
+                outfit = OUTFIT_FOR_CUE[cue]
+            if cue == "a46_occupation":
+                outfit = rng.choice(("hivis", "labcoat"))
+        name = photo_choice(plan, mode, cues, outfit, look, rng)
+        if name and add_photo_person(scene, plans, i, mode, name, height, look, rng):
+            continue
+        spec = figure_spec(plan, cues, outfit, height, look, scene.size, rng)
+        add_drawn_person(scene, plans, i, mode, spec, height, look)
+
+
+def person_heights(
+    scene: Scene, plans: list[PersonPlan], rng: random.Random
+) -> list[tuple[float, int]]:
+    """(height, plan index) in drawing order: farther (smaller) people first, so nearer ones
+    overlap them; groups after the others (they are the subject), close-ups last."""
+    s = scene.size
+    drawn = []
+    crowd_n = sum(p.mode not in ("closeup", "partial") for p in plans)
+    for i, plan in enumerate(plans):
+        mode = plan.mode
         if mode == "closeup":
             height = rng.uniform(1.0, 1.9) * s
         elif mode == "full":
@@ -424,149 +458,168 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
         elif mode == "waist":
             height = rng.uniform(0.75, 1.3) * s
         elif mode == "group":
-            height = plans[i].setdefault("_group_h", None) or 0
-            if not height:
+            if not plan.group_height:
                 base = rng.uniform(0.45, 1.0) * s
                 for p in plans:
-                    if p.get("group") == plan["group"]:
-                        p["_group_h"] = base * rng.uniform(0.95, 1.05)
-                height = plan["_group_h"]
+                    if p.group == plan.group:
+                        p.group_height = base * rng.uniform(0.95, 1.05)
+            height = plan.group_height
         elif mode == "partial":
             height = rng.uniform(0.6, 1.6) * s if scene.show_legs else rng.uniform(1.1, 1.8) * s
         else:
             height = rng.uniform(0.45, 1.5) * s
-        if plan["cues"] & {"a39_disability_physical"}:
+        if plan.cues & {"a39_disability_physical"}:
             height = min(height, 0.9 * s)
         if mode not in ("closeup", "partial") and crowd_n > 1:
             # Side by side: a figure is about 0.45 of its height wide.
             height = min(height, rng.uniform(1.8, 2.4) * s / crowd_n)
         drawn.append((height, i))
-    # Groups after the others (they are the subject), close-ups last (nearest the camera).
     drawn.sort(
-        key=lambda hi: (
-            plans[hi[1]]["mode"] == "closeup",
-            plans[hi[1]].get("group") is not None,
-            hi[0],
-        )
+        key=lambda hi: (plans[hi[1]].mode == "closeup", plans[hi[1]].group is not None, hi[0])
     )
-    for height, i in drawn:
-        plan = plans[i]
-        mode = plan["mode"]
-        cues = frozenset(plan["cues"])
-        if "a39_disability_physical" in cues and mode not in ("group",):
-            mode = "full"  # the wheelchair must be in view
-        outfit = plan["outfit"]
-        for cue in cues:
-            if cue in OUTFIT_FOR_CUE and OUTFIT_FOR_CUE[cue]:
-                outfit = OUTFIT_FOR_CUE[cue]
-            if cue == "a46_occupation":
-                outfit = rng.choice(("hivis", "labcoat"))
-        u = height / 7.5
-        use_photo = (
-            mode in ("closeup", "medium")
-            and plan["view"] == "front"
-            and not cues
-            and outfit is None
-            and not no_hair
-            and rng.random() < 0.35
+    return drawn
+
+
+def photo_choice(
+    plan: PersonPlan,
+    mode: str,
+    cues: frozenset[str],
+    outfit: str | None,
+    look: PeopleLook,
+    rng: random.Random,
+) -> str | None:
+    """The packaged photo to cut this person from, or None to draw them."""
+    use_photo = (
+        mode in ("closeup", "medium")
+        and plan.view == "front"
+        and not cues
+        and outfit is None
+        and not look.no_hair
+        and rng.random() < 0.35
+    )
+    if mode == "partial" and look.gray and rng.random() < 0.6:
+        use_photo = True
+    if not use_photo:
+        return None
+    colour_photos = sources.available(("astronaut", "grace_hopper"))
+    name = (
+        "camera"
+        if look.gray or mode == "partial" and rng.random() < 0.3
+        else (rng.choice(colour_photos) if colour_photos else "camera")
+    )
+    if name == "camera" and not look.gray or name != "camera" and look.gray:
+        return None
+    if not sources.available((name,)) or not sources.cutout_available(name):
+        return None  # its package, or its person mask, is not installed
+    return name
+
+
+def add_photo_person(
+    scene: Scene,
+    plans: list[PersonPlan],
+    i: int,
+    mode: str,
+    name: str,
+    height: float,
+    look: PeopleLook,
+    rng: random.Random,
+) -> bool:
+    """Places a person cut from a photo; False when its face would show the eyes unasked (the
+    caller then draws one instead)."""
+    upper = height * 0.5  # the photos show the upper body: head to waist
+    pf = photo_figure(name, int(upper), rng, flip=rng.random() < 0.5)
+    layer = pf.layer
+    ys, xs = np.nonzero(layer.parts["face"])
+    face_h = float(ys.max() - ys.min()) if len(ys) else 0.0
+    if not look.eyes and face_h >= CLOSEUP * scene.size:
+        return False  # a close-up shows eye colour, unlabelled here
+    face_box = (xs.min(), ys.min(), xs.max(), ys.max())
+    xy = place_person(scene, layer, plans, i, mode, face_box=face_box, legs=False)
+    scene.add_figure(
+        layer,
+        xy,
+        front=True,
+        grayscale=pf.grayscale,
+        face_h=face_h,
+        face_complete_ok=pf.face_complete,
+        group=plans[i].group,
+    )
+    return True
+
+
+def figure_spec(
+    plan: PersonPlan,
+    cues: frozenset[str],
+    outfit: str | None,
+    height: float,
+    look: PeopleLook,
+    s: int,
+    rng: random.Random,
+) -> FigureSpec:
+    """The drawn figure for a plan: random looks, then what the labels and the group force."""
+    spec = random_spec(
+        rng,
+        int(height),
+        view=plan.view,
+        grayscale=look.gray,
+        cues=cues,
+        number=str(rng.randrange(1, 99)),
+    )
+    if outfit:
+        spec = replace(spec, outfit=outfit)
+    if plan.group == "a67_rel_competitors":
+        spec = replace(spec, top=CLOTH[plan.index % 2 * 3 + 1], outfit="jersey")
+    if plan.group == "a64_rel_personal" and plan.index == 0:
+        spec = replace(spec, arm_across=1)
+    if look.no_hair:
+        spec = replace(spec, hair=None, hat=rng.choice(HATS))
+    elif spec.hair is None:
+        spec = replace(spec, hair=HAIR_COLORS[rng.randrange(len(HAIR_COLORS))])
+    if "a11_tattoo" in cues and spec.outfit not in ("swim", "nude"):
+        spec = replace(
+            spec,
+            short_sleeves=True,
+            outfit="casual" if spec.outfit in ("suit", "labcoat", "ethnic") else spec.outfit,
         )
-        if mode == "partial" and gray and rng.random() < 0.6:
-            use_photo = True
-        if use_photo:
-            colour_photos = sources.available(("astronaut", "grace_hopper"))
-            name = (
-                "camera"
-                if gray or mode == "partial" and rng.random() < 0.3
-                else (rng.choice(colour_photos) if colour_photos else "camera")
-            )
-            if name == "camera" and not gray or name != "camera" and gray:
-                use_photo = False
-            if not sources.available((name,)) or not sources.cutout_available(name):
-                use_photo = False  # its package, or its person mask, is not installed
-        if use_photo:
-            upper = height * 0.5  # the photos show the upper body: head to waist
-            pf = photo_figure(name, int(upper), rng, flip=rng.random() < 0.5)
-            layer = pf.layer
-            ys, xs = np.nonzero(layer.parts["face"])
-            face_h = float(ys.max() - ys.min()) if len(ys) else 0.0
-            if eyes or face_h < CLOSEUP * s:  # a close-up shows eye colour, unlabelled here
-                xy = place_person(
-                    scene,
-                    layer,
-                    plans,
-                    i,
-                    mode,
-                    face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
-                    legs=False,
-                )
-                scene.add_figure(
-                    layer,
-                    xy,
-                    front=True,
-                    grayscale=pf.grayscale,
-                    face_h=face_h,
-                    face_complete_ok=pf.face_complete,
-                    group=plan["group"],
-                )
-                continue
-        spec = random_spec(
-            rng,
-            int(height),
-            view=plan["view"],
-            grayscale=gray,
-            cues=cues,
-            number=str(rng.randrange(1, 99)),
-        )
-        if outfit:
-            spec = replace(spec, outfit=outfit)
-        if plan["group"] == "a67_rel_competitors":
-            spec = replace(spec, top=CLOTH[plan.get("index", 0) % 2 * 3 + 1], outfit="jersey")
-        if plan["group"] == "a64_rel_personal" and plan.get("index", 0) == 0:
-            spec = replace(spec, arm_across=1)
-        if no_hair:
-            spec = replace(spec, hair=None, hat=rng.choice(hats))
-        elif spec.hair is None:
-            spec = replace(spec, hair=HAIR_COLORS[rng.randrange(len(HAIR_COLORS))])
-        if "a11_tattoo" in cues and spec.outfit not in ("swim", "nude"):
-            spec = replace(
-                spec,
-                short_sleeves=True,
-                outfit="casual" if spec.outfit in ("suit", "labcoat", "ethnic") else spec.outfit,
-            )
-        if u >= CLOSEUP * s and not eyes and spec.view == "front":
-            spec = replace(spec, sunglasses=True)
-        layer = draw_figure(spec)
-        # Partial faces are cut through the face itself, not through the hair above it.
-        part = layer.parts.get("face") if mode == "partial" else layer.parts.get("head")
-        if part is None or not part.any():
-            part = layer.parts.get("head")
-        ys, xs = (
-            np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
-        )
-        xy = place_person(
-            scene,
-            layer,
-            plans,
-            i,
-            mode,
-            face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
-            legs=True,
-        )
-        scene.add_figure(
-            layer,
-            xy,
-            front=spec.view == "front",
-            grayscale=gray,
-            face_h=u,
-            seated="a39_disability_physical" in cues,
-            group=plan["group"],
-        )
+    if height / 7.5 >= CLOSEUP * s and not look.eyes and spec.view == "front":
+        spec = replace(spec, sunglasses=True)
+    return spec
+
+
+def add_drawn_person(
+    scene: Scene,
+    plans: list[PersonPlan],
+    i: int,
+    mode: str,
+    spec: FigureSpec,
+    height: float,
+    look: PeopleLook,
+) -> None:
+    layer = draw_figure(spec)
+    # Partial faces are cut through the face itself, not through the hair above it.
+    part = layer.parts.get("face") if mode == "partial" else layer.parts.get("head")
+    if part is None or not part.any():
+        part = layer.parts.get("head")
+    ys, xs = (
+        np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
+    )
+    face_box = (xs.min(), ys.min(), xs.max(), ys.max())
+    xy = place_person(scene, layer, plans, i, mode, face_box=face_box, legs=True)
+    scene.add_figure(
+        layer,
+        xy,
+        front=spec.view == "front",
+        grayscale=look.gray,
+        face_h=height / 7.5,
+        seated="a39_disability_physical" in spec.cues,
+        group=plans[i].group,
+    )
 
 
 def place_person(
     scene: Scene,
     layer: Layer,
-    plans: list[dict],
+    plans: list[PersonPlan],
     i: int,
     mode: str,
     face_box: tuple[int, int, int, int],
@@ -580,7 +633,7 @@ def place_person(
     fcx = (fx0 + fx1) / 2
     # Close-ups stand at the left; everyone else shares the rest of the width in slots, so a
     # big near person does not hide a group.
-    big = [k for k, p in enumerate(plans) if p["mode"] == "closeup"]
+    big = [k for k, p in enumerate(plans) if p.mode == "closeup"]
     small = [k for k in range(n) if k not in big]
     if mode == "closeup":
         cx = rng.uniform(0.08, 0.22) * s
