@@ -13,26 +13,27 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 from redactor.attributes import BY_ID, VISPR_IDS
-from training.synth import backgrounds, documents as docs, props, sources
+from training.synth import backgrounds, props, sources
+from training.synth import documents as docs
 from training.synth.canvas import Canvas, Layer
 from training.synth.figures import (
-    FigureSpec,
+    CLOTH,
+    HAIR_COLORS,
     OUTFIT_CUES,
-    draw_figure,
+    SKIN_TONES,
+    FigureSpec,
     crowd,
+    draw_figure,
     hand_holding,
     photo_figure,
     random_spec,
-    SKIN_TONES,
-    CLOTH,
-    HAIR_COLORS,
 )
 from training.synth.persona import Persona, make_persona
 from training.synth.typeset import Page, TextItem
@@ -280,7 +281,6 @@ class Scene:
             out["_body"] = body.copy()
             return out
 
-        w, h = layer.size
         if face_h >= FACE_MIN * size:
             fb = layer.parts.get("head")
             if fb is not None and fb.any():
@@ -418,9 +418,7 @@ class PeopleLook:
         return cls("a6_hair_color" not in R, not R & {"a17_color", "a16_race"}, "a5_eye_color" in R)
 
 
-def realise_people(
-    scene: Scene, plans: list[PersonPlan], R: set[str], rng: random.Random
-) -> None:
+def realise_people(scene: Scene, plans: list[PersonPlan], R: set[str], rng: random.Random) -> None:
     look = PeopleLook.of(R)
     for height, i in person_heights(scene, plans, rng):
         plan = plans[i]
@@ -430,7 +428,7 @@ def realise_people(
             mode = "full"  # the wheelchair must be in view
         outfit = plan.outfit
         for cue in cues:
-            if cue in OUTFIT_FOR_CUE and OUTFIT_FOR_CUE[cue]:
+            if OUTFIT_FOR_CUE.get(cue):
                 outfit = OUTFIT_FOR_CUE[cue]
             if cue == "a46_occupation":
                 outfit = rng.choice(("hivis", "labcoat"))
@@ -600,9 +598,7 @@ def add_drawn_person(
     part = layer.parts.get("face") if mode == "partial" else layer.parts.get("head")
     if part is None or not part.any():
         part = layer.parts.get("head")
-    ys, xs = (
-        np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
-    )
+    ys, xs = np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
     face_box = (xs.min(), ys.min(), xs.max(), ys.max())
     xy = place_person(scene, layer, plans, i, mode, face_box=face_box, legs=True)
     scene.add_figure(
@@ -627,7 +623,7 @@ def place_person(
 ) -> tuple[int, int]:
     s = scene.size
     rng = scene.rng
-    w, h = layer.size
+    h = layer.size[1]
     n = len(plans)
     fx0, fy0, fx1, fy1 = face_box
     fcx = (fx0 + fx1) / 2
@@ -679,115 +675,130 @@ def place_person(
     return int(x), int(y)
 
 
-TEXT_HOSTS = {
-    "form": set(docs.FORM_FIELDS),
-    "id": set(docs.CARD_FIELDS) - {"a82_date_time", "a78_address_home_complete"},
-    "chat": {"a19_name_full", "a20_name_first", "a49_phone", "a90_email", "a85_username"},
-    "email": {"a90_email", "a19_name_full", "a49_phone"},
-    "envelope": {"a19_name_full", "a78_address_home_complete", "a26_handwriting"},
-    "receipt": {"a82_date_time"},
-    "ticket": {"a82_date_time"},
-    "card": {"a19_name_full"},
-    "prescription": {"a19_name_full"},
-    "certificate": {"a19_name_full"},
-    "note": {"a49_phone", "a20_name_first", "a19_name_full"},
-    "post": {"a85_username", "a82_date_time", "a61_opinion_general", "a62_opinion_political"},
-    "business": {
-        "a19_name_full",
-        "a20_name_first",
-        "a21_name_last",
-        "a90_email",
-        "a49_phone",
-        "a85_username",
-    },
+# --- text carriers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPlan:
+    """One document or screen to draw: its carrier kind, the text attributes it shows, and
+    carrier options (id kind, signed, political...)."""
+
+    carrier: str
+    fields: list[str]
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CarrierJob:
+    """Everything a carrier renderer may use; every renderer takes just this."""
+
+    rng: random.Random
+    who: Persona
+    other: Persona
+    fields: list[str]
+    options: dict
+    scale: float
+
+
+@dataclass(frozen=True)
+class Carrier:
+    render: Callable[[CarrierJob], docs.Doc]
+    fields: frozenset[str] = frozenset()  # further text attributes it can carry
+    fixed_size: bool = False  # a sign or badge: never blown up to fill the frame alone
+    handheld: bool = False  # small enough to be held up by a hand
+    tilts: bool = True  # may be shown rotated
+    where: str = "free"  # free | chest (pinned on a person) | corner (a camera's stamp)
+
+
+NAME = frozenset({"a19_name_full"})
+DATED = frozenset({"a82_date_time"})
+ID_FIELDS = frozenset(docs.CARD_FIELDS) - {"a82_date_time", "a78_address_home_complete"}
+CARRIERS: dict[str, Carrier] = {
+    "form": Carrier(
+        lambda j: docs.form(
+            j.rng,
+            j.who,
+            j.fields,
+            j.scale,
+            signed=j.options.get("signed", False),
+            hand=j.options.get("hand", False),
+        ),
+        frozenset(docs.FORM_FIELDS),
+    ),
+    "id": Carrier(
+        lambda j: docs.id_card(j.rng, j.who, j.options["kind"], j.fields, j.scale),
+        ID_FIELDS,
+        handheld=True,
+    ),
+    "passport": Carrier(
+        lambda j: docs.passport(j.rng, j.who, j.fields, j.scale), ID_FIELDS, handheld=True
+    ),
+    "card": Carrier(
+        lambda j: docs.credit_card(j.rng, j.who, j.fields, j.scale), NAME, handheld=True
+    ),
+    "ticket": Carrier(
+        lambda j: docs.ticket(j.rng, j.scale, dated="a82_date_time" in j.fields),
+        DATED,
+        handheld=True,
+    ),
+    "chat": Carrier(
+        lambda j: docs.chat_screen(j.rng, j.who, j.other, j.fields, j.scale),
+        frozenset({"a19_name_full", "a20_name_first", "a49_phone", "a90_email", "a85_username"}),
+        handheld=True,
+    ),
+    "email": Carrier(
+        lambda j: docs.email_window(j.rng, j.who, j.fields, j.scale),
+        frozenset({"a90_email", "a19_name_full", "a49_phone"}),
+    ),
+    "envelope": Carrier(
+        lambda j: docs.envelope(j.rng, j.who, j.fields, j.scale),
+        frozenset({"a19_name_full", "a78_address_home_complete", "a26_handwriting"}),
+    ),
+    "receipt": Carrier(lambda j: docs.receipt(j.rng, j.fields, j.scale), DATED),
+    "prescription": Carrier(lambda j: docs.prescription(j.rng, j.who, j.fields, j.scale), NAME),
+    "certificate": Carrier(lambda j: docs.certificate(j.rng, j.who, j.fields, j.scale), NAME),
+    "placard": Carrier(lambda j: docs.placard(j.rng, j.options["political"], j.scale)),
+    "post": Carrier(
+        lambda j: docs.social_post(j.rng, j.who, j.fields, j.scale),
+        frozenset(
+            {"a85_username", "a82_date_time", "a61_opinion_general", "a62_opinion_political"}
+        ),
+    ),
+    "street_sign": Carrier(
+        lambda j: docs.street_sign(j.rng, j.who, j.options["complete"], j.scale),
+        fixed_size=True,
+        tilts=False,
+    ),
+    "plaque": Carrier(lambda j: docs.house_plaque(j.rng, j.who, j.scale), fixed_size=True),
+    "note": Carrier(
+        lambda j: docs.handwritten_note(j.rng, j.who, j.fields, j.scale),
+        frozenset({"a49_phone", "a20_name_first", "a19_name_full"}),
+        handheld=True,
+    ),
+    "timestamp": Carrier(lambda j: docs.timestamp_stamp(j.rng, j.scale), where="corner"),
+    "badge": Carrier(
+        lambda j: docs.name_badge(j.rng, j.who, j.fields[0], j.scale),
+        fixed_size=True,
+        where="chest",
+    ),
+    "phone_sign": Carrier(lambda j: docs.phone_sign(j.rng, j.who, j.scale), fixed_size=True),
+    "business": Carrier(
+        lambda j: docs.business_card(j.rng, j.who, j.fields, j.scale),
+        frozenset(
+            {
+                "a19_name_full",
+                "a20_name_first",
+                "a21_name_last",
+                "a90_email",
+                "a49_phone",
+                "a85_username",
+            }
+        ),
+        handheld=True,
+    ),
 }
+TEXT_HOSTS = {name: set(c.fields) for name, c in CARRIERS.items() if c.fields}
 TEXT_ATTRS = frozenset(a.id for a in BY_ID.values() if a.index >= 0 and a.mask_type == "text")
-
-
-def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[tuple[str, list[str], dict]]:
-    """Carriers for the text and document attributes: (carrier, fields it shows, options)."""
-    todo = set(R) & (TEXT_ATTRS | set(ID_DOCS) | {"a30_credit_card", "a38_ticket"})
-    todo -= set(PLATES)
-    carriers: list[tuple[str, list[str], dict]] = []
-
-    def absorb(host: str, extra: set[str] = frozenset(), prob: float = 0.8) -> list[str]:
-        allowed = TEXT_HOSTS.get(host, set()) | extra
-        got = [a for a in sorted(todo & allowed) if rng.random() < prob or a in extra]
-        todo.difference_update(got)
-        return got
-
-    for doc in ID_DOCS:
-        if doc in todo:
-            todo.discard(doc)
-            carriers.append(
-                ("passport" if doc == "a31_passport" else "id", absorb("id"), {"kind": doc})
-            )
-    if "a30_credit_card" in todo:
-        todo.discard("a30_credit_card")
-        carriers.append(("card", absorb("card"), {}))
-    if "a38_ticket" in todo:
-        todo.discard("a38_ticket")
-        carriers.append(("ticket", absorb("ticket"), {}))
-    singles = [
-        ("a97_online_conversation", "chat"),
-        ("a92_email_content", "email"),
-        ("a35_mail", "envelope"),
-        ("a37_receipt", "receipt"),
-        ("a43_medicine", "prescription"),
-        ("a70_education_history", "certificate"),
-    ]
-    for attr, host in singles:
-        if attr in todo:
-            todo.discard(attr)
-            carriers.append((host, absorb(host), {}))
-    for attr in ("a61_opinion_general", "a62_opinion_political"):
-        if attr in todo:
-            todo.discard(attr)
-            if rng.random() < 0.5:
-                carriers.append(("placard", [attr], {"political": attr == "a62_opinion_political"}))
-            else:
-                carriers.append(("post", [attr] + absorb("post"), {}))
-    if "a75_address_current_partial" in todo:
-        todo.discard("a75_address_current_partial")
-        carriers.append(("street_sign", [], {"complete": False}))
-    if "a74_address_current_complete" in todo:
-        todo.discard("a74_address_current_complete")
-        carriers.append(("street_sign", [], {"complete": True}))
-    if "a79_address_home_partial" in todo and rng.random() < 0.5:
-        todo.discard("a79_address_home_partial")
-        carriers.append(("plaque", [], {}))
-    if "a26_handwriting" in todo:
-        todo.discard("a26_handwriting")
-        if rng.random() < 0.6 or not todo & TEXT_HOSTS["form"]:
-            carriers.append(("note", absorb("note"), {}))
-        else:
-            carriers.append(("form", absorb("form", prob=1.0), {"hand": True}))
-    if "a82_date_time" in todo and rng.random() < 0.6:
-        todo.discard("a82_date_time")
-        carriers.append(("timestamp", [], {}))
-    names = todo & {"a19_name_full", "a20_name_first", "a21_name_last"}
-    if persons and names and rng.random() < 0.6:
-        attr = sorted(names)[0]
-        todo.discard(attr)
-        carriers.append(("badge", [attr], {}))
-    if "a49_phone" in todo and rng.random() < 0.4:
-        todo.discard("a49_phone")
-        carriers.append(("phone_sign", [], {}))
-    if todo & {"a90_email", "a85_username"} and rng.random() < 0.5:
-        carriers.append(("business", absorb("business", prob=1.0), {}))
-    signed = "a8_signature" in todo
-    todo.discard("a8_signature")
-    if todo:
-        form_fields = sorted(todo & TEXT_HOSTS["form"])
-        todo.difference_update(form_fields)
-        if form_fields or signed:
-            carriers.append(("form", form_fields, {"signed": signed}))
-            signed = False
-        for leftover in sorted(todo):  # e.g. a username without a host yet
-            carriers.append(("business", [leftover], {}))
-    if signed:
-        carriers.append(("form", [], {"signed": True}))
-    return carriers
 
 
 def render_carrier(
@@ -799,49 +810,95 @@ def render_carrier(
     other: Persona,
     scale: float,
 ) -> docs.Doc:
-    if carrier == "form":
-        return docs.form(
-            rng, who, fields, scale, signed=opts.get("signed", False), hand=opts.get("hand", False)
-        )
-    if carrier == "id":
-        return docs.id_card(rng, who, opts["kind"], fields, scale)
-    if carrier == "passport":
-        return docs.passport(rng, who, fields, scale)
-    if carrier == "card":
-        return docs.credit_card(rng, who, fields, scale)
-    if carrier == "ticket":
-        return docs.ticket(rng, scale, dated="a82_date_time" in fields)
-    if carrier == "chat":
-        return docs.chat_screen(rng, who, other, fields, scale)
-    if carrier == "email":
-        return docs.email_window(rng, who, fields, scale)
-    if carrier == "envelope":
-        return docs.envelope(rng, who, fields, scale)
-    if carrier == "receipt":
-        return docs.receipt(rng, fields, scale)
-    if carrier == "prescription":
-        return docs.prescription(rng, who, fields, scale)
-    if carrier == "certificate":
-        return docs.certificate(rng, who, fields, scale)
-    if carrier == "placard":
-        return docs.placard(rng, opts["political"], scale)
-    if carrier == "post":
-        return docs.social_post(rng, who, fields, scale)
-    if carrier == "street_sign":
-        return docs.street_sign(rng, who, opts["complete"], scale)
-    if carrier == "plaque":
-        return docs.house_plaque(rng, who, scale)
-    if carrier == "note":
-        return docs.handwritten_note(rng, who, fields, scale)
-    if carrier == "timestamp":
-        return docs.timestamp_stamp(rng, scale)
-    if carrier == "badge":
-        return docs.name_badge(rng, who, fields[0], scale)
-    if carrier == "phone_sign":
-        return docs.phone_sign(rng, who, scale)
-    if carrier == "business":
-        return docs.business_card(rng, who, fields, scale)
-    raise KeyError(carrier)
+    """One carrier's document (the table's renderer, called with the loose arguments)."""
+    return CARRIERS[carrier].render(CarrierJob(rng, who, other, fields, opts, scale))
+
+
+def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[TextPlan]:
+    """Carriers for the text and document attributes, each with the fields it shows."""
+    todo = set(R) & (TEXT_ATTRS | set(ID_DOCS) | {"a30_credit_card", "a38_ticket"})
+    todo -= set(PLATES)
+    carriers: list[TextPlan] = []
+
+    def absorb(host: str, prob: float = 0.8) -> list[str]:
+        got = [a for a in sorted(todo & CARRIERS[host].fields) if rng.random() < prob]
+        todo.difference_update(got)
+        return got
+
+    def add(carrier: str, fields: list[str], **options) -> None:
+        carriers.append(TextPlan(carrier, fields, options))
+
+    for doc in ID_DOCS:
+        if doc in todo:
+            todo.discard(doc)
+            carrier = "passport" if doc == "a31_passport" else "id"
+            add(carrier, absorb(carrier), kind=doc)
+    if "a30_credit_card" in todo:
+        todo.discard("a30_credit_card")
+        add("card", absorb("card"))
+    if "a38_ticket" in todo:
+        todo.discard("a38_ticket")
+        add("ticket", absorb("ticket"))
+    singles = [
+        ("a97_online_conversation", "chat"),
+        ("a92_email_content", "email"),
+        ("a35_mail", "envelope"),
+        ("a37_receipt", "receipt"),
+        ("a43_medicine", "prescription"),
+        ("a70_education_history", "certificate"),
+    ]
+    for attr, host in singles:
+        if attr in todo:
+            todo.discard(attr)
+            add(host, absorb(host))
+    for attr in ("a61_opinion_general", "a62_opinion_political"):
+        if attr in todo:
+            todo.discard(attr)
+            if rng.random() < 0.5:
+                add("placard", [attr], political=attr == "a62_opinion_political")
+            else:
+                add("post", [attr] + absorb("post"))
+    if "a75_address_current_partial" in todo:
+        todo.discard("a75_address_current_partial")
+        add("street_sign", [], complete=False)
+    if "a74_address_current_complete" in todo:
+        todo.discard("a74_address_current_complete")
+        add("street_sign", [], complete=True)
+    if "a79_address_home_partial" in todo and rng.random() < 0.5:
+        todo.discard("a79_address_home_partial")
+        add("plaque", [])
+    if "a26_handwriting" in todo:
+        todo.discard("a26_handwriting")
+        if rng.random() < 0.6 or not todo & CARRIERS["form"].fields:
+            add("note", absorb("note"))
+        else:
+            add("form", absorb("form", prob=1.0), hand=True)
+    if "a82_date_time" in todo and rng.random() < 0.6:
+        todo.discard("a82_date_time")
+        add("timestamp", [])
+    names = todo & {"a19_name_full", "a20_name_first", "a21_name_last"}
+    if persons and names and rng.random() < 0.6:
+        attr = min(names)
+        todo.discard(attr)
+        add("badge", [attr])
+    if "a49_phone" in todo and rng.random() < 0.4:
+        todo.discard("a49_phone")
+        add("phone_sign", [])
+    if todo & {"a90_email", "a85_username"} and rng.random() < 0.5:
+        add("business", absorb("business", prob=1.0))
+    signed = "a8_signature" in todo
+    todo.discard("a8_signature")
+    if todo:
+        form_fields = sorted(todo & CARRIERS["form"].fields)
+        todo.difference_update(form_fields)
+        if form_fields or signed:
+            add("form", form_fields, signed=signed)
+            signed = False
+        for leftover in sorted(todo):  # e.g. a username without a host yet
+            add("business", [leftover])
+    if signed:
+        add("form", [], signed=True)
+    return carriers
 
 
 def fit(doc: docs.Doc, max_side: float) -> docs.Doc:
@@ -855,8 +912,9 @@ def fit(doc: docs.Doc, max_side: float) -> docs.Doc:
     items = []
     for item in doc.page.items:
         poly = [(x * factor, y * factor) for x, y in item.polygon]
-        box = tuple(int(round(v * factor)) for v in item.box)
-        items.append(TextItem(item.text, item.kind, box, poly, item.attributes, item.line))  # type: ignore[arg-type]
+        x0, y0, x1, y1 = (round(v * factor) for v in item.box)
+        box = (x0, y0, x1, y1)
+        items.append(TextItem(item.text, item.kind, box, poly, item.attributes, item.line))
     extra = {
         k: np.asarray(Image.fromarray(v).resize(size, Image.NEAREST))
         for k, v in doc.extra_parts.items()
@@ -879,36 +937,48 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
     scene.groups = {}
     scene.show_legs = bool(R & {"a2_weight_approx", "a3_height_approx"})
     scene.show_feet = "a3_height_approx" in R
-    s = size
-    unit = s / 448.0
+    # Back to front: far objects, clutter, people, vehicles, props, text.
+    add_far_objects(scene, R)
+    add_clutter(scene)
+    realise_people(scene, people_plans, R, rng)
+    add_vehicle(scene, R, who)
+    add_near_props(scene, R)
+    texts = plan_text(R, rng, persons=bool(people_plans))
+    stamps = [t for t in texts if CARRIERS[t.carrier].where == "corner"]
+    texts = [t for t in texts if CARRIERS[t.carrier].where != "corner"]
+    add_texts(scene, texts, who, other, hands, alone=not people_plans)
+    if "a99_legal_involvement" in R:
+        add_police_tape(scene)
+    for text in stamps:
+        add_stamp(scene, text, who, other)
+    return finish(scene, sorted(requested))
 
-    # Far objects: landmarks, buildings, flags, spectators.
-    if "a73_landmark" in R:
-        layer = props.landmark(rng, int(rng.uniform(0.45, 0.9) * s))
-        xy = (
-            int(rng.uniform(-0.1, 0.7) * s),
-            int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
-        )
-        scene.add_layer_with_parts(
-            layer,
-            xy,
-            {"cue:a73_landmark": "a73_landmark"},
-            {"cue:a73_landmark": 0.25},
-            protect=False,
-        )
-    if "a55_religion" in R:
-        layer = props.place_of_worship(rng, int(rng.uniform(0.35, 0.75) * s))
-        xy = (
-            int(rng.uniform(0, 0.6) * s),
-            int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
-        )
-        scene.add_layer_with_parts(
-            layer,
-            xy,
-            {"cue:a55_religion": "a55_religion"},
-            {"cue:a55_religion": 0.25},
-            protect=False,
-        )
+
+# Big landmarks standing on the ground: attribute, maker, width range, left edge range.
+FAR_PROPS = (
+    ("a73_landmark", props.landmark, (0.45, 0.9), (-0.1, 0.7)),
+    ("a55_religion", props.place_of_worship, (0.35, 0.75), (0, 0.6)),
+)
+# Props in front of the people: attribute, maker, size range.
+NEAR_PROPS = (
+    ("a60_occassion_personal", props.party, (0.2, 0.4)),
+    ("a58_hobbies", props.hobby, (0.15, 0.35)),
+    ("a7_fingerprint", props.fingerprint, (0.12, 0.25)),
+)
+
+
+def add_far_objects(scene: Scene, R: set[str]) -> None:
+    """Landmarks, buildings, spectators, an office and flags: the back of the scene."""
+    rng, s, ground = scene.rng, scene.size, scene.ground
+    for attr, maker, width, left in FAR_PROPS:
+        if attr in R:
+            layer = maker(rng, int(rng.uniform(*width) * s))
+            xy = (
+                int(rng.uniform(*left) * s),
+                int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
+            )
+            cue = f"cue:{attr}"
+            scene.add_layer_with_parts(layer, xy, {cue: attr}, {cue: 0.25}, protect=False)
     if "a68_rel_spectators" in R:
         band_h = int(rng.uniform(0.2, 0.4) * s)
         layer = crowd(s, band_h, rng, head=rng.uniform(0.018, 0.03) * s)
@@ -933,7 +1003,11 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
             layer, xy, {"cue:a56_sexual_orientation": "a56_sexual_orientation"}
         )
 
-    # Harmless clutter behind the people and documents.
+
+def add_clutter(scene: Scene) -> None:
+    """Harmless objects, plain signs and greeked sheets behind the people and documents."""
+    rng, s = scene.rng, scene.size
+    unit = s / 448.0
     for _ in range(rng.randint(0, 3)):
         layer = props.clutter(rng, int(rng.uniform(0.08, 0.25) * s))
         xy = scene.free_spot(*layer.size)
@@ -944,81 +1018,79 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
     if rng.random() < 0.2:
         scene.add_doc(fit(docs.greeked_sheet(rng, unit * rng.uniform(0.8, 1.5)), 0.6 * s))
 
-    # People, nearest last.
-    realise_people(scene, people_plans, R, rng)
-    # Vehicles, in front of the people.
-    plate_attr = next((p for p in PLATES if p in R), None)
-    if "a102_vehicle_ownership" in R or plate_attr:
-        whole = "a102_vehicle_ownership" in R
-        rear = plate_attr is not None
-        if not rear and rng.random() < 0.3 and props.sources.available(("motorcycle",)):
-            layer = props.motorcycle(rng, int(rng.uniform(0.4, 0.8) * s))
-        else:
-            width = int(rng.uniform(0.45, 0.85) * s) if whole else int(rng.uniform(0.6, 0.95) * s)
-            layer = props.car(rng, width, rear, who.plate if rear else None, plate_attr)
-        w, h = layer.size
-        if whole:
-            xy = (
-                int(rng.uniform(0, max(1, s - w))),
-                int(rng.uniform(max(0, ground - h * 0.6), max(1, s - h))),
-            )
-        else:  # only part of the car: cut by a side of the frame, its plate still in view
-            cut = rng.uniform(0.22, 0.3) * w
-            x = -cut if rng.random() < 0.5 else s - w + cut
-            xy = (int(x), int(rng.uniform(max(0, ground - h * 0.5), max(1, s - h * 0.8))))
-        if plate_attr == "a104_license_plate_partial":
-            plate = layer.parts["plate"]
-            ys, xs = np.nonzero(plate)
-            pw = xs.max() - xs.min()
-            # The plate cut by the frame's left or right edge.
-            if rng.random() < 0.5:
-                xy = (int(-xs.min() - pw * rng.uniform(0.3, 0.6)), xy[1])
-            else:
-                xy = (int(s - xs.max() + pw * rng.uniform(0.3, 0.6)), xy[1])
-        mapping = {"vehicle": "a102_vehicle_ownership"}
-        minimum = {"vehicle": 0.85}
-        if plate_attr:
-            mapping["plate"] = "_plate"
-            minimum["plate"] = 0.2
-        # In front of the people (a car nearer the camera), so nobody hides its plate.
-        scene.add_layer_with_parts(layer, xy, mapping, minimum, protect=False)
 
-    # Props in front.
-    for attr, maker, frac in (
-        ("a60_occassion_personal", props.party, (0.2, 0.4)),
-        ("a58_hobbies", props.hobby, (0.15, 0.35)),
-        ("a7_fingerprint", props.fingerprint, (0.12, 0.25)),
-    ):
+def add_vehicle(scene: Scene, R: set[str], who: Persona) -> None:
+    """A car or motorcycle in front of the people, so nobody hides its plate."""
+    plate_attr = next((p for p in PLATES if p in R), None)
+    if "a102_vehicle_ownership" not in R and not plate_attr:
+        return
+    rng, s, ground = scene.rng, scene.size, scene.ground
+    whole = "a102_vehicle_ownership" in R
+    rear = plate_attr is not None
+    if not rear and rng.random() < 0.3 and props.sources.available(("motorcycle",)):
+        layer = props.motorcycle(rng, int(rng.uniform(0.4, 0.8) * s))
+    else:
+        width = int(rng.uniform(0.45, 0.85) * s) if whole else int(rng.uniform(0.6, 0.95) * s)
+        layer = props.car(rng, width, rear, who.plate if rear else None, plate_attr)
+    w, h = layer.size
+    if whole:
+        xy = (
+            int(rng.uniform(0, max(1, s - w))),
+            int(rng.uniform(max(0, ground - h * 0.6), max(1, s - h))),
+        )
+    else:  # only part of the car: cut by a side of the frame, its plate still in view
+        cut = rng.uniform(0.22, 0.3) * w
+        x = -cut if rng.random() < 0.5 else s - w + cut
+        xy = (int(x), int(rng.uniform(max(0, ground - h * 0.5), max(1, s - h * 0.8))))
+    if plate_attr == "a104_license_plate_partial":
+        plate = layer.parts["plate"]
+        xs = np.nonzero(plate)[1]
+        pw = xs.max() - xs.min()
+        # The plate cut by the frame's left or right edge.
+        if rng.random() < 0.5:
+            xy = (int(-xs.min() - pw * rng.uniform(0.3, 0.6)), xy[1])
+        else:
+            xy = (int(s - xs.max() + pw * rng.uniform(0.3, 0.6)), xy[1])
+    mapping = {"vehicle": "a102_vehicle_ownership"}
+    minimum = {"vehicle": 0.85}
+    if plate_attr:
+        mapping["plate"] = "_plate"
+        minimum["plate"] = 0.2
+    scene.add_layer_with_parts(layer, xy, mapping, minimum, protect=False)
+
+
+def add_near_props(scene: Scene, R: set[str]) -> None:
+    rng, s = scene.rng, scene.size
+    for attr, maker, frac in NEAR_PROPS:
         if attr in R:
             layer = maker(rng, int(rng.uniform(*frac) * s))
             xy = scene.free_spot(*layer.size)
             scene.add_layer_with_parts(layer, xy, {f"cue:{attr}": attr})
 
-    # Documents and text.
-    carriers = plan_text(R, rng, persons=bool(people_plans))
-    stamps = [c for c in carriers if c[0] == "timestamp"]
-    carriers = [c for c in carriers if c[0] != "timestamp"]
-    n_docs = len(carriers)
-    for carrier, fields, opts in carriers:
-        if (
-            n_docs == 1
-            and not people_plans
-            and carrier not in ("badge", "street_sign", "plaque", "phone_sign")
-        ):
+
+def add_texts(
+    scene: Scene, texts: list[TextPlan], who: Persona, other: Persona, hands: bool, alone: bool
+) -> None:
+    """Documents and screens; with `hands`, the first hand-held one is held by a hand. A lone
+    document with no people around fills most of the frame."""
+    rng, s = scene.rng, scene.size
+    unit = s / 448.0
+    for text in texts:
+        carrier = CARRIERS[text.carrier]
+        if len(texts) == 1 and alone and not carrier.fixed_size:
             scale = unit * rng.uniform(1.3, 2.2)
             max_side = rng.uniform(0.7, 0.98) * s
         else:
             scale = unit * rng.uniform(0.9, 1.4)
             max_side = rng.uniform(0.35, 0.65) * s
-        doc = render_carrier(carrier, fields, opts, rng, who, other, scale)
-        if carrier == "badge":
-            doc = fit(doc, 0.3 * s)
-            badge_on_person(scene, doc)
+        doc = carrier.render(CarrierJob(rng, who, other, text.fields, text.options, scale))
+        if carrier.where == "chest":
+            badge_on_person(scene, fit(doc, 0.3 * s))
             continue
-        if carrier not in ("street_sign",) and rng.random() < 0.7:
+        if carrier.tilts and rng.random() < 0.7:
             doc = docs.rotated(doc, max(-25.0, min(25.0, rng.gauss(0, 8))))
         doc = fit(doc, max_side)
-        if hands and carrier in ("card", "id", "chat", "ticket", "passport", "business", "note"):
+        if hands and carrier.handheld:
             w, h = doc.page.image.size
             xy = scene.free_spot(w, h)
             hand = hand_holding(max(12, int(w * 0.45)), rng.choice(SKIN_TONES), rng)
@@ -1037,28 +1109,34 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
             hand, scene.free_spot(*hand.size), {"skin": "a17_color"}, {"skin": 0.3}
         )
 
-    if "a99_legal_involvement" in R:
-        layer = props.police_tape(rng, int(s * 1.5))
-        angle = rng.uniform(-25, 25)
-        image = layer.image.rotate(angle, expand=True, resample=Image.BICUBIC)
-        part = Image.fromarray(
-            layer.parts["cue:a99_legal_involvement"].astype(np.uint8) * 255
-        ).rotate(angle, expand=True)
-        rotated = Layer(image, {"cue:a99_legal_involvement": np.asarray(part) > 127})
-        xy = (int(s / 2 - image.width / 2), int(rng.uniform(0.45, 0.85) * s - image.height / 2))
-        scene.add_layer_with_parts(
-            rotated,
-            xy,
-            {"cue:a99_legal_involvement": "a99_legal_involvement"},
-            {"cue:a99_legal_involvement": 0.2},
-        )
-    for carrier, fields, opts in stamps:
-        doc = render_carrier(carrier, fields, opts, rng, who, other, unit * rng.uniform(0.9, 1.3))
-        w, h = doc.page.image.size
-        x = int(s - w - 0.03 * s) if rng.random() < 0.7 else int(0.03 * s)
-        scene.add_doc(doc, (x, int(s - h - 0.03 * s)))
 
-    return finish(scene, sorted(requested))
+def add_police_tape(scene: Scene) -> None:
+    rng, s = scene.rng, scene.size
+    layer = props.police_tape(rng, int(s * 1.5))
+    angle = rng.uniform(-25, 25)
+    image = layer.image.rotate(angle, expand=True, resample=Image.BICUBIC)
+    part = Image.fromarray(layer.parts["cue:a99_legal_involvement"].astype(np.uint8) * 255).rotate(
+        angle, expand=True
+    )
+    rotated = Layer(image, {"cue:a99_legal_involvement": np.asarray(part) > 127})
+    xy = (int(s / 2 - image.width / 2), int(rng.uniform(0.45, 0.85) * s - image.height / 2))
+    scene.add_layer_with_parts(
+        rotated,
+        xy,
+        {"cue:a99_legal_involvement": "a99_legal_involvement"},
+        {"cue:a99_legal_involvement": 0.2},
+    )
+
+
+def add_stamp(scene: Scene, text: TextPlan, who: Persona, other: Persona) -> None:
+    """A camera's date stamp in a bottom corner."""
+    rng, s = scene.rng, scene.size
+    scale = s / 448.0 * rng.uniform(0.9, 1.3)
+    job = CarrierJob(rng, who, other, text.fields, text.options, scale)
+    doc = CARRIERS[text.carrier].render(job)
+    w, h = doc.page.image.size
+    x = int(s - w - 0.03 * s) if rng.random() < 0.7 else int(0.03 * s)
+    scene.add_doc(doc, (x, int(s - h - 0.03 * s)))
 
 
 def badge_on_person(scene: Scene, doc: docs.Doc) -> None:
