@@ -24,7 +24,7 @@ from redactor.attributes import VISPR_IDS
 from training.synth import sources
 from training.synth.dataset import LabelSampler, SynthConfig, generate
 from training.synth.figures import lfw_faces
-from training.synth.scene import render_scene
+from training.synth.scene import CUE_ATTRS, render_scene
 
 GOLDEN = Path(__file__).with_name("golden_hashes.json")
 REFRESH = os.environ.get("REDACTOR_REFRESH_GOLDEN") == "1"
@@ -33,13 +33,19 @@ TIMING_FIELDS = ("seconds",)  # synth.json fields that vary from run to run
 
 def scene_cases() -> list[tuple[list[str], int, int]]:
     """(requested labels, seed, size): each attribute alone at two sizes, 40 label sets drawn
-    as `redact synth` draws them, and name badges pinned on people."""
+    as `redact synth` draws them, name badges pinned on people, and every person cue."""
     import random
 
     cases = [([a], seed, size) for seed, size in ((0, 160), (1, 288)) for a in VISPR_IDS]
     sampler = LabelSampler()
     cases += [(sorted(sampler.draw(random.Random(1000 + k))), k, 224) for k in range(40)]
     cases += [(["a19_name_full", "a4_gender", "a9_face_complete"], k, 256) for k in range(4)]
+    # Each person cue on big, coloured, hatless figures, face on and full length.
+    cues = sorted(CUE_ATTRS)
+    for extra in ("a9_face_complete", "a3_height_approx"):
+        cases += [
+            (sorted({c, extra, "a6_hair_color", "a17_color"}), k, 320) for c in cues for k in (0, 1)
+        ]
     return cases
 
 
@@ -104,7 +110,7 @@ def test_generated_sets_are_byte_identical_for_the_same_seed(tmp_path):
         "the packaged photos/faces differ from when the golden hashes were made; install the "
         "`train` extra and the cut-outs, or refresh with REDACTOR_REFRESH_GOLDEN=1"
     )
-    assert len(made["scenes"]) >= 150 and len(made["dataset"]) >= 30
+    assert len(made["scenes"]) >= 200 and len(made["dataset"]) >= 30
     changed = [k for k in golden["scenes"] if made["scenes"].get(k) != golden["scenes"][k]]
     changed += [k for k in golden["dataset"] if made["dataset"].get(k) != golden["dataset"][k]]
     extra = (set(made["scenes"]) - set(golden["scenes"])) | (
