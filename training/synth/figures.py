@@ -730,86 +730,115 @@ PAINTERS = (
 def draw_face(
     p: Painter, spec: FigureSpec, head_box: tuple[float, ...], rng: random.Random
 ) -> None:
+    """The face inside `head_box`: an LFW face or a drawn one, then face paint and sunglasses."""
+    if spec.face_source >= 0 and lfw_faces() is not None and head_box[3] - head_box[1] >= 6:
+        paste_lfw_face(p, spec, head_box)
+    else:
+        paint_drawn_face(p, spec, head_box)
+    if "a57_culture" in spec.cues:
+        paint_face_paint(p, head_box)
+    if spec.sunglasses:
+        paint_sunglasses(p, head_box)
+
+
+def paste_lfw_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...]) -> None:
     x0, y0, x1, y1 = head_box
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
-    if spec.face_source >= 0 and lfw_faces() is not None and h >= 6:
-        face = tinted_face(spec.face_source, (max(2, int(w)), max(2, int(h))), spec.skin)
-        p.paste(face, (int(x0), int(y0)), ("body", "head", "face", "skin"))
-        eye_y = y0 + 0.42 * h
-        eyes = [(cx - 0.2 * w, eye_y), (cx + 0.2 * w, eye_y)]
-        r = max(1.0, 0.08 * w)
-        for ex, ey in eyes:
-            p.part("eyes").ellipse((ex - r, ey - r, ex + r, ey + r), fill=255)
-    else:
-        eye_y = y0 + 0.45 * h
-        r = max(1.0, 0.075 * w)
-        for ex in (cx - 0.2 * w, cx + 0.2 * w):
-            p.shape(
-                "ellipse",
-                (ex - 1.6 * r, eye_y - r, ex + 1.6 * r, eye_y + r),
-                (250, 250, 250),
-                ("body", "head", "face", "eyes"),
-            )
-            p.shape(
-                "ellipse",
-                (ex - 0.8 * r, eye_y - 0.8 * r, ex + 0.8 * r, eye_y + 0.8 * r),
-                spec.eye_color,
-                ("body", "head", "face", "eyes"),
-            )
-            p.shape(
-                "line",
-                [(ex - 1.6 * r, eye_y - 2.0 * r), (ex + 1.6 * r, eye_y - 2.3 * r)],
-                spec.hair or (60, 40, 30),
-                ("body", "head", "face"),
-                width=max(1, int(0.5 * r)),
-            )
-        shade = tuple(int(c * 0.75) for c in spec.skin)
+    face = tinted_face(spec.face_source, (max(2, int(w)), max(2, int(h))), spec.skin)
+    p.paste(face, (int(x0), int(y0)), ("body", "head", "face", "skin"))
+    eye_y = y0 + 0.42 * h
+    eyes = [(cx - 0.2 * w, eye_y), (cx + 0.2 * w, eye_y)]
+    r = max(1.0, 0.08 * w)
+    for ex, ey in eyes:
+        p.part("eyes").ellipse((ex - r, ey - r, ex + r, ey + r), fill=255)
+
+
+def paint_drawn_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...]) -> None:
+    """Eyes with brows, nose and mouth."""
+    x0, y0, x1, y1 = head_box
+    w, h = x1 - x0, y1 - y0
+    cx = (x0 + x1) / 2
+    eye_y = y0 + 0.45 * h
+    r = max(1.0, 0.075 * w)
+    for ex in (cx - 0.2 * w, cx + 0.2 * w):
         p.shape(
-            "line",
-            [(cx, eye_y + 0.3 * r), (cx - 0.6 * r, y0 + 0.68 * h), (cx, y0 + 0.7 * h)],
-            shade,
-            ("body", "head", "face", "skin"),
-            width=max(1, int(0.4 * r)),
+            "ellipse",
+            (ex - 1.6 * r, eye_y - r, ex + 1.6 * r, eye_y + r),
+            (250, 250, 250),
+            ("body", "head", "face", "eyes"),
         )
         p.shape(
-            "arc",
-            (cx - 0.2 * w, y0 + 0.7 * h, cx + 0.2 * w, y0 + 0.86 * h),
-            (150, 50, 50),
-            ("body", "head", "face", "skin"),
-            start=10,
-            end=170,
+            "ellipse",
+            (ex - 0.8 * r, eye_y - 0.8 * r, ex + 0.8 * r, eye_y + 0.8 * r),
+            spec.eye_color,
+            ("body", "head", "face", "eyes"),
+        )
+        p.shape(
+            "line",
+            [(ex - 1.6 * r, eye_y - 2.0 * r), (ex + 1.6 * r, eye_y - 2.3 * r)],
+            spec.hair or (60, 40, 30),
+            ("body", "head", "face"),
             width=max(1, int(0.5 * r)),
         )
-    if "a57_culture" in spec.cues:
-        for side in (-1, 1):
-            for k in range(2):
-                yy = y0 + (0.6 + 0.1 * k) * h
-                p.shape(
-                    "line",
-                    [(cx + side * 0.18 * w, yy), (cx + side * 0.36 * w, yy)],
-                    (230, 230, 240) if k else (220, 40, 40),
-                    ("body", "head", "face", "cue:a57_culture"),
-                    width=max(1, int(0.05 * h)),
-                )
-    if spec.sunglasses:
-        gy = y0 + 0.43 * h
-        gw, gh = 0.28 * w, 0.16 * h
-        for ex in (cx - 0.2 * w, cx + 0.2 * w):
+    shade = tuple(int(c * 0.75) for c in spec.skin)
+    p.shape(
+        "line",
+        [(cx, eye_y + 0.3 * r), (cx - 0.6 * r, y0 + 0.68 * h), (cx, y0 + 0.7 * h)],
+        shade,
+        ("body", "head", "face", "skin"),
+        width=max(1, int(0.4 * r)),
+    )
+    p.shape(
+        "arc",
+        (cx - 0.2 * w, y0 + 0.7 * h, cx + 0.2 * w, y0 + 0.86 * h),
+        (150, 50, 50),
+        ("body", "head", "face", "skin"),
+        start=10,
+        end=170,
+        width=max(1, int(0.5 * r)),
+    )
+
+
+def paint_face_paint(p: Painter, head_box: tuple[float, ...]) -> None:
+    """Red and white stripes on both cheeks (the culture cue)."""
+    x0, y0, x1, y1 = head_box
+    w, h = x1 - x0, y1 - y0
+    cx = (x0 + x1) / 2
+    for side in (-1, 1):
+        for k in range(2):
+            yy = y0 + (0.6 + 0.1 * k) * h
             p.shape(
-                "rounded_rectangle",
-                (ex - gw / 2, gy - gh / 2, ex + gw / 2, gy + gh / 2),
-                (15, 15, 20),
-                ("body", "head", "face"),
-                radius=max(1, int(gh / 3)),
+                "line",
+                [(cx + side * 0.18 * w, yy), (cx + side * 0.36 * w, yy)],
+                (230, 230, 240) if k else (220, 40, 40),
+                ("body", "head", "face", "cue:a57_culture"),
+                width=max(1, int(0.05 * h)),
             )
+
+
+def paint_sunglasses(p: Painter, head_box: tuple[float, ...]) -> None:
+    """Dark lenses over the eyes: they hide the eye colour."""
+    x0, y0, x1, y1 = head_box
+    w, h = x1 - x0, y1 - y0
+    cx = (x0 + x1) / 2
+    gy = y0 + 0.43 * h
+    gw, gh = 0.28 * w, 0.16 * h
+    for ex in (cx - 0.2 * w, cx + 0.2 * w):
         p.shape(
-            "line",
-            [(cx - 0.06 * w, gy), (cx + 0.06 * w, gy)],
+            "rounded_rectangle",
+            (ex - gw / 2, gy - gh / 2, ex + gw / 2, gy + gh / 2),
             (15, 15, 20),
             ("body", "head", "face"),
-            width=max(1, int(0.04 * w)),
+            radius=max(1, int(gh / 3)),
         )
+    p.shape(
+        "line",
+        [(cx - 0.06 * w, gy), (cx + 0.06 * w, gy)],
+        (15, 15, 20),
+        ("body", "head", "face"),
+        width=max(1, int(0.04 * w)),
+    )
 
 
 @dataclass(frozen=True)
