@@ -116,6 +116,65 @@ def _union(into: dict[str, np.ndarray], found: dict[str, np.ndarray]) -> None:
             into[attr] = mask
 
 
+@dataclass(frozen=True)
+class FigureView:
+    """How a placed person was drawn, which decides what its visible parts are evidence of."""
+
+    front: bool
+    grayscale: bool
+    face_h: float  # face height in pixels
+    face_complete_ok: bool = True  # False: a photo whose face is cut shows only part of one
+    seated: bool = False
+
+
+def figure_evidence(canvas: Canvas, key: str, size: int, view: FigureView) -> dict[str, np.ndarray]:
+    """A person's descriptor and cue evidence from what stayed visible; `_body` for groups."""
+    vis = canvas.visible_fraction
+    out: dict[str, np.ndarray] = {}
+    face_frac = vis(key, "face")
+    face_ok = view.front and view.face_h >= FACE_MIN * size
+    complete = face_ok and view.face_complete_ok and face_frac >= 0.9
+    partial = face_ok and not complete and face_frac >= 0.25
+    face = canvas.visible(key, "face")
+    head = canvas.visible(key, "head")
+    body = canvas.visible(key, "body")
+    if complete:
+        out["a9_face_complete"] = face.copy()
+    if partial:
+        out["a10_face_partial"] = face.copy()
+    if (complete or partial) and vis(key, "eyes") >= 0.8 and view.face_h >= CLOSEUP * size:
+        out["a5_eye_color"] = face.copy()
+    hair = canvas.visible(key, "hair")
+    full_hair = canvas.placed[key].full_area.get("hair", 0)
+    if hair.sum() >= max(15, 0.3 * full_hair) and view.face_h >= FACE_MIN * size:
+        out["a6_hair_color"] = hair.copy()
+    skin = canvas.visible(key, "skin")
+    if not view.grayscale and skin.sum() >= 20:
+        out["a17_color"] = skin.copy()
+    if complete or partial:
+        out["a1_age_approx"] = head.copy()
+        if not view.grayscale:
+            out["a16_race"] = head.copy()
+    if vis(key, "head") >= 0.5 and vis(key, "torso") >= 0.25 and view.face_h >= FACE_MIN * size:
+        out["a4_gender"] = body.copy()
+    if vis(key, "torso") >= 0.9 and vis(key, "legs") >= 0.4:
+        out["a2_weight_approx"] = body.copy()
+    if (
+        not view.seated
+        and vis(key, "body") >= 0.9
+        and vis(key, "feet") >= 0.9
+        and vis(key, "head") >= 0.9
+    ):
+        out["a3_height_approx"] = body.copy()
+    for part in canvas.placed[key].full_area:
+        if part.startswith("cue:") and vis(key, part) >= 0.4:
+            mask = canvas.visible(key, part)
+            if mask.sum() >= 12:
+                out[part[4:]] = mask.copy()
+    out["_body"] = body.copy()
+    return out
+
+
 class Scene:
     def __init__(self, size: int, rng: random.Random, background: Image.Image, ground: int):
         self.size = size
@@ -232,55 +291,7 @@ class Scene:
         group: str | None = None,
     ) -> str:
         size = self.size
-        holder: list[str] = []
-
-        def read(canvas: Canvas) -> dict[str, np.ndarray]:
-            key = holder[0]
-            vis = canvas.visible_fraction
-            out: dict[str, np.ndarray] = {}
-            face_frac = vis(key, "face")
-            face_ok = front and face_h >= FACE_MIN * size
-            complete = face_ok and face_complete_ok and face_frac >= 0.9
-            partial = face_ok and not complete and face_frac >= 0.25
-            face = canvas.visible(key, "face")
-            head = canvas.visible(key, "head")
-            body = canvas.visible(key, "body")
-            if complete:
-                out["a9_face_complete"] = face.copy()
-            if partial:
-                out["a10_face_partial"] = face.copy()
-            if (complete or partial) and vis(key, "eyes") >= 0.8 and face_h >= CLOSEUP * size:
-                out["a5_eye_color"] = face.copy()
-            hair = canvas.visible(key, "hair")
-            full_hair = canvas.placed[key].full_area.get("hair", 0)
-            if hair.sum() >= max(15, 0.3 * full_hair) and face_h >= FACE_MIN * size:
-                out["a6_hair_color"] = hair.copy()
-            skin = canvas.visible(key, "skin")
-            if not grayscale and skin.sum() >= 20:
-                out["a17_color"] = skin.copy()
-            if complete or partial:
-                out["a1_age_approx"] = head.copy()
-                if not grayscale:
-                    out["a16_race"] = head.copy()
-            if vis(key, "head") >= 0.5 and vis(key, "torso") >= 0.25 and face_h >= FACE_MIN * size:
-                out["a4_gender"] = body.copy()
-            if vis(key, "torso") >= 0.9 and vis(key, "legs") >= 0.4:
-                out["a2_weight_approx"] = body.copy()
-            if (
-                not seated
-                and vis(key, "body") >= 0.9
-                and vis(key, "feet") >= 0.9
-                and vis(key, "head") >= 0.9
-            ):
-                out["a3_height_approx"] = body.copy()
-            for part in canvas.placed[key].full_area:
-                if part.startswith("cue:") and vis(key, part) >= 0.4:
-                    mask = canvas.visible(key, part)
-                    if mask.sum() >= 12:
-                        out[part[4:]] = mask.copy()
-            out["_body"] = body.copy()
-            return out
-
+        view = FigureView(front, grayscale, face_h, face_complete_ok, seated)
         if face_h >= FACE_MIN * size:
             fb = layer.parts.get("head")
             if fb is not None and fb.any():
@@ -288,8 +299,8 @@ class Scene:
                 self.protected.append(
                     (xy[0] + xs.min(), xy[1] + ys.min(), xy[0] + xs.max(), xy[1] + ys.max())
                 )
-        key = self.add(layer, xy, read, protect=False)
-        holder.append(key)
+        # The reader runs once the scene is composed, when `key` is bound.
+        key = self.add(layer, xy, lambda c: figure_evidence(c, key, size, view), protect=False)
         self.placed[-1].items = []
         self.placed[-1].offset = xy
         if group:
