@@ -328,6 +328,17 @@ class PersonPlan:
     index: int = 0  # place within its group
     group_height: float | None = None  # shared by a group's members, set when first drawn
 
+    def can_carry(self, cue: str) -> bool:
+        """Whether this person can show `cue` (at most one outfit cue per person)."""
+        if cue in OUTFIT_CUES and (self.outfit is not None or self.cues & OUTFIT_CUES):
+            return False
+        if cue == "a57_culture" and self.view != "front":
+            return False
+        if cue == "a39_disability_physical" and self.mode in ("group", "closeup"):
+            return False
+        # Arms, clothes and wheelchairs need more than a head and shoulders.
+        return cue == "a57_culture" or self.mode not in ("closeup", "partial")
+
 
 def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[PersonPlan], bool]:
     """The people a label set needs. Returns (plans, hands): hands when skin must show without a
@@ -384,18 +395,7 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[Person
         ]
     # Cues: at most one outfit cue per person.
     for cue in sorted(R & CUE_ATTRS):
-        host = None
-        for plan in plans:
-            if cue in OUTFIT_CUES and (plan.outfit is not None or plan.cues & OUTFIT_CUES):
-                continue
-            if cue == "a57_culture" and plan.view != "front":
-                continue
-            if cue == "a39_disability_physical" and plan.mode in ("group", "closeup"):
-                continue
-            if cue not in ("a57_culture",) and plan.mode in ("closeup", "partial"):
-                continue  # arms, clothes and wheelchairs need more than a head and shoulders
-            host = plan
-            break
+        host = next((plan for plan in plans if plan.can_carry(cue)), None)
         if host is None:
             view = "front" if cue == "a57_culture" or R & {"a9_face_complete"} else "back"
             host = PersonPlan(body_mode(), view)
