@@ -825,6 +825,23 @@ def render_carrier(
     return CARRIERS[carrier].render(CarrierJob(rng, who, other, fields, opts, scale))
 
 
+# Document attributes and the carrier that shows each, in planning order.
+DOCUMENTS = (
+    ("a29_ausweis", "id"),
+    ("a31_passport", "passport"),
+    ("a32_drivers_license", "id"),
+    ("a33_student_id", "id"),
+    ("a30_credit_card", "card"),
+    ("a38_ticket", "ticket"),
+    ("a97_online_conversation", "chat"),
+    ("a92_email_content", "email"),
+    ("a35_mail", "envelope"),
+    ("a37_receipt", "receipt"),
+    ("a43_medicine", "prescription"),
+    ("a70_education_history", "certificate"),
+)
+
+
 def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[TextPlan]:
     """Carriers for the text and document attributes, each with the fields it shows."""
     todo = set(R) & (TEXT_ATTRS | set(ID_DOCS) | {"a30_credit_card", "a38_ticket"})
@@ -839,29 +856,10 @@ def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[TextPlan]:
     def add(carrier: str, fields: list[str], **options) -> None:
         carriers.append(TextPlan(carrier, fields, options))
 
-    for doc in ID_DOCS:
-        if doc in todo:
-            todo.discard(doc)
-            carrier = "passport" if doc == "a31_passport" else "id"
-            add(carrier, absorb(carrier), kind=doc)
-    if "a30_credit_card" in todo:
-        todo.discard("a30_credit_card")
-        add("card", absorb("card"))
-    if "a38_ticket" in todo:
-        todo.discard("a38_ticket")
-        add("ticket", absorb("ticket"))
-    singles = [
-        ("a97_online_conversation", "chat"),
-        ("a92_email_content", "email"),
-        ("a35_mail", "envelope"),
-        ("a37_receipt", "receipt"),
-        ("a43_medicine", "prescription"),
-        ("a70_education_history", "certificate"),
-    ]
-    for attr, host in singles:
+    for attr, carrier in DOCUMENTS:
         if attr in todo:
             todo.discard(attr)
-            add(host, absorb(host))
+            add(carrier, absorb(carrier), **({"kind": attr} if attr in ID_DOCS else {}))
     for attr in ("a61_opinion_general", "a62_opinion_political"):
         if attr in todo:
             todo.discard(attr)
