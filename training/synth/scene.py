@@ -379,20 +379,7 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[Person
         plans.append(PersonPlan("full", "front" if "a9_face_complete" in R else "back"))
     elif "a2_weight_approx" in R and main.mode not in ("full", "waist"):
         plans.append(PersonPlan("waist", "front" if "a9_face_complete" in R else "back"))
-    # Relations: groups of people at one scale.
-    for group, n in GROUPS.items():
-        if group not in R:
-            continue
-        count = n if group in ("a64_rel_personal", "a67_rel_competitors") else rng.randint(n, n + 2)
-        view = (
-            "back"
-            if group == "a69_rel_views" or not R & {"a9_face_complete", "a10_face_partial"}
-            else "front"
-        )
-        outfit = {"a66_rel_professional": "suit", "a67_rel_competitors": "jersey"}.get(group)
-        plans += [
-            PersonPlan("group", view, outfit=outfit, group=group, index=k) for k in range(count)
-        ]
+    plans += group_plans(R, rng)
     # Cues: at most one outfit cue per person.
     for cue in sorted(R & CUE_ATTRS):
         host = next((plan for plan in plans if plan.can_carry(cue)), None)
@@ -402,6 +389,28 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[Person
             plans.append(host)
         host.cues.add(cue)
     return plans, False
+
+
+GROUP_OUTFITS = {"a66_rel_professional": "suit", "a67_rel_competitors": "jersey"}
+
+
+def group_plans(R: set[str], rng: random.Random) -> list[PersonPlan]:
+    """Relations: groups of people at one scale (the views group seen from behind)."""
+    plans: list[PersonPlan] = []
+    for group, n in GROUPS.items():
+        if group not in R:
+            continue
+        count = n if group in ("a64_rel_personal", "a67_rel_competitors") else rng.randint(n, n + 2)
+        view = (
+            "back"
+            if group == "a69_rel_views" or not R & {"a9_face_complete", "a10_face_partial"}
+            else "front"
+        )
+        outfit = GROUP_OUTFITS.get(group)
+        plans += [
+            PersonPlan("group", view, outfit=outfit, group=group, index=k) for k in range(count)
+        ]
+    return plans
 
 
 OUTFIT_FOR_CUE = {
