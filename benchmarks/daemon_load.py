@@ -123,12 +123,13 @@ async def run_level(port: int, token: str, photos: list[bytes], requests: int, c
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        async with session.get(f"http://127.0.0.1:{port}/v1/health") as reply:
+        health = f"http://127.0.0.1:{port}/v1/health"
+        async with session.get(health, headers=headers) as reply:
             before = (await reply.json())["queue"]
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         wall = time.perf_counter() - started
-        async with session.get(f"http://127.0.0.1:{port}/v1/health") as reply:
+        async with session.get(health, headers=headers) as reply:
             after = (await reply.json())["queue"]
     latencies.sort()
     batches = after["batches"] - before["batches"]

@@ -148,6 +148,11 @@ def _bearer(request: web.Request) -> str | None:
     return credential.strip()
 
 
+def bearer_token(request: web.Request) -> str | None:
+    """The token a request presents (None: no Authorization header; "": a malformed one)."""
+    return _bearer(request)
+
+
 def _extension_read(request: web.Request) -> bool:
     return (
         request.method == "GET"
