@@ -825,7 +825,9 @@ class PeerLimiter:
             return
         idle = next((h for h in held if h is not handler and _is_idle(h)), handler)
         self.closed += 1
-        self._transports[idle].close()  # connection_lost follows and calls `lost`
+        transport_of_idle = self._transports[idle]
+        self.lost(idle)  # forget it now: its connection_lost comes later
+        transport_of_idle.close()
 
     def lost(self, handler: Any) -> None:
         self._transports.pop(handler, None)
@@ -930,6 +932,9 @@ class Daemon:
             # closes the connection if no complete request head has arrived when it fires:
             # the header-read and keep-alive timeout in one.
             keepalive_timeout=config.idle_timeout_s,
+            # After an early answer (413, 408) aiohttp reads what the client still sends so it
+            # sees the answer, not a reset; 2 s is plenty on loopback and bounds a stalled one.
+            lingering_time=2.0,
         )
         self.port: int | None = None
         self._accept_log: AcceptErrorLog | None = None
