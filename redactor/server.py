@@ -71,9 +71,9 @@ ACCEPTED_TYPES = frozenset(CONTENT_TYPES.values()) | {
     "image/jpg", "image/pjpeg", "image/x-ms-bmp", "image/x-png", "application/octet-stream",
 }  # fmt: skip
 CHUNK = 256 * 1024
-# Measured with benchmarks/daemon_load.py --largest (docs/daemon.md): ~25 bytes of peak memory
-# per pixel with the default detectors, so 40 Mpx peaks near 1 GB. Phones' 48-50 Mpx modes need
-# --max-megapixels.
+# One 40 Mpx PNG peaks at ~1.2 GB for the whole daemon with the default detectors
+# (benchmarks/daemon_load.py --largest; docs/daemon-limits.md): what a desktop survives.
+# Phones' 48-50 Mpx modes need --max-megapixels.
 DEFAULT_MAX_PIXELS = 40_000_000
 
 
@@ -93,7 +93,7 @@ class ServerConfig:
     # Decoded pixels of all admitted images together (None: max_pixels, i.e. one image of the
     # largest size at a time, or several smaller ones); beyond it images wait, then get 503.
     pixel_budget: int | None = None
-    budget_wait_s: float = 30.0
+    budget_wait_s: float = 90.0
     request_timeout_s: float = 120.0
     body_timeout_s: float = 10.0  # no byte of the body for this long -> 408
     # A connection must send a complete request head this long after it opens or after its
@@ -421,11 +421,40 @@ def _redact_one(redactor: Any, options: Any, limits: Any, data: bytes) -> Any:
     return _encoded(redactor, image, result)
 
 
+def _trim_heap() -> None:
+    """Give freed heap pages back to the system. glibc keeps them after a large image (the
+    daemon stayed ~350 MB above its warm size after one 40 Mpx PNG); malloc_trim takes a few
+    ms. A no-op where there is no glibc."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _MALLOC_TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _MALLOC_TRIM = False
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM: Any = None
+
+
 def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
     """[(image bytes, format, report dict) | exception] per payload. Without a batched detector
     (the model) each image is decoded, redacted, encoded and dropped before the next is decoded:
     a batch holds one image's pixels at a time. With the model, the images that decode go
     through one `redact_many` call (one batched model call)."""
+    try:
+        return _redact_batch(redactor, options, limits, payloads)
+    finally:
+        _trim_heap()
+
+
+def _redact_batch(
+    redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]
+) -> list[Any]:
     if "model" not in getattr(redactor, "configured", ()):
         return [_redact_one(redactor, options, limits, data) for data in payloads]
     images, outcomes = _decode_all(limits, payloads)
@@ -472,6 +501,7 @@ def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[b
         )  # fmt: skip
         outcomes.append(report.to_json(with_text=False))
         del image, analysis
+    _trim_heap()
     return outcomes
 
 
