@@ -4,15 +4,27 @@ batch, and a default per-image pixel limit a desktop survives."""
 
 from __future__ import annotations
 
+import http.client
+import io
+import os
+import re
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import Image
 
 from redactor import imageio
 from redactor.server import DEFAULT_MAX_PIXELS, ServerConfig, redact_batch
 
-from .conftest import start_server
+from .conftest import SAMPLES, start_server
 from .test_limits import assert_json_error, png_bomb, still_serves
 
 ASTRONAUT_PIXELS = 512 * 512
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_burst_waits_for_the_pixel_budget(shared_redactor, tmp_path, images):
@@ -96,3 +108,57 @@ def test_the_default_pixel_limit_refuses_a_41_megapixel_image_before_decoding(
         still_serves(running, images)
     finally:
         running.stop()
+
+
+def _rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.slow
+def test_warm_rss_with_the_default_detectors_stays_under_800_mib(tmp_path):
+    """`redact serve` with its defaults (faces, OCR, private text) after ordinary work: the
+    sample photos and screenshots and one 12 Mpx photo. It sat at ~1.6 GB before (torch
+    imported for nothing, ONNX Runtime arenas keeping the largest image's peak)."""
+    photo = Image.open(SAMPLES / "astronaut.jpg").convert("RGB").resize((4000, 3000))
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=85)
+    uploads = [(SAMPLES / name).read_bytes() for name in
+               ("astronaut.jpg", "badge_photo.jpg", "chat.png", "letter.jpg")]  # fmt: skip
+    uploads.append(buffer.getvalue())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "redactor.cli", "serve", "--port", "0",
+         "--config-dir", str(tmp_path / "cfg")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        port = int(re.search(r":(\d+) ", process.stdout.readline()).group(1))
+        assert process.stdout.readline().startswith("ready")
+        token = (tmp_path / "cfg" / "daemon-token").read_text().strip()
+        for data in uploads:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+            connection.request("POST", "/v1/redact", body=data, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": kind})  # fmt: skip
+            reply = connection.getresponse()
+            assert reply.status == 200, reply.read()[:200]
+            reply.read()
+            connection.close()
+        time.sleep(1)
+        rss = _rss_mib(process.pid)
+        print(f"warm RSS after ordinary work: {rss:.0f} MiB")
+        assert rss <= 800, f"{rss:.0f} MiB warm"
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        assert "libtorch" not in maps  # nothing the daemon runs needs torch
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
