@@ -31,7 +31,7 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -135,6 +135,37 @@ class DaemonState:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     load_seconds: float | None = None
     warm_up: asyncio.Task | None = None
+    uploads: UploadMemory | None = None
+
+
+class UploadMemory:
+    """Bytes of uploads the daemon holds (read, queued or in work), charged as they arrive: a
+    slow client holds only what it has sent. Bodies are read before the queue ticket, so this,
+    not the ticket count, bounds their memory: beyond `total` a request gets 503."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.used = 0
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[Callable[[int], None]]:
+        """A `charge(n)` for one request; what it charged is given back when the block ends."""
+        size = 0
+
+        def charge(amount: int) -> None:
+            nonlocal size
+            if self.used + amount > self.total:
+                raise HTTPFailure(
+                    503, "overloaded", "the daemon holds as many uploads as it accepts; retry",
+                    {"Retry-After": "2", "Connection": "close"},
+                )  # fmt: skip
+            self.used += amount
+            size += amount
+
+        try:
+            yield charge
+        finally:
+            self.used -= size
 
 
 STATE = web.AppKey("state", DaemonState)
@@ -201,16 +232,19 @@ def _mib(size: int) -> str:
     return f"{size / 2**20:g} MiB"
 
 
-async def read_image_body(request: web.Request, limit: int, idle_s: float) -> bytes:
+async def read_image_body(
+    request: web.Request, limit: int, idle_s: float, charge: Callable[[int], None]
+) -> bytes:
     """The uploaded image's bytes, in memory only: a raw body, or the one file part of a
-    multipart form. Over `limit` -> 413 before more is read; no byte for `idle_s` -> 408."""
+    multipart form. Over `limit` -> 413 before more is read; no byte for `idle_s` -> 408;
+    every chunk is `charge`d to the daemon's upload memory as it arrives."""
     if request.content_length is not None and request.content_length > limit + FORM_EXTRA:
         raise HTTPFailure(413, "body_too_large", f"the upload is over the {_mib(limit)} limit")
     content_type = request.content_type.lower()
     if content_type.startswith("multipart/"):
         form = await _read_capped(
             request.content.read, limit + FORM_EXTRA, idle_s,
-            f"the upload is over the {_mib(limit)} limit",
+            f"the upload is over the {_mib(limit)} limit", charge,
         )  # fmt: skip
         return multipart_file(form, request.headers.get("Content-Type", ""), limit)
     if content_type not in ACCEPTED_TYPES and not content_type.startswith("image/"):
@@ -220,7 +254,7 @@ async def read_image_body(request: web.Request, limit: int, idle_s: float) -> by
             f"(got {content_type[:60]!r})",
         )  # fmt: skip
     data = await _read_capped(
-        request.content.read, limit, idle_s, f"the image is over the {_mib(limit)} limit"
+        request.content.read, limit, idle_s, f"the image is over the {_mib(limit)} limit", charge
     )
     if not data:
         raise HTTPFailure(400, "empty_body", "the request has no image in its body")
@@ -228,7 +262,8 @@ async def read_image_body(request: web.Request, limit: int, idle_s: float) -> by
 
 
 async def _read_capped(
-    read: Callable[[int], Awaitable[bytes]], limit: int, idle_s: float, refusal: str
+    read: Callable[[int], Awaitable[bytes]], limit: int, idle_s: float, refusal: str,
+    charge: Callable[[int], None],
 ) -> bytes:
     """Read chunks until the stream ends; 413 as soon as more than `limit` bytes arrive, 408
     when no byte arrives for `idle_s` seconds."""
@@ -248,6 +283,7 @@ async def _read_capped(
         size += len(chunk)
         if size > limit:
             raise HTTPFailure(413, "body_too_large", refusal)
+        charge(len(chunk))
         parts.append(chunk)
 
 
@@ -577,10 +613,42 @@ def declared_pixels(data: bytes, max_pixels: int) -> int:
     return width * height
 
 
+async def _admit_and_run(
+    request: web.Request, state: DaemonState, kind: str, batch_function: Callable,
+    options: Any, charge: Callable[[int], None],
+) -> Any:
+    config = state.config
+    data = await read_image_body(request, config.max_bytes, config.body_timeout_s, charge)
+    if not looks_like_image(data):
+        raise HTTPFailure(
+            415, "not_an_image", "the body is not a JPEG, PNG, WebP, BMP or TIFF image"
+        )
+    pixels = declared_pixels(data, config.max_pixels)
+    try:
+        ticket = state.batcher.admit()
+    except Overloaded as error:
+        raise HTTPFailure(
+            503, "overloaded", str(error), {"Retry-After": str(error.retry_after)}
+        ) from None
+    with ticket:
+        try:
+            await state.batcher.reserve_pixels(ticket, pixels)
+        except Overloaded as error:
+            raise HTTPFailure(
+                503, "overloaded",
+                f"the daemon is busy with large images; retry in {error.retry_after} s",
+                {"Retry-After": str(error.retry_after)},
+            ) from None  # fmt: skip
+        key = (kind, options.hide, options.mode)
+        work = partial(batch_function, state.redactor, options, state.limits)
+        return await state.batcher.submit(key, data, work, ticket)
+
+
 async def _process(request: web.Request, kind: str, batch_function: Callable) -> Any:
     """The guard has authenticated the caller. The body is read in full (with a no-progress
     timeout) before the request takes a queue ticket, so a slow client holds a connection and
-    nothing else; the ticket then reserves the image's decoded pixels from the daemon's budget."""
+    the bytes it has sent (UploadMemory), never a ticket; the ticket then reserves the image's
+    decoded pixels from the daemon's budget."""
     state = request.app[STATE]
     config = state.config
     timeout = config.request_timeout_s
@@ -592,31 +660,9 @@ async def _process(request: web.Request, kind: str, batch_function: Callable) ->
                 )
             await _await_ready(state)
             options = parse_options(request, state)  # a 400/422 costs no upload
-            data = await read_image_body(request, config.max_bytes, config.body_timeout_s)
-            if not looks_like_image(data):
-                raise HTTPFailure(
-                    415, "not_an_image",
-                    "the body is not a JPEG, PNG, WebP, BMP or TIFF image",
-                )  # fmt: skip
-            pixels = declared_pixels(data, config.max_pixels)
-            try:
-                ticket = state.batcher.admit()
-            except Overloaded as error:
-                raise HTTPFailure(
-                    503, "overloaded", str(error), {"Retry-After": str(error.retry_after)}
-                ) from None
-            with ticket:
-                try:
-                    await state.batcher.reserve_pixels(ticket, pixels)
-                except Overloaded as error:
-                    raise HTTPFailure(
-                        503, "overloaded",
-                        f"the daemon is busy with large images; retry in {error.retry_after} s",
-                        {"Retry-After": str(error.retry_after)},
-                    ) from None  # fmt: skip
-                key = (kind, options.hide, options.mode)
-                work = partial(batch_function, state.redactor, options, state.limits)
-                return await state.batcher.submit(key, data, work, ticket)
+            assert state.uploads is not None
+            with state.uploads.held() as charge:
+                return await _admit_and_run(request, state, kind, batch_function, options, charge)
     except TimeoutError:
         raise HTTPFailure(
             504, "timeout", f"the image took over {timeout:g} s; try a smaller one"
@@ -803,6 +849,7 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
             config=config, redactor=built, batcher=batcher, policy=policy,
             default_hide=tuple(config.hide) if config.hide else None,
             limits=image_limits(config),
+            uploads=UploadMemory(config.max_pending * (config.max_bytes + FORM_EXTRA)),
         )  # fmt: skip
         app[STATE] = state
         # Listen at once; /v1/health says "loading" until the detectors are built.

@@ -89,6 +89,32 @@ def test_trickling_uploads_hold_no_queue_ticket_and_time_out(shared_redactor, tm
         running.stop()
 
 
+def test_uploads_in_flight_are_bounded_by_the_bytes_received(shared_redactor, tmp_path, images):
+    # Bodies are read before the ticket: their memory is bounded by bytes actually received,
+    # max_pending x (max_bytes + 64 KiB) = 2.06 MiB here.
+    running = start_server(shared_redactor, tmp_path, max_bytes=2 * 2**20, max_pending=1)
+    jpeg = images.astronaut_jpeg
+    big = jpeg + bytes(int(1.5 * 2**20) - len(jpeg))  # a valid JPEG padded to 1.5 MiB
+    holder = open_socket(running.port)
+    try:
+        holder.sendall(upload_head(running.port, len(big)) + big[:-10])  # all but 10 bytes
+        time.sleep(0.5)
+        second = running.redact(big, "?hide=face", timeout=30)
+        assert_json_error(second, 503, "overloaded")
+        assert int(second.header("Retry-After")) >= 1
+        holder.sendall(big[-10:])
+        holder.settimeout(30)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += holder.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        assert running.redact(jpeg, "?hide=face").status == 200  # everything was given back
+        assert running.daemon.state.uploads.used == 0
+    finally:
+        holder.close()
+        running.stop()
+
+
 def test_idle_half_header_and_kept_alive_connections_time_out(shared_redactor, tmp_path):
     running = start_server(shared_redactor, tmp_path, idle_timeout_s=1.0)
     try:
