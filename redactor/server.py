@@ -5,13 +5,18 @@ options gathered into micro-batches (redactor/batching.py). Who may call is deci
 redactor/server_security.py.
 
 API (errors are JSON `{"error": code, "message": text}`):
-    GET  /v1/health       version, detectors, backend, ready or not (public, no private data)
+    GET  /v1/health       version, detectors, backend, ready or not (public, no private data);
+                          the queue and pixel-budget counters only with the token
     GET  /v1/attributes   what this daemon can hide: ids, descriptions, groups, aliases, defaults
     POST /v1/redact       image in (raw body with an image Content-Type, or multipart with one
                           file part), options in the query (`hide`, `mode`); the redacted image
                           out, same format, metadata stripped; summary in X-Redactor-Summary
     POST /v1/analyze      same input; the report as JSON (regions, attributes, score), no image
     POST /v1/pair         register a Firefox extension origin (needs the token)
+
+Limits (docs/daemon-limits.md): bodies are read, with a no-progress timeout, before a request
+takes a queue ticket; decoded pixels of all admitted images share one budget; connections
+time out without a request head and are capped per peer; multipart is parsed here, capped.
 
 Privacy: request bodies are read into memory only (never aiohttp's `post()`, which spools
 uploads to temporary files); access logs name the route, never the query or the image; the
