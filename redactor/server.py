@@ -775,7 +775,10 @@ async def handle_challenge(request: web.Request) -> web.Response:
     """The extension's check that it talks to this daemon, before it sends the token or an
     image: it sends a fresh nonce, only a holder of the token can answer the proof."""
     state = request.app[STATE]
-    body = await _read_capped(request.content.read, 1024, "the challenge is a short JSON object")
+    body = await _read_capped(
+        request.content.read, 1024, state.config.body_timeout_s,
+        "the challenge is a short JSON object", lambda _size: None,
+    )  # fmt: skip
     try:
         nonce = json.loads(body).get("nonce")
     except (ValueError, AttributeError):
