@@ -512,7 +512,8 @@ def train_command(
         settings = resume_config(resume, config, overrides) if resume else make_config(config, overrides)
         result = train(data, settings, out, resume=resume, reporter=RichReporter())
     except RedactorError as error:
-        fail(str(error))
+        # A collapsed model (training/collapse.py) exits 3, apart from usage errors.
+        fail(str(error), 3 if error.code == "training_collapsed" else 2)
         return
     except FloatingPointError as error:
         fail(str(error))
