@@ -127,6 +127,10 @@ def run_command(
         "actors (default: up to one per CPU of the cluster).",
     ),
     model: Optional[Path] = typer.Option(None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."),
+    trust_model: bool = typer.Option(
+        False, "--trust-model", help="Hide attributes only the model finds even if its real-image "
+        "AUC is unmeasured or under 0.85 (refused otherwise).",
+    ),
     person: bool = typer.Option(False, "--person", help="Load whole-person masks (`human` extra)."),
     engine_name: str = typer.Option(
         "local", "--engine", help="local: processes on this machine; ray: a Ray cluster "
@@ -163,6 +167,7 @@ def run_command(
             keep_metadata=keep_metadata,
             thresholds=_parse_thresholds(threshold),
             report_text=report_text,
+            trust_model=trust_model,
         )
         engine = Engine(model=model, person=person)
         if _use_ray(engine_name, [*paths, out, report], address=address,
@@ -532,6 +537,10 @@ def evaluate_command(
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Privacy profile for the score targets (default: VISPR user study)."),
     no_masks: bool = typer.Option(False, "--no-iou", help="Skip the mask IoU (faster)."),
+    record: bool = typer.Option(
+        False, "--record", help="Write each attribute's ROC AUC on this (real-image) set into the "
+        "checkpoint as its validity; `redact export` carries it on.",
+    ),
 ) -> None:
     """The paper's metrics: privacy score L1/Pearson/Spearman, attribute accuracy and mAP, mask mIoU."""
     import json
@@ -555,6 +564,20 @@ def evaluate_command(
         fail(str(error))
         return
     Console().print(evaluation_tables(result))
+    if record:
+        from datetime import datetime, timezone
+
+        from exporters.validity import record_validity
+        from training.evaluate import validity_of
+
+        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        validity = validity_of(result, f"{data.resolve().name}/{split}", when)
+        try:
+            record_validity(checkpoint, validity)
+        except RedactorError as error:
+            fail(str(error))
+            return
+        typer.echo(f"validity of {len(validity)} attribute(s) recorded in {checkpoint}")
     if json_path is not None:
         from redactor.files import write_atomic
 

@@ -186,7 +186,9 @@ def _attribute_metrics(probabilities: np.ndarray, labels: np.ndarray, ids: tuple
             ids[i]: {
                 "accuracy": float(accuracy[i]),
                 "ap": float(per_class_ap[i]),
+                "auc": metrics.roc_auc(probabilities[:, i], labels[:, i]),
                 "positives": int(positives[i]),
+                "negatives": int(len(labels) - positives[i]),
             }
             for i in range(len(ids))
         },
@@ -270,3 +272,20 @@ def evaluate_checkpoint(
     result["checkpoint"] = str(checkpoint)
     result["masks_cached"] = masks_of is not None
     return result
+
+
+def validity_of(result: dict[str, Any], dataset: str, measured_at: str) -> dict[str, dict]:
+    """The `validity` map a model carries (ModelMeta.validity) from an evaluation result: per
+    attribute with both positives and negatives in the set, its ROC AUC and the counts."""
+    validity = {}
+    for attribute_id, entry in result["attributes"]["per_attribute"].items():
+        if entry.get("auc") is None or not entry["positives"] or not entry["negatives"]:
+            continue
+        validity[attribute_id] = {
+            "auc": round(float(entry["auc"]), 4),
+            "n_pos": int(entry["positives"]),
+            "n_neg": int(entry["negatives"]),
+            "dataset": dataset,
+            "measured_at": measured_at,
+        }
+    return validity
