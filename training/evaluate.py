@@ -273,19 +273,3 @@ def evaluate_checkpoint(
     result["masks_cached"] = masks_of is not None
     return result
 
-
-def validity_of(result: dict[str, Any], dataset: str, measured_at: str) -> dict[str, dict]:
-    """The `validity` map a model carries (ModelMeta.validity) from an evaluation result: per
-    attribute with both positives and negatives in the set, its ROC AUC and the counts."""
-    validity = {}
-    for attribute_id, entry in result["attributes"]["per_attribute"].items():
-        if entry.get("auc") is None or not entry["positives"] or not entry["negatives"]:
-            continue
-        validity[attribute_id] = {
-            "auc": round(float(entry["auc"]), 4),
-            "n_pos": int(entry["positives"]),
-            "n_neg": int(entry["negatives"]),
-            "dataset": dataset,
-            "measured_at": measured_at,
-        }
-    return validity

@@ -21,7 +21,7 @@ from redactor.model_meta import VALIDITY_BAR
 from redactor.pipeline import RedactOptions, Redactor
 from redactor.runtime import META_KEY, EngineSidecar, open_model, sidecar_path
 from tests.export.tiny_model import ASTRONAUT, VALIDATED, make_checkpoint
-from training.evaluate import validity_of
+from training.real_eval import validity_of
 from training.metrics import roc_auc
 
 runner = CliRunner()
@@ -32,16 +32,9 @@ def weak(auc: float) -> dict:
     return {i: {**entry, "auc": auc} for i, entry in VALIDATED.items()}
 
 
-@pytest.fixture(scope="module")
-def unmeasured(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_checkpoint(tmp_path_factory.mktemp("bare") / "bare.pt", validity={})
-
-
-@pytest.fixture(scope="module")
-def unmeasured_onnx(unmeasured: Path) -> Path:
-    from exporters.onnx_export import export_onnx
-
-    return export_onnx(unmeasured, unmeasured.with_suffix(".onnx"), samples=[ASTRONAUT]).path
+@pytest.fixture()
+def unmeasured(unmeasured_checkpoint: Path) -> Path:
+    return unmeasured_checkpoint
 
 
 def onnx_meta(path: Path) -> dict:
