@@ -13,7 +13,8 @@ attributes not in `labelled` are not scored (nobody judged them). Reported:
 - per labelled attribute with positives and negatives: ROC AUC, average precision, counts;
 - the privacy score's ROC AUC, private (people, document) against harmless;
 - face on documents (the failure issue 13 found): the face probability's AUC of people
-  against documents, and the share of documents with a face probability at or over 0.5.
+  against documents without a labelled face (an ID card's photo is one), and the share of those
+  documents with a face probability at or over 0.5.
 """
 
 from __future__ import annotations
@@ -109,7 +110,12 @@ def evaluate_real(model_path: str | Path, folder: str | Path, *, device: str = "
     faces = [column[i] for i in FACE_IDS if i in column]
     if faces:
         face = probability[:, faces].max(axis=1)
-        people, documents = groups == "people", groups == "document"
+        # Documents with no face labelled (an ID card's photo is a real face: not a failure).
+        labelled_face = np.array(
+            [bool(set(FACE_IDS) & set(e.get("labels") or [])) for e in entries]
+        )
+        people = groups == "people"
+        documents = (groups == "document") & ~labelled_face
         chosen = people | documents
         result["face_on_documents"] = {
             "auc_people_vs_documents": metrics.roc_auc(face[chosen], people[chosen]),
