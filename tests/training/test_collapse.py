@@ -19,7 +19,7 @@ from training.config import make_config
 from training.datasets import open_source
 from training.evaluate import evaluate_checkpoint
 from training.synth.dataset import SynthConfig, generate
-from training.trainer import build_model, model_meta, train
+from training.trainer import SilentReporter, build_model, model_meta, train
 
 # The README's `redact train` line (mobilenet_v2, ImageNet weights, both models, 2 crops,
 # frozen_stages=7, SGD at the defaults), with its sizes and epochs scaled down.
@@ -77,7 +77,7 @@ def _dead_checkpoint(data: Path, path: Path) -> Path:
     checkpoint at epoch 0; trained further at lr=0 it stays dead."""
     config = make_config(
         overrides=["backbone=tiny", "pretrained=none", "image_size=48", "crop_size=32",
-                   "num_crops=1", "epochs=1", "num_workers=0", "lr=0", "eval_every=0"]
+                   "num_crops=1", "epochs=1", "num_workers=0", "lr=0"]
     )
     source = open_source(data, config.train_split)
     model = build_model(config, source)
@@ -104,8 +104,12 @@ def test_forced_collapse_is_detected_and_not_written_as_model_pt(
     out.mkdir()
     (out / "model.pt").write_bytes(b"an earlier run's model")
     config = make_config(overrides=[], base=torch.load(start, weights_only=False)["config"])
+    messages: list[str] = []
+    reporter = SilentReporter()
+    reporter.message = messages.append  # type: ignore[method-assign]
     with pytest.raises(TrainingCollapsedError, match="privacy score is constant") as caught:
-        train(shapes, config, out, resume=start)
+        train(shapes, config, out, resume=start, reporter=reporter)
+    assert any(m.startswith("WARNING epoch 1: on validation") for m in messages), messages
     assert "at its prior" in str(caught.value) and COLLAPSED_NAME in str(caught.value)
     assert not (out / "model.pt").exists()  # nothing that looks like a usable result
     kept, _ = load_checkpoint(out / COLLAPSED_NAME)  # kept for inspection, loadable
@@ -118,11 +122,13 @@ def test_cli_train_exits_3_on_collapse(shapes: Path, tmp_path: Path) -> None:
     start = _dead_checkpoint(shapes, tmp_path / "dead.pt")
     out = tmp_path / "run"
     result = CliRunner().invoke(
-        app, ["train", "--data", str(shapes), "--out", str(out), "--resume", str(start)]
+        app, ["train", "--data", str(shapes), "--out", str(out), "--resume", str(start),
+              "--set", "eval_every=0"]  # no per-epoch validation: the final check runs its own
     )
     assert result.exit_code == 3, result.output
     assert "training collapsed" in result.output and "privacy score is constant" in result.output
     assert (out / COLLAPSED_NAME).is_file() and not (out / "model.pt").exists()
+    assert json.loads((out / "final_check.json").read_text())["checked_on"] == "the val split"
 
 
 def test_live_tiny_model_is_not_flagged(shapes: Path, tmp_path: Path) -> None:
