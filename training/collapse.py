@@ -63,10 +63,13 @@ class Spread:
             int(data.get("images", 0)),
         )
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | None]:
+        def number(value: float) -> float | None:  # JSON has no nan
+            return None if value != value else float(value)
+
         return {
-            "score_std": float(self.score_std),
-            "attribute_std_max": float(self.attribute_std_max),
+            "score_std": number(self.score_std),
+            "attribute_std_max": number(self.attribute_std_max),
             "images": self.images,
         }
 
@@ -79,6 +82,7 @@ def output_spread(scores: np.ndarray, probabilities: np.ndarray) -> Spread:
     if count < 2:
         return Spread(float("nan"), float("nan"), count)
     attribute_std = probabilities.std(axis=0).max() if probabilities.size else 0.0
+    # nan scores (a model without a privacy head): not checked.
     return Spread(float(scores.std()), float(attribute_std), count)
 
 

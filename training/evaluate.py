@@ -93,7 +93,9 @@ def evaluate_model(
         score, attributes = model.predictions(out)
         scores.append(score.float().cpu().numpy())
         # The head's raw output, before clamping to [0, 1]: what the collapse check looks at.
-        raw_scores.append(out.get("score", score).float().cpu().numpy())
+        # Without a privacy head the score follows the attributes (checked on their own).
+        raw = out["score"] if "score" in out else torch.full_like(score, float("nan"))
+        raw_scores.append(raw.float().cpu().numpy())
         probabilities.append(attributes.float().cpu().numpy())
         targets.append(items["score"].numpy())
         if not with_iou:

@@ -44,6 +44,9 @@ def test_spread_flags_constant_outputs_only() -> None:
     assert len(problems) == 2 and "privacy score is constant" in problems[0]
     assert "at its prior" in problems[1]
     assert dead.score_std < MIN_SPREAD
+    # Without a privacy head the score is not checked (nan); live attributes pass.
+    headless = output_spread(np.full(20, np.nan), rng.random((20, 5)))
+    assert headless.problems() == [] and headless.to_dict()["score_std"] is None
 
 
 @pytest.fixture(scope="module")
