@@ -132,6 +132,10 @@ def run_command(
         "actors (default: up to one per CPU of the cluster).",
     ),
     model: Optional[Path] = typer.Option(None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."),
+    trust_model: bool = typer.Option(
+        False, "--trust-model", help="Hide attributes only the model finds even if its real-image "
+        "AUC is unmeasured or under 0.85 (refused otherwise).",
+    ),
     person: bool = typer.Option(False, "--person", help="Load whole-person masks (`human` extra)."),
     engine_name: str = typer.Option(
         "local", "--engine", help="local: processes on this machine; ray: a Ray cluster "
@@ -166,6 +170,7 @@ def run_command(
             keep_metadata=keep_metadata,
             thresholds=_parse_thresholds(threshold),
             report_text=report_text,
+            trust_model=trust_model,
         )
         engine = Engine(model=model, person=person)
         on_ray = _use_ray(engine_name, [*paths, out, report], address=address,
@@ -528,7 +533,8 @@ def train_command(
         settings = resume_config(resume, config, overrides) if resume else make_config(config, overrides)
         result = train(data, settings, out, resume=resume, reporter=RichReporter())
     except RedactorError as error:
-        fail(str(error))
+        # A collapsed model (training/collapse.py) exits 3, apart from usage errors.
+        fail(str(error), 3 if error.code == "training_collapsed" else 2)
         return
     except FloatingPointError as error:
         fail(str(error))
@@ -539,37 +545,71 @@ def train_command(
 
 @app.command("evaluate")
 def evaluate_command(
-    checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train`."),
-    data: Path = typer.Option(..., "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."),
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train` (with --real: also .onnx or .engine)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."),
+    real: Optional[Path] = typer.Option(None, "--real", help="A real-image set (real_set.json, docs/real_validation.md) instead of --data: ROC AUC per attribute, privacy-score AUC, faces on documents."),
     split: str = typer.Option("test", "--split", help="Split to evaluate (test, val, train; VOC: val, train)."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the metrics as JSON here."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
     profile: Optional[Path] = typer.Option(None, "--profile", help="Privacy profile for the score targets (default: VISPR user study)."),
     no_masks: bool = typer.Option(False, "--no-iou", help="Skip the mask IoU (faster)."),
+    record: bool = typer.Option(
+        False, "--record", help="Write each attribute's ROC AUC on this (real-image) set into the "
+        "model file as its validity; `redact export` carries it on.",
+    ),
 ) -> None:
-    """The paper's metrics: privacy score L1/Pearson/Spearman, attribute accuracy and mAP, mask mIoU."""
+    """The paper's metrics (privacy score L1/Pearson/Spearman, attribute accuracy and mAP, mask
+    mIoU), or with --real the real-image ones; --record keeps the AUCs in the model file."""
     import json
 
     from rich.console import Console
 
     from redactor.errors import RedactorError
 
+    if (data is None) == (real is None):
+        fail("give one of --data (a training-format set) or --real (a real-image set)")
+        return
     try:
-        from training.evaluate import evaluate_checkpoint
-        from training.report import evaluation_tables
+        from training.report import evaluation_tables, real_tables
     except ImportError as error:
         fail(f"evaluation needs the `train` extra (pip install -e '.[train]'): {error}")
         return
     try:
-        result = evaluate_checkpoint(
-            checkpoint, data, split, device=device, batch_size=batch_size,
-            privacy_profile=str(profile) if profile else "", with_iou=not no_masks,
-        )
+        if real is not None:
+            from training.real_eval import evaluate_real
+
+            result = evaluate_real(checkpoint, real, device=device)
+            dataset = real.resolve().name
+        else:
+            from training.evaluate import evaluate_checkpoint
+
+            result = evaluate_checkpoint(
+                checkpoint, data, split, device=device, batch_size=batch_size,
+                privacy_profile=str(profile) if profile else "", with_iou=not no_masks,
+            )
+            dataset = f"{data.resolve().name}/{split}"
+    except ImportError as error:
+        fail(f"evaluation needs the `train` extra (pip install -e '.[train]'): {error}")
+        return
     except RedactorError as error:
         fail(str(error))
         return
-    Console().print(evaluation_tables(result))
+    Console().print(real_tables(result) if real is not None else evaluation_tables(result))
+    if record:
+        from datetime import datetime, timezone
+
+        from exporters.validity import record_validity
+        from training.real_eval import validity_of
+
+        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        validity = validity_of(result, dataset, when)
+        try:
+            record_validity(checkpoint, validity)
+        except RedactorError as error:
+            fail(str(error))
+            return
+        typer.echo(f"validity of {len(validity)} attribute(s) recorded in {checkpoint}")
     if json_path is not None:
         from redactor.files import write_atomic
 

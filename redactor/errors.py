@@ -23,6 +23,13 @@ class UncoveredAttributeError(RedactorError):
     code = "uncovered_attribute"
 
 
+class UnvalidatedModelError(UsageError):
+    """An attribute only the model finds, whose real-image validity is unmeasured or under the
+    bar (ModelMeta.validity, VALIDITY_BAR): refused unless the user trusts the model."""
+
+    code = "unvalidated_model"
+
+
 class ImageError(RedactorError):
     """An input that is not a readable image: corrupt, truncated, unknown format."""
 

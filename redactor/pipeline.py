@@ -28,9 +28,11 @@ from redactor.errors import (
     ModelError,
     RedactorError,
     UncoveredAttributeError,
+    UnvalidatedModelError,
     UsageError,
 )
 from redactor.imageio import ImageLimits, LoadedImage, decode, encode, read_limited, write_atomic
+from redactor.model_meta import VALIDITY_BAR
 
 # Report stages, in pipeline order.
 STAGES = ("decode", "faces", "ocr", "pii", "person", "model", "obfuscate", "encode")
@@ -50,6 +52,9 @@ class RedactOptions:
     keep_metadata: bool = False
     thresholds: Mapping[str, float] = field(default_factory=dict)  # per detector name
     report_text: bool = False  # put recognised text in the report (never by default)
+    # Hide attributes only the model finds even when its real-image validity is unmeasured or
+    # under VALIDITY_BAR (otherwise refused before any work: UnvalidatedModelError).
+    trust_model: bool = False
 
 
 @dataclass
@@ -237,7 +242,38 @@ class Redactor:
         """Validate `options` (mode, margin, thresholds, hide) without building anything heavy;
         -> the attribute ids that will be hidden."""
         self._check_options(options)
-        return self.resolve_hide(options.hide)
+        hide = self.resolve_hide(options.hide)
+        self._check_validity(hide, options.trust_model)
+        return hide
+
+    def model_only(self, hide: frozenset[str]) -> frozenset[str]:
+        """The attributes of `hide` that the model finds and no other configured detector."""
+        if "model" not in self.configured:
+            return frozenset()
+        others: set[str] = set()
+        for name in self.configured:
+            if name != "model":
+                others |= self.detector_attributes(name)
+        return frozenset(hide & self.detector_attributes("model")) - others
+
+    def _check_validity(self, hide: frozenset[str], trust_model: bool) -> None:
+        """Refuse model-only attributes whose real-image AUC is unmeasured or under the bar."""
+        if trust_model or "model" not in self.configured:
+            return
+        weak = []
+        meta = self._detector("model", None).meta
+        for attribute_id in sorted(self.model_only(hide), key=_attribute_order):
+            auc = meta.validated_auc(attribute_id)
+            if auc is None:
+                weak.append(f"{attribute_id} (real-image AUC never measured)")
+            elif auc < VALIDITY_BAR:
+                weak.append(f"{attribute_id} (real-image AUC {auc:.3f} < {VALIDITY_BAR})")
+        if weak:
+            raise UnvalidatedModelError(
+                f"refusing to hide {', '.join(weak)}: only the model finds it and it is not "
+                f"validated (bar: AUC {VALIDITY_BAR}); record its AUC with `redact evaluate "
+                "--record` on real images, or pass --trust-model to use the model anyway"
+            )
 
     def warm_up(self, options: RedactOptions = RedactOptions()) -> None:
         """Build what `options` needs now and run it once on a small image (daemon start-up)."""
@@ -285,8 +321,7 @@ class Redactor:
                 raise UsageError(f"threshold for {name} must be between 0 and 1, got {value}")
 
     def _plan(self, options: RedactOptions) -> _Plan:
-        self._check_options(options)
-        hide = self.resolve_hide(options.hide)
+        hide = self.check(options)
         run: list[Any] = []
         ocr = None
         for name in self.configured:

@@ -69,3 +69,26 @@ def evaluation_tables(result: dict[str, Any]) -> Group:
                 )
         tables.append(detail)
     return Group(*tables)
+
+
+def real_tables(result: dict[str, Any]) -> Group:
+    """`redact evaluate --real`: the summary and one row per labelled attribute."""
+    summary = Table(
+        title=f"real images: {result.get('split', '')}, {result.get('images', 0)} images "
+        + " ".join(f"{g} {n}" for g, n in (result.get("groups") or {}).items()),
+        show_header=False,
+    )
+    summary.add_column("metric")
+    summary.add_column("value", justify="right")
+    summary.add_row("privacy score AUC, private vs harmless", _fmt(result.get("privacy_score_auc")))
+    faces = result.get("face_on_documents")
+    if faces:
+        summary.add_row("face AUC, people vs documents", _fmt(faces["auc_people_vs_documents"]))
+        summary.add_row("documents with face p >= 0.5", _fmt(faces["documents_with_face"]))
+    rows = Table(title="per attribute (labelled on every image)")
+    for column in ("attribute", "ROC AUC", "AP", "pos", "neg"):
+        rows.add_column(column, justify="left" if column == "attribute" else "right")
+    for attribute_id, entry in result["attributes"]["per_attribute"].items():
+        rows.add_row(attribute_id, _fmt(entry["auc"]), _fmt(entry["ap"]),
+                     str(entry["positives"]), str(entry["negatives"]))
+    return Group(summary, rows)

@@ -43,6 +43,9 @@ class Region:
     mask: np.ndarray | None = None
     text: str | None = field(default=None, repr=False)
     label: str | None = None  # the detector's own entity name, e.g. "PERSON", "EMAIL_ADDRESS"
+    # Model regions: the attribute's measured real-image validity ({"auc", "n_pos", ...}), or
+    # {"auc": None} when never measured (ModelMeta.validity).
+    validity: dict[str, Any] | None = None
 
     def to_report(self, *, with_text: bool = False) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -54,6 +57,8 @@ class Region:
         }
         if self.label:
             entry["label"] = self.label
+        if self.validity is not None:
+            entry["validity"] = dict(self.validity)
         if with_text and self.text is not None:
             entry["text"] = self.text
         return entry

@@ -16,7 +16,9 @@ bool) when the person detector ran. Without one, the attribute keeps its whole m
 `attributes` are the checkpoint's attribute ids that the attribute table knows, minus "safe";
 the probability threshold is the checkpoint's own (`meta.extra["attribute_threshold"]`, else
 0.5) unless the user gives one; the CAM threshold is `meta.extra["cam_threshold"]` (the best
-one `redact evaluate` found), else 0.4.
+one `redact evaluate` found), else 0.4. Each region carries its attribute's recorded
+real-image validity (`meta.validity`) for the report; the pipeline refuses attributes only the
+model finds while that validity is missing or under the bar (Redactor.check).
 """
 
 from __future__ import annotations
@@ -142,7 +144,16 @@ class ModelDetector:
             attributes=(attribute_id,), box=(x0, y0, x1, y1), score=probability,
             detector=self.name, kind="model", shape="mask", mask=mask[y0:y1, x0:x1].copy(),
             label=attribute_id,
+            validity=self._validity(attribute_id),
         )
+
+    def _validity(self, attribute_id: str) -> dict[str, Any]:
+        """What the report says of a model finding's trustworthiness (issue 13)."""
+        entry = (self.meta.validity or {}).get(attribute_id)
+        if not entry:
+            return {"auc": None, "note": "never measured on real images"}
+        keys = ("auc", "n_pos", "n_neg", "dataset", "measured_at")
+        return {k: entry[k] for k in keys if k in entry}
 
     def _refinement(
         self, ctx: Context, mask_type: str, height: int, width: int, scale: float
