@@ -149,6 +149,7 @@ def test_dry_run_writes_no_images_and_preview_writes_overlays(photos: Path, tmp_
     assert sorted(p.name for p in out.iterdir()) == ["portrait.preview.jpg", "report.jsonl"]
 
 
+@pytest.mark.slow  # two spawned worker processes, each loading the models
 def test_two_workers_give_the_same_outputs(photos: Path, tmp_path: Path):
     (photos / "broken.jpg").unlink()
     one, two = tmp_path / "one", tmp_path / "two"
