@@ -786,7 +786,8 @@ def extension_command(
         None, help="The daemon's folder of the token, if `redact serve` was given one."
     ),
 ) -> None:
-    """Where the browser extension is and how to load it in Chromium, Chrome, Edge, Firefox."""
+    """Where the browser extension is and how to load it in Chromium, Chrome, Edge, Firefox;
+    --pack writes its zips."""
     from pathlib import Path
 
     from redactor.browser_extension import build_firefox, extension_dir, install_steps, pack_zips
