@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 # Keep test runs offline and quiet: tldextract (used by presidio) must not try the network.
-os.environ.setdefault("TLDEXTRACT_CACHE", os.path.join(os.path.dirname(__file__), ".cache", "tldextract"))
+os.environ.setdefault(
+    "TLDEXTRACT_CACHE", os.path.join(os.path.dirname(__file__), ".cache", "tldextract")
+)
 
 from pathlib import Path  # noqa: E402
 
