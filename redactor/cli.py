@@ -835,6 +835,10 @@ def extension_command(
     firefox: str | None = typer.Option(
         None, "--firefox", metavar="DIR", help="Also build the Firefox copy into DIR."
     ),
+    pack: str | None = typer.Option(
+        None, "--pack", metavar="DIR",
+        help="Write the Chromium zip and the Firefox zip (unsigned .xpi) into DIR.",
+    ),
     install_native_host: bool = typer.Option(
         False, "--install-native-host",
         help="Let the extension fetch the daemon's token itself (native messaging).",
@@ -852,10 +856,11 @@ def extension_command(
         None, help="The daemon's folder of the token, if `redact serve` was given one."
     ),
 ) -> None:
-    """Where the browser extension is and how to load it in Chromium, Chrome, Edge, Firefox."""
+    """Where the browser extension is and how to load it in Chromium, Chrome, Edge, Firefox;
+    --pack writes its zips."""
     from pathlib import Path
 
-    from redactor.browser_extension import build_firefox, extension_dir, install_steps
+    from redactor.browser_extension import build_firefox, extension_dir, install_steps, pack_zips
     from redactor.errors import RedactorError
 
     if not (install_native_host or uninstall_native_host) and (
@@ -863,17 +868,24 @@ def extension_command(
     ):
         fail("--browser, --profile and --config-dir go with --install-native-host "
              "or --uninstall-native-host")  # fmt: skip
+    if pack and (path or firefox or install_native_host or uninstall_native_host):
+        fail("--pack goes alone: it writes both browsers' zips")
     if install_native_host or uninstall_native_host:
         _native_host_setup(install_native_host, uninstall_native_host, browser, profile,
                            config_dir)  # fmt: skip
         return
     try:
         folder = extension_dir()
+        if pack:
+            for written in pack_zips(Path(pack).expanduser()):
+                typer.echo(str(written))
+            return
         built = build_firefox(Path(firefox).expanduser()) if firefox else None
     except RedactorError as error:
         fail(str(error))
     except OSError as error:
-        fail(f"cannot write the Firefox build to {firefox}: {error.strerror or error}")
+        target = pack or firefox
+        fail(f"cannot write the extension's build to {target}: {error.strerror or error}")
     typer.echo(str(folder) if path else install_steps(folder, built))
 
 

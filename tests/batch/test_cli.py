@@ -157,6 +157,7 @@ def test_dry_run_writes_no_images_and_preview_writes_overlays(photos: Path, tmp_
     assert sorted(p.name for p in previews.iterdir()) == ["portrait.png.preview.jpg"]
 
 
+@pytest.mark.slow  # two spawned worker processes, each loading the models
 def test_two_workers_give_the_same_outputs(photos: Path, tmp_path: Path):
     (photos / "broken.jpg").unlink()
     one, two = tmp_path / "one", tmp_path / "two"
@@ -209,6 +210,7 @@ def test_usage_errors_are_one_line(photos: Path, args, message):
     assert not (photos.parent / "photos_redacted").exists()
 
 
+@pytest.mark.slow  # a `redact` subprocess
 def test_console_script_fails_closed_in_one_line(photos: Path):
     process = subprocess.run(
         [sys.executable, "-m", "redactor.cli", str(photos), "--hide", "nudity"],
@@ -235,6 +237,7 @@ def _mean_abs(a: np.ndarray, b: np.ndarray, box) -> float:
     return float(np.abs(a[y0:y1, x0:x1].astype(int) - b[y0:y1, x0:x1]).mean())
 
 
+@pytest.mark.slow  # the command loads its own OCR and private-text models (a second load)
 def test_default_run_hides_faces_and_names_and_keeps_plain_text(tmp_path: Path, face_detector):
     """End to end on a committed sample, with the default hide (faces and private text)."""
     sample = ASTRONAUT.parent / "badge_photo.jpg"
