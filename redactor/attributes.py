@@ -13,7 +13,7 @@ number (`face_complete`). `resolve` turns what they typed into attribute ids.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 from redactor.errors import UsageError
 
@@ -160,6 +160,7 @@ DEFAULT_HIDE: tuple[str, ...] = (
 )  # fmt: skip
 
 ALL = "all"
+DEFAULTS = "defaults"  # in --hide / ?hide=: the front end's default set
 
 
 def _lookup(name: str) -> tuple[str, ...] | None:
@@ -204,6 +205,27 @@ def resolve(names: Iterable[str], *, all_covered: Iterable[str] = ()) -> frozens
 def split_names(text: str) -> list[str]:
     """"face, name" -> ["face", "name"]."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def parse_hide(
+    values: str | Iterable[str] | None, default: Sequence[str] | None = None
+) -> tuple[str, ...] | None:
+    """What a user asked to hide, as names for `Redactor.resolve_hide`: the one parser of
+    `redact --hide`, `redact serve --hide` and the daemon's `?hide=`.
+
+    `values`: comma-separated strings (one option, or a repeated query parameter). Nothing, or
+    only `defaults`: `default` (None: the pipeline's default). `defaults` beside other names
+    stands for `default` (or DEFAULT_HIDE), so `defaults,nudity` adds nudity to the usual set.
+    Names are checked later, by the redactor that knows what its detectors cover.
+    """
+    if values is None:
+        return tuple(default) if default else None
+    names = [n for value in ([values] if isinstance(values, str) else values)
+             for n in split_names(value)]  # fmt: skip
+    if all(name.lower() == DEFAULTS for name in names):  # also: no names at all
+        return tuple(default) if default else None
+    base = tuple(default) if default else DEFAULT_HIDE
+    return tuple(n for name in names for n in (base if name.lower() == DEFAULTS else (name,)))
 
 
 def aliases_of(attribute_id: str) -> list[str]:
