@@ -232,6 +232,40 @@ def aliases_of(attribute_id: str) -> list[str]:
     return [alias for alias, ids in ALIASES.items() if attribute_id in ids]
 
 
+def display_name(attribute_ids: Sequence[str]) -> str:
+    """The alias users type for a region's attribute ids ("face", "name"), else the first id."""
+    ids = set(attribute_ids)
+    best: tuple[int, int, str] | None = None
+    for order, (alias, members) in enumerate(ALIASES.items()):
+        if ids <= set(members):
+            candidate = (len(members) - len(ids), order, alias)
+            if best is None or candidate < best:
+                best = candidate
+    if best is not None:
+        return best[2]
+    return attribute_ids[0] if attribute_ids else "?"
+
+
+def names_for(ids: Iterable[str]) -> list[str]:
+    """Attribute ids -> the shortest list of names: an alias where all its ids are present."""
+    remaining = set(ids)
+    names: list[str] = []
+    for alias, members in ALIASES.items():
+        if set(members) and set(members) <= remaining:
+            names.append(alias)
+            remaining -= set(members)
+    names.extend(sorted(remaining, key=table_order))
+    return names
+
+
+def table_order(attribute_id: str) -> int:
+    """Sort key: VISPR order, then the product attributes, then unknown ids."""
+    found = BY_ID.get(attribute_id)
+    if found is None:
+        return 10_000
+    return found.index if found.index >= 0 else 1_000 + list(BY_ID).index(attribute_id)
+
+
 def mask_type_vector() -> list[MaskType]:
     """Mask type per VISPR index, for the model's attention weighting."""
     return [a.mask_type for a in VISPR_ATTRIBUTES]
