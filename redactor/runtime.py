@@ -105,6 +105,19 @@ class ModelRuntime:
         raise NotImplementedError
 
 
+
+def shrinking_run_options() -> Any:
+    """ONNX Runtime run options that give the CPU arena's free chunks back after each run. Its
+    arena otherwise keeps the peak of the largest input ever seen for the life of the process
+    (the daemon sat at 1.6 GB after one 12 MP photo); turning the arena off instead made
+    detection ~1.5x slower."""
+    import onnxruntime
+
+    options = onnxruntime.RunOptions()
+    options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
+
+
 def preprocess(images: Sequence[np.ndarray], meta: ModelMeta) -> np.ndarray:
     """RGB uint8 images (H x W x 3, any sizes) -> float32 [B, 3, H, W] at `meta.input_size`.
 

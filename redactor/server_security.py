@@ -165,6 +165,11 @@ def _bearer(request: web.Request) -> str | None:
     return credential.strip()
 
 
+def bearer_token(request: web.Request) -> str | None:
+    """The token a request presents (None: no Authorization header; "": a malformed one)."""
+    return _bearer(request)
+
+
 def cors_headers(
     origin: str, *, preflight: bool, request: web.Request | None = None
 ) -> dict[str, str]:

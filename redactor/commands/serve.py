@@ -18,8 +18,20 @@ def command(
     batch_window_ms: float = typer.Option(10.0, min=0, help="How long a lone request waits."),
     max_queue: int = typer.Option(16, min=1, help="Requests taken at once; more get 503."),
     max_mb: float = typer.Option(50.0, min=0.01, help="Largest upload, MiB."),
-    max_megapixels: float = typer.Option(100.0, min=0.01, help="Largest decoded image, MP."),
+    max_megapixels: float = typer.Option(40.0, min=0.01, help="Largest decoded image, MP."),
+    pixel_budget: float = typer.Option(
+        0.0, min=0, help="Decoded MP of all images in work at once (0: --max-megapixels)."
+    ),
     timeout: float = typer.Option(120.0, min=0.1, help="Seconds one request may take (then 504)."),
+    idle_timeout: float = typer.Option(
+        15.0, min=0.1, help="Seconds a connection may sit without a complete request head."
+    ),
+    body_timeout: float = typer.Option(
+        10.0, min=0.1, help="Seconds without a byte of the upload before a 408."
+    ),
+    max_connections: int = typer.Option(
+        32, min=1, help="Open connections per client address; the oldest idle one is closed."
+    ),
     extension_id: list[str] = typer.Option(
         [], "--extension-id", help="Another Chrome extension id that may call (with the token)."
     ),
@@ -49,6 +61,8 @@ def command(
         hide=parse_hide(hide), workers=workers, max_batch=batch_size,
         batch_window_ms=batch_window_ms, max_pending=max_queue, max_bytes=int(max_mb * 2**20),
         max_pixels=int(max_megapixels * 1_000_000), request_timeout_s=timeout,
+        pixel_budget=int(pixel_budget * 1_000_000) or None, idle_timeout_s=idle_timeout,
+        body_timeout_s=body_timeout, max_connections_per_peer=max_connections,
         extension_ids=tuple(extension_id), config_dir=folder,
     )  # fmt: skip
     try:

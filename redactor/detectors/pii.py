@@ -13,9 +13,11 @@ covers the whole word (err on covering). Recognised text stays in memory: it is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import threading
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -81,11 +83,32 @@ _IGNORED_SPACY_LABELS = (
 
 
 
+@contextlib.contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """thinc (spaCy's layer library) and Presidio's device probe import torch whenever it is
+    installed, for models and GPUs we never use: ~210 MB of resident memory in the daemon.
+    Hide torch while they load, unless something (a .pt model) imported it already; a later
+    `import torch` works as usual."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
 class _Analyzer:
     """Presidio's AnalyzerEngine with our recognisers, built once per process (3-5 s)."""
 
     def __init__(self) -> None:
-        import spacy.util
+        with _torch_hidden():
+            import spacy.util
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer import predefined_recognizers as pr
+            from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
         if not spacy.util.is_package(SPACY_MODEL):
             # Presidio would try to download a missing model; we are offline.
@@ -95,9 +118,6 @@ class _Analyzer:
             )
         # Presidio logs a warning per unmapped label and, at debug level, decision details.
         logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer import predefined_recognizers as pr
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
         class SmallSpacyEngine(SpacyNlpEngine):
             """Loads the small model without the dependency parser, which Presidio does not

@@ -129,7 +129,9 @@ class _Client:
 
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            connection.request("GET", "/v1/health")
+            connection.request(  # the queue's counters are for token holders only
+                "GET", "/v1/health", headers={"Authorization": f"Bearer {self.token}"}
+            )
             return json.loads(connection.getresponse().read())["queue"]["pending"]
         finally:
             connection.close()
