@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from redactor.engines.storage import Fault, Filesystems, Place
-from redactor.errors import ImageError, RedactorError, UsageError
+from redactor.errors import ImageError, RedactorError, UsageError, first_line
 from redactor.imageio import IMAGE_SUFFIXES, ImageLimits
 from redactor.pipeline import RedactOptions, Redactor, Report
 
@@ -517,10 +517,9 @@ def redact_job(
     except RedactorError:
         raise
     except Exception as error:  # noqa: BLE001 - reported per file, never lost
-        first_line = (str(error).splitlines() or [""])[0][:200]
         report = Report(
             input=job.src.shown, output=job.dst.shown if job.dst else None,
-            error=f"internal error ({type(error).__name__}): {first_line}",
+            error=f"internal error ({type(error).__name__}): {first_line(str(error))}",
             error_code="internal_error",
         )
     return entry_of(report, job, options)
@@ -550,7 +549,7 @@ def _redact_staged(
         except FileNotFoundError:
             return _failure(job, ImageError(f"file not found: {job.src.shown}"))
         except OSError as error:
-            return _failure(job, ImageError(f"could not read {job.src.shown}: {_first(error)}"))
+            return _failure(job, ImageError(f"could not read {job.src.shown}: {first_line(error, strerror=True)}"))
     local: dict[str, Path | None] = {}
     for kind, place in (("out", job.dst), ("preview", job.preview)):
         if place is None or place.local:
@@ -570,7 +569,7 @@ def _redact_staged(
             try:
                 fs.write_atomic(place, local[kind].read_bytes())
             except OSError as error:
-                report.error = f"could not write {place.shown}: {_first(error)}"
+                report.error = f"could not write {place.shown}: {first_line(error, strerror=True)}"
                 report.error_code = ImageError.code
                 break
     return _as_shown(report, job, staged)
@@ -592,11 +591,6 @@ def _as_shown(report: Report, job: Job, staged: dict[str, str]) -> Report:
 def _failure(job: Job, error: RedactorError) -> Report:
     return Report(input=job.src.shown, output=job.dst.shown if job.dst is not None else None,
                   error=str(error), error_code=error.code)
-
-
-def _first(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return text.splitlines()[0][:200]
 
 
 # -- runners ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError, features
 
 from redactor import metadata
-from redactor.errors import ImageError, ImageTooLargeError
+from redactor.errors import ImageError, ImageTooLargeError, first_line
 from redactor.files import write_atomic  # noqa: F401  (part of this module's API)
 
 try:  # HEIC/HEIF (iPhones' default) through libheif
@@ -143,13 +143,13 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
         # Pillow's message names an in-memory buffer, which tells the user nothing.
         raise ImageError("not a readable image (unknown format or corrupt header)") from None
     except (OSError, SyntaxError, ValueError) as error:
-        raise ImageError(f"not a readable image ({_short(error)})") from None
+        raise ImageError(f"not a readable image ({first_line(error)})") from None
 
     source_format = str(source.format)
     try:
         frames = int(getattr(source, "n_frames", 1) or 1)
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageError(f"corrupt or truncated image ({_short(error)})") from None
+        raise ImageError(f"corrupt or truncated image ({first_line(error)})") from None
     if source_format == "MPO":
         # Phones' multi-picture JPEGs (depth maps, HDR gain maps, previews): the first picture
         # is the photo; the others are copies that would keep what is hidden, so they are dropped.
@@ -178,7 +178,7 @@ def decode(data: bytes, limits: ImageLimits = ImageLimits()) -> LoadedImage:
             f"image has too many pixels (decompression bomb?): {error}"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise ImageError(f"corrupt or truncated image ({_short(error)})") from None
+        raise ImageError(f"corrupt or truncated image ({first_line(error)})") from None
 
     icc = oriented.info.get("icc_profile") or source.info.get("icc_profile") or None
     deep = _deep_rgb(data, source, source_format)
@@ -305,7 +305,7 @@ def encode(
         out.save(buffer, format=fmt, **options)
     except (OSError, ValueError) as error:
         raise ImageError(
-            f"could not encode the redacted image as {fmt} ({_short(error)})"
+            f"could not encode the redacted image as {fmt} ({first_line(error)})"
         ) from None
     return buffer.getvalue()
 
@@ -316,11 +316,6 @@ def to_pil(image: LoadedImage, pixels: np.ndarray | None = None) -> Image.Image:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _short(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    return text.splitlines()[0][:200]
 
 
 def _save_hints(source: Image.Image, source_format: str, data: bytes) -> dict:
@@ -561,7 +556,7 @@ def _encode_deep_tiff(
     try:
         tifffile.imwrite(buffer, deep, **write)
     except (OSError, ValueError, TypeError, KeyError) as error:
-        raise ImageError(f"could not encode the redacted image as TIFF ({_short(error)})") from None
+        raise ImageError(f"could not encode the redacted image as TIFF ({first_line(error)})") from None
     return buffer.getvalue()
 
 

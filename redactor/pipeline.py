@@ -22,6 +22,9 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from redactor import attributes, obfuscate
+from redactor.attributes import display_name
+from redactor.attributes import names_for as _names_for
+from redactor.attributes import table_order as _attribute_order
 from redactor.detectors import REGISTRY, Context, Region, detector_class
 from redactor.errors import (
     ImageError,
@@ -500,39 +503,6 @@ class Redactor:
 
         overlay = render_preview(image.pixels, analysis.regions, analysis.hidden)
         write_atomic(Path(path), overlay, mode=mode)
-
-
-def display_name(attribute_ids: Sequence[str]) -> str:
-    """The alias users type for a region's attribute ids ("face", "name"), else the first id."""
-    ids = set(attribute_ids)
-    best: tuple[int, int, str] | None = None
-    for order, (alias, members) in enumerate(attributes.ALIASES.items()):
-        if ids <= set(members):
-            candidate = (len(members) - len(ids), order, alias)
-            if best is None or candidate < best:
-                best = candidate
-    if best is not None:
-        return best[2]
-    return attribute_ids[0] if attribute_ids else "?"
-
-
-def _names_for(ids: Sequence[str]) -> list[str]:
-    """Attribute ids -> the shortest list of names: an alias where all its ids are present."""
-    remaining = set(ids)
-    names: list[str] = []
-    for alias, members in attributes.ALIASES.items():
-        if set(members) and set(members) <= remaining:
-            names.append(alias)
-            remaining -= set(members)
-    names.extend(sorted(remaining, key=_attribute_order))
-    return names
-
-
-def _attribute_order(attribute_id: str) -> int:
-    found = attributes.BY_ID.get(attribute_id)
-    if found is None:
-        return 10_000
-    return found.index if found.index >= 0 else 1_000 + list(attributes.BY_ID).index(attribute_id)
 
 
 def _detector_class(name: str) -> type:

@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from redactor import obfuscate
+from redactor.attributes import display_name
 from redactor.detectors.base import Region
 
 # A JPEG comment in every preview: how a later run knows the file is one of ours to replace.
@@ -25,8 +26,6 @@ def render_preview(
     pixels: np.ndarray, regions: Sequence[Region], hidden: Sequence[Region]
 ) -> bytes:
     """-> JPEG bytes of the overlay (H x W x 3 uint8 RGB in)."""
-    from redactor.pipeline import display_name
-
     hidden_ids = {id(r) for r in hidden}
     base = pixels.astype(np.float32)
     tint = np.zeros(pixels.shape[:2], bool)

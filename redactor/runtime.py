@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from redactor.errors import ModelError, UsageError
+from redactor.errors import ModelError, UsageError, first_line
 from redactor.files import write_text_atomic
 from redactor.model_meta import ModelMeta
 
@@ -235,8 +235,9 @@ class OnnxRuntimeModel(ModelRuntime):
         try:
             self.session = onnxruntime.InferenceSession(str(path), options, providers=self.providers)
         except Exception as error:  # onnxruntime raises its own Fail/InvalidGraph types
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ModelError(f"{path} is not a loadable ONNX model: {first}") from None
+            raise ModelError(
+                f"{path} is not a loadable ONNX model: {first_line(error, limit=1000)}"
+            ) from None
         self.meta = read_onnx_meta(self.session.get_modelmeta().custom_metadata_map, str(path))
         used = self.session.get_providers()
         self.device = "cpu" if used[0] == "CPUExecutionProvider" else "cuda"

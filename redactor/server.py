@@ -224,15 +224,7 @@ def parse_options(request: web.Request, state: DaemonState) -> Any:
     `mode`. Validated here, before the upload is read: 400 unknown, 422 uncovered."""
     from redactor.pipeline import RedactOptions
 
-    names: list[str] = []
-    for value in request.query.getall("hide", []):
-        names.extend(attributes.split_names(value))
-    hide: tuple[str, ...] | None
-    if not names or names == ["defaults"]:
-        hide = state.default_hide
-    else:
-        defaults = state.default_hide or attributes.DEFAULT_HIDE
-        hide = tuple(n for name in names for n in (defaults if name == "defaults" else (name,)))
+    hide = attributes.parse_hide(request.query.getall("hide", []), state.default_hide)
     mode = request.query.get("mode") or None
     if mode is not None and mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
@@ -876,7 +868,7 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
         await batcher.start()
         state = DaemonState(
             config=config, redactor=built, batcher=batcher, policy=policy,
-            default_hide=tuple(config.hide) if config.hide else None,
+            default_hide=attributes.parse_hide(config.hide),
             limits=image_limits(config),
             uploads=UploadMemory(config.max_pending * (config.max_bytes + FORM_EXTRA)),
         )  # fmt: skip

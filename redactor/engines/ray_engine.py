@@ -37,7 +37,7 @@ from typing import Any
 from redactor import errors
 from redactor.batch import BatchPlan, Engine, Job, Outcome, redact_job
 from redactor.engines.storage import Filesystems, Place
-from redactor.errors import RedactorError, UsageError
+from redactor.errors import RedactorError, UsageError, first_line
 from redactor.pipeline import RedactOptions, Report
 
 # Ray restarts a dead actor without limit; a batch is retried this many times on a new actor
@@ -191,7 +191,7 @@ class Coordinator:
             for row in pipeline.rows():
                 self.rows.put(row)
         except BaseException as error:  # noqa: BLE001 - handed to the caller
-            self.error = f"{type(error).__name__}: {_first(error)}"
+            self.error = f"{type(error).__name__}: {first_line(error, strerror=True)}"
         finally:
             self.finished = True
 
@@ -299,7 +299,7 @@ def _connect(ray: Any, cluster: RayCluster) -> None:
         ray.init(address=cluster.address or "local", **arguments)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = cluster.address or "this machine"
-        raise UsageError(f"cannot start or reach Ray at {where}: {_first(error)}") from None
+        raise UsageError(f"cannot start or reach Ray at {where}: {first_line(error, strerror=True)}") from None
 
 
 def _resources(ray: Any, cluster: RayCluster) -> tuple[float, Any, float]:
@@ -358,11 +358,6 @@ def _job_from_json(text: str) -> Job:
     mode = raw.pop("mode", None)
     places = {k: Place(**v) if v is not None else None for k, v in raw.items()}
     return Job(**places, mode=mode)
-
-
-def _first(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return text.splitlines()[0][:200]
 
 
 __all__ = ["Coordinator", "Pipeline", "RayCluster", "RayRunner", "RedactWorker"]

@@ -22,7 +22,7 @@ from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from redactor.errors import UsageError
+from redactor.errors import UsageError, first_line
 from redactor.files import write_atomic
 
 LOCAL = "local"
@@ -99,9 +99,8 @@ class Filesystems:
         try:
             fs, path = pyarrow.fs.FileSystem.from_uri(location)
         except (OSError, ValueError, NotImplementedError) as error:
-            first = (str(error).splitlines() or [type(error).__name__])[0][:200]
             raise UsageError(
-                f"cannot open {location}: {first}. Check the URI, the credentials, and for "
+                f"cannot open {location}: {first_line(error)}. Check the URI, the credentials, and for "
                 "hdfs:// a Java runtime"
             ) from None
         self._table.setdefault(key, fs)

@@ -198,6 +198,7 @@ def test_outputs_never_overwrite_inputs(photos: Path):
     [
         (["--hide", "faces"], "error: unknown attribute 'faces'; valid names:"),
         (["--hide", "face,nudity"], NUDITY_ERROR),
+        (["--hide", "defaults,nudity"], NUDITY_ERROR),  # "defaults" is the usual set, not a name
         (["--mode", "swirl", "--hide", "face"], "error: unknown mode 'swirl'"),
         (["--threshold", "faces", "--hide", "face"], "error: --threshold wants NAME=VALUE"),
     ],
@@ -220,6 +221,32 @@ def test_console_script_fails_closed_in_one_line(photos: Path):
     )
     assert process.returncode == 2
     assert process.stderr.strip().splitlines() == [NUDITY_ERROR]
+
+
+def test_a_missing_extra_is_its_pip_install_line(tmp_path: Path):
+    """One boundary for every command: an optional package that is not installed is named with
+    the line that installs it (torch made unimportable in a fresh interpreter)."""
+    process = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['torch'] = None; "
+         "from redactor.cli import run_app; run_app()",
+         "evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert process.returncode == 2, process.stderr
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: `redact evaluate` needs the `train` extra (pip install -e '.[train]'): "
+    ), lines
+    assert "torch" in lines[0]
+
+
+def test_an_import_error_that_is_no_extra_is_not_disguised():
+    from redactor.commands import missing_extra
+
+    assert missing_extra(ModuleNotFoundError("x", name="torch"), "run") == "train"
+    assert missing_extra(ModuleNotFoundError("x", name="ray.data"), "run") == "ray"
+    # A typo in our own imports is a bug: no install line would fix it.
+    assert missing_extra(ImportError("cannot import name 'nope'", name="redactor.batch"), "run") is None
 
 
 def test_attributes_command_lists_every_attribute_and_its_detector():

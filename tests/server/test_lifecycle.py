@@ -148,3 +148,22 @@ class _Client:
             return response
         finally:
             connection.close()
+
+
+def test_serve_hide_defaults_plus_a_name_starts(tmp_path):
+    """`redact serve --hide defaults,text` means the usual set plus any text, as `?hide=
+    defaults,text` does over HTTP (it used to stop at start-up: unknown attribute 'defaults')."""
+    env = {**os.environ, "REDACTOR_CONFIG_DIR": str(tmp_path / "cfg"), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "redactor.cli", "serve", "--port", "0", "--hide", "defaults,text"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert "listening on" in lines[0], (lines, process.stderr.read())
+        assert lines[1].startswith("ready"), (lines, process.stderr.read())
+        hidden = lines[1].split("hiding by default: ", 1)[1].strip().split(", ")
+        assert hidden[:2] == ["face", "name"] and hidden[-1] == "text", hidden
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
