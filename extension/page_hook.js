@@ -37,9 +37,10 @@
 
   // The input travels as the event's relatedTarget (a node crosses worlds that way; the input is
   // neither attached nor moved). Dispatched on the input's own document, whatever frame's copy of
-  // this script runs.
+  // this script runs. Attached inputs are announced too: a page may remove one before the user
+  // has picked.
   function announce(input) {
-    if (!input || input.isConnected) return;
+    if (!input) return;
     const doc = input.ownerDocument;
     if (!doc || !doc.defaultView) return; // no frame: no picker either
     dispatch.call(doc, new PageMouseEvent("redactor:file-input", { relatedTarget: input }));
@@ -53,6 +54,16 @@
     }
   }
 
+  // The type of any realm's event (instanceof fails across realms; the getter's brand check not).
+  const typeGetter = Object.getOwnPropertyDescriptor(Event.prototype, "type").get;
+  function eventType(event) {
+    try {
+      return typeGetter.call(event);
+    } catch {
+      return "";
+    }
+  }
+
   const elementProto = HTMLElement.prototype;
   const originalClick = elementProto.click;
   elementProto.click = function click() {
@@ -61,7 +72,7 @@
   };
 
   EventTarget.prototype.dispatchEvent = function dispatchEvent(event) {
-    if (this && this.nodeType === 1 && event instanceof Event && event.type === "click") {
+    if (this && this.nodeType === 1 && eventType(event) === "click") {
       announceFor(this);
     }
     return dispatch.call(this, event);

@@ -103,6 +103,14 @@ DETACHED_WAYS = """() => {
             frame.contentWindow.HTMLElement.prototype.click.call(detachedInput("iframe")),
         "iframe-dispatch": () => frame.contentWindow.EventTarget.prototype.dispatchEvent.call(
             detachedInput("iframe-dispatch"), new frame.contentWindow.MouseEvent("click")),
+        "iframe-event": () =>
+            detachedInput("iframe-event").dispatchEvent(new frame.contentWindow.MouseEvent("click")),
+        "removed": () => {  // attached for the click, removed before the user picks
+            const input = detachedInput("removed");
+            document.body.append(input);
+            input.click();
+            input.remove();
+        },
     };
     for (const [name, open] of Object.entries(ways)) {
         const button = document.createElement("button");
