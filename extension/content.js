@@ -622,8 +622,13 @@
     const request = event.detail;
     if (!request || !Array.isArray(request.entries)) return;
     event.preventDefault(); // taken
+    // Firefox: the page's world may only read what is cloned into it.
+    const toPage = (value) =>
+      typeof cloneInto === "function" ? cloneInto(value, document.defaultView) : value;
     const answer = (detail) =>
-      document.dispatchEvent(new CustomEvent("redactor:clipboard-redacted", { detail }));
+      document.dispatchEvent(
+        new CustomEvent("redactor:clipboard-redacted", { detail: toPage(detail) })
+      );
     const texts = request.entries.filter(([, blob]) => /^text\//.test(blob.type));
     Promise.all(texts.map(([type, blob]) => blob.text().then((text) => [type, text])))
       .then(async (other) => {
