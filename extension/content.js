@@ -82,23 +82,35 @@
 
   // ---- which files are images ----
 
+  const ascii = (text) => Array.from(text, (c) => c.charCodeAt(0));
+  // Every file is sniffed, text files included: signatures long enough that text does not match.
   const SIGNATURES = [
     ["image/jpeg", 0, [0xff, 0xd8, 0xff]],
     ["image/png", 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
-    ["image/gif", 0, [0x47, 0x49, 0x46, 0x38]],
-    ["image/webp", 8, [0x57, 0x45, 0x42, 0x50]], // "RIFF" .... "WEBP"
-    ["image/bmp", 0, [0x42, 0x4d]],
+    ["image/gif", 0, ascii("GIF87a")],
+    ["image/gif", 0, ascii("GIF89a")],
+    ["image/webp", 8, ascii("WEBP")], // "RIFF" .... "WEBP"
     ["image/tiff", 0, [0x49, 0x49, 0x2a, 0x00]],
     ["image/tiff", 0, [0x4d, 0x4d, 0x00, 0x2a]],
-    ["image/heic", 4, [0x66, 0x74, 0x79, 0x70, 0x68, 0x65, 0x69]], // "ftyphei"
-    ["image/avif", 4, [0x66, 0x74, 0x79, 0x70, 0x61, 0x76, 0x69, 0x66]], // "ftypavif"
+    ["image/heic", 4, ascii("ftyphei")], // heic, heix, heim, heis
+    ["image/heic", 4, ascii("ftyphev")], // hevc, hevx
+    ["image/heif", 4, ascii("ftypmif1")],
+    ["image/heif", 4, ascii("ftypmsf1")],
+    ["image/avif", 4, ascii("ftypavi")], // avif, avis
   ];
+  const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
+  const HEAD_BYTES = 32;
 
   const producedFiles = new WeakSet(); // files this script made: never redacted twice
 
   function signatureOf(head) {
     for (const [type, offset, magic] of SIGNATURES) {
       if (magic.every((byte, i) => head[offset + i] === byte)) return type;
+    }
+    // "BM", reserved zeros, then a known DIB header size (text may well start with "BM").
+    const zero = (from, to) => head.slice(from, to).every((byte) => byte === 0);
+    if (head[0] === 0x42 && head[1] === 0x4d && zero(6, 10) && BMP_HEADER_SIZES.has(head[14])) {
+      if (zero(15, 18) && head.length >= 18) return "image/bmp";
     }
     return "";
   }
@@ -112,13 +124,14 @@
     let type = null;
     let url = "";
     try {
-      url = URL.createObjectURL(file.slice(0, 16));
+      url = URL.createObjectURL(file.slice(0, HEAD_BYTES));
       const request = new XMLHttpRequest();
       request.open("GET", url, false);
       request.overrideMimeType("text/plain; charset=x-user-defined");
       request.send();
-      if (request.status === 200 || request.status === 0) {
-        type = signatureOf(Array.from(request.responseText, (c) => c.charCodeAt(0) & 0xff));
+      const text = request.responseText;
+      if (request.status === 200 && text.length === Math.min(HEAD_BYTES, file.size)) {
+        type = signatureOf(Array.from(text, (c) => c.charCodeAt(0) & 0xff));
       }
     } catch {
       type = null; // a folder entry, an unreadable file, or no synchronous requests here
@@ -139,7 +152,7 @@
     if (producedFiles.has(file)) return null;
     let head;
     try {
-      head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+      head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
     } catch {
       return null; // a folder entry or an unreadable file
     }
@@ -436,7 +449,7 @@
         if (found.has(url)) continue;
         const declared = /^data:image\//i.test(url) ? url.slice(5).split(/[;,]/)[0] : "";
         const bytes = bytesOfDataUrl(url);
-        const type = (bytes && signatureOf(bytes.subarray(0, 16))) || declared;
+        const type = (bytes && signatureOf(bytes.subarray(0, HEAD_BYTES))) || declared;
         if (type) found.set(url, new File([bytes || new Uint8Array()], "embedded-image", { type }));
       }
     }
