@@ -521,6 +521,18 @@
     });
   }
 
+  // The element under the drop, looked up inside closed shadow roots that composedPath() hides.
+  function dropTargetOf(event) {
+    let node = originOf(event);
+    for (let depth = 0; node instanceof Element && depth < 8; depth++) {
+      const root = shadowRootOf(node);
+      const inner = root && root.elementFromPoint(event.clientX, event.clientY);
+      if (!inner || inner === node) break;
+      node = inner;
+    }
+    return node;
+  }
+
   function onDrop(event) {
     if (!event.isTrusted || !site.enabled || !event.dataTransfer) return;
     const transfer = event.dataTransfer;
@@ -533,7 +545,7 @@
       Notice.show("error", "Upload blocked: folders cannot be redacted. Drop the images themselves.");
       return;
     }
-    const target = originOf(event);
+    const target = dropTargetOf(event);
     const { dropEffect, effectAllowed } = transfer;
     const init = mouseInit(event);
     redactTransfer(content, (out, files) => {
@@ -600,8 +612,10 @@
 
   function insertPasted(target, text, files) {
     target.focus();
+    // HTML (its images redacted) unless files came too: then the redacted files themselves, as
+    // the HTML may name the original image by its address.
     const html = text.find(([type]) => type === "text/html");
-    if (html && html[1] && target.isContentEditable) {
+    if (html && html[1] && target.isContentEditable && !files.some(declaredImage)) {
       document.execCommand("insertHTML", false, safeMarkup(html[1]));
       return;
     }

@@ -48,6 +48,7 @@
 
   function announceFor(node) {
     try {
+      if (!node || node.nodeType !== 1) return;
       announce(fileInputFor(node));
     } catch {
       // never in the page's way
@@ -72,9 +73,7 @@
   };
 
   EventTarget.prototype.dispatchEvent = function dispatchEvent(event) {
-    if (this && this.nodeType === 1 && eventType(event) === "click") {
-      announceFor(this);
-    }
+    if (eventType(event) === "click") announceFor(this);
     return dispatch.call(this, event);
   };
 

@@ -28,17 +28,19 @@ def kinds(uploads: list[harness.Upload]) -> list[str]:
 # ---- 7. a file input laid over a drop zone ------------------------------------------------------
 
 OVERLAY_ZONES = """() => {
-    // Two widgets: a zone that reads the drop itself, and one that lets the input take it.
-    for (const [id, zoneReads] of [["reads", true], ["input", false]]) {
+    // A zone that reads the drop itself, one that lets the input take it, and the latter inside
+    // a closed shadow root.
+    for (const [id, zoneReads] of [["reads", true], ["input", false], ["closed", false]]) {
         const zone = document.createElement("div");
         zone.id = `zone-${id}`;
         zone.style.cssText = "position: relative; width: 300px; height: 80px; margin: 4px;";
+        const parent = id === "closed" ? zone.attachShadow({mode: "closed"}) : zone;
         const input = document.createElement("input");
         input.type = "file";
         input.id = `over-${id}`;
         input.style.cssText = "position: absolute; inset: 0; width: 100%; height: 100%;"
             + "opacity: 0;";
-        zone.append(input);
+        parent.append(input);
         document.body.prepend(zone);
         input.addEventListener("change", e => {
             record(`input-${id}`, e, input.files);
@@ -63,8 +65,9 @@ def test_drop_on_a_file_input_over_a_drop_zone(
     page.evaluate(OVERLAY_ZONES)
     harness.drop_files(page, "#over-reads", [photo])  # the zone's own drop handler reads it
     harness.drop_files(page, "#over-input", [photo])  # nobody handles the drop: the input takes it
-    uploads = site.wait_for(2, timeout=20)
-    assert kinds(uploads) == ["input-input", "zone-reads"]
+    harness.drop_files(page, "#zone-closed", [photo])  # the same, the input in a closed root
+    uploads = site.wait_for(3, timeout=20)
+    assert kinds(uploads) == ["input-closed", "input-input", "zone-reads"]
     for upload in uploads:
         assert_face_hidden(upload.data, original)
     assert_page_never_saw(page, original)
