@@ -108,6 +108,20 @@ DETACHED_WAYS = """() => {
             detachedInput("iframe-dispatch"), new frame.contentWindow.MouseEvent("click")),
         "iframe-event": () =>
             detachedInput("iframe-event").dispatchEvent(new frame.contentWindow.MouseEvent("click")),
+        // Frames still loading (srcdoc, src) have realms the extension has not run in yet.
+        "srcdoc": () => {
+            const loading = document.createElement("iframe");
+            loading.srcdoc = "<p>loading</p>";
+            document.body.append(loading);
+            loading.contentWindow.HTMLElement.prototype.click.call(detachedInput("srcdoc"));
+        },
+        "frames-index": () => {
+            const loading = document.createElement("iframe");
+            loading.src = "/";
+            document.body.append(loading);
+            const pristine = window[window.length - 1];
+            pristine.HTMLElement.prototype.click.call(detachedInput("frames-index"));
+        },
         "removed": () => {  // attached for the click, removed before the user picks
             const input = detachedInput("removed");
             document.body.append(input);
