@@ -159,24 +159,25 @@ def test_detached_inputs_opened_every_way(
 # ---- 9. a subframe's settings come from its own top-level site -----------------------------------
 
 
+ADD_FRAME = """([id, url]) => new Promise(done => {
+    const frame = document.createElement("iframe");
+    frame.id = id;
+    frame.onload = done;
+    frame.src = url;
+    document.body.prepend(frame);
+})"""
+
+
 def test_subframe_uses_its_own_top_site_not_a_stale_tab_value(
     page: Any, site: harness.UploadSite, photo: Path, worker: Any
 ) -> None:
     """After the service worker went idle, a subframe of the next page in the tab asked before
     that page's top frame had said where the tab now is: the per-tab store still named the page
     before (here: a host where the extension is off). That state is written directly, as the race
-    leaves it."""
+    leaves it: after one subframe started (its uploads ask again) and before another (its start
+    asks)."""
     harness.configure(worker, disabledSites=["previous.example"])
-    page.evaluate(
-        """url => new Promise(done => {
-            const frame = document.createElement("iframe");
-            frame.id = "sub";
-            frame.onload = done;
-            frame.src = url;
-            document.body.prepend(frame);
-        })""",
-        site.url,
-    )
+    page.evaluate(ADD_FRAME, ["before", site.url])
     [tab_id] = worker.evaluate(
         "url => chrome.tabs.query({url}).then(t => t.map(x => x.id))", page.url
     )
@@ -184,11 +185,13 @@ def test_subframe_uses_its_own_top_site_not_a_stale_tab_value(
         "id => chrome.storage.session.set({[`tab:${id}`]: {host: 'previous.example', count: 0}})",
         tab_id,
     )
-    frame = page.frame_locator("#sub")
-    frame.locator("#fetch-file").set_input_files(str(photo))
-    [upload] = site.wait_for(1, timeout=20)
-    assert upload.kind == "input"
-    assert_face_hidden(upload.data, photo.read_bytes())
+    page.evaluate(ADD_FRAME, ["after", site.url])
+    for frame in ("before", "after"):
+        page.frame_locator(f"#{frame}").locator("#fetch-file").set_input_files(str(photo))
+    uploads = site.wait_for(2, timeout=20)
+    assert kinds(uploads) == ["input", "input"]
+    for upload in uploads:
+        assert_face_hidden(upload.data, photo.read_bytes())
 
 
 # ---- 10. images embedded in pasted HTML ----------------------------------------------------------
