@@ -38,14 +38,20 @@
     );
   }
   askSite("hello");
-  chrome.storage.onChanged.addListener((changes, area) => {
-    if (area === "local") askSite("site");
+  // Settings live where content scripts cannot read them (the token is there): the service
+  // worker says when they change.
+  chrome.runtime.onMessage.addListener((message, sender) => {
+    if (sender.id === chrome.runtime.id && message && message.type === "settings-changed") {
+      askSite("site");
+    }
   });
 
   // ---- talking to the service worker ----
 
+  // allowOriginals: the service worker's word for its own failures; undefined for the content
+  // script's (then the site's setting decides).
   class Blocked extends Error {
-    constructor(code, message, allowOriginals = false) {
+    constructor(code, message, allowOriginals = undefined) {
       super(message);
       this.code = code;
       this.allowOriginals = allowOriginals;
@@ -218,7 +224,10 @@
     const settled = await Promise.allSettled(files.map(redactOne));
     const failures = settled.filter((s) => s.status === "rejected").map((s) => asBlocked(s.reason));
     const count = settled.filter((s) => s.status === "fulfilled" && s.value.redacted).length;
-    if (failures.length && !(site.allowOriginals || failures.every((f) => f.allowOriginals))) {
+    // A daemon that cannot prove itself is an impostor, not an outage: never the original.
+    const mayPass = (failure) =>
+      failure.code !== "daemon_unverified" && (failure.allowOriginals ?? site.allowOriginals);
+    if (failures.length && !failures.every(mayPass)) {
       Notice.show(
         "error",
         `Upload blocked: the image could not be redacted. ${failures[0].message} ` +
