@@ -21,7 +21,7 @@
   const stopImmediate = Event.prototype.stopImmediatePropagation;
   const PageMouseEvent = MouseEvent;
   const PageCustomEvent = CustomEvent;
-  const installed = new WeakSet(); // realms (their Object.prototype) patched by this script
+  const installed = new WeakSet(); // realms (by their Object.prototype) patched by this script
 
   // ---- 1. pickers of detached file inputs ----
 
@@ -199,12 +199,16 @@
 
   // ---- every realm the page can reach ----
 
+  const foreign = new WeakSet(); // frames of another origin (asked once, not at every mutation)
+
   function install(win) {
+    if (!win || foreign.has(win)) return;
     try {
-      if (!win || installed.has(win.Object.prototype)) return;
+      if (installed.has(win.Object.prototype)) return;
       installed.add(win.Object.prototype);
     } catch {
-      return; // another origin: its own content scripts guard it, and it cannot reach ours
+      foreign.add(win); // another origin: its own content scripts guard it; it cannot reach ours
+      return;
     }
     hookPickers(win);
     hookItems(win);
