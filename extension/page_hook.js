@@ -1,6 +1,6 @@
 // Runs in the page's own world at document_start, before any page script, in every frame. Three
-// jobs, done in this frame's realm and in every same-origin frame's realm the page can reach
-// (a frame that is still loading has pristine prototypes the page could borrow):
+// jobs, done in this frame's realm and in every same-origin frame's or window's realm the page
+// can reach (a frame that is still loading has pristine prototypes the page could borrow):
 //
 // 1. A file input that is not in the document sends its events only to itself (and its detached
 //    ancestors), so the content script's window listeners never see them. Whatever opens its
@@ -280,6 +280,14 @@
           },
         });
       }
+    }
+    const originalOpen = win.open;
+    if (typeof originalOpen === "function") {
+      win.open = function open(...args) {
+        const opened = originalOpen.apply(this, args);
+        install(opened);
+        return opened;
+      };
     }
     // Frames the parser inserts: observed before the next script runs (a microtask checkpoint).
     new win.MutationObserver(() => installFrames(win)).observe(win.document, {
