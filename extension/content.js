@@ -557,7 +557,7 @@
     const target = dropTargetOf(event);
     const { dropEffect, effectAllowed } = transfer;
     const init = mouseInit(event);
-    redactTransfer(content, (out, files) => {
+    const job = redactTransfer(content, (out, files) => {
       try {
         out.effectAllowed = effectAllowed;
         out.dropEffect = dropEffect;
@@ -571,6 +571,17 @@
         giveToInput(target, target.multiple ? files : files.slice(0, 1));
       }
     });
+    // Dropped on a form's file input: a submit meanwhile waits for it, as for a pick.
+    if (isFileInput(target)) {
+      const held = job.then((delivered) => {
+        if (pendingInputs.get(target) === held) {
+          pendingInputs.delete(target);
+          lastOutcome.set(target, delivered);
+        }
+        return delivered;
+      });
+      pendingInputs.set(target, held);
+    }
   }
 
   // -- paste --

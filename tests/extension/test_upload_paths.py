@@ -72,6 +72,14 @@ def test_drop_on_a_file_input_over_a_drop_zone(
         assert_face_hidden(upload.data, original)
     assert_page_never_saw(page, original)
 
+    # Dropped on a form's file input and sent at once: the form waits for the redacted file.
+    site.clear()
+    harness.drop_files(page, "#form-file", [photo])
+    page.click("#form-submit")
+    [posted] = site.wait_for(1, timeout=20)
+    assert (posted.route, posted.kind, posted.filename) == ("form", "button", photo.name)
+    assert_face_hidden(posted.data, original)
+
 
 # ---- 8. detached file inputs, however their picker is opened -------------------------------------
 
