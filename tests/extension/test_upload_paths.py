@@ -205,19 +205,38 @@ def test_subframe_uses_its_own_top_site_not_a_stale_tab_value(
 # ---- 10. images embedded in pasted HTML ----------------------------------------------------------
 
 HTML_PASTE_READER = """() => {
-    // A rich-text editor's paste handler: it takes the images out of the pasted HTML.
+    // A rich-text editor's paste and drop handlers: they take the images out of the HTML.
     window.pastedHtml = [];
-    document.addEventListener("paste", async e => {
-        const html = e.clipboardData.getData("text/html");
-        if (!html) return;
+    async function uploadImagesOf(kind, html) {
         window.pastedHtml.push(html);
         const urls = [...html.matchAll(/src="(data:[^"]*)"/g)].map(m => m[1]);
         for (const url of urls) {
             const blob = await (await fetch(url)).blob();
-            upload("html", [new File([blob], "embedded", {type: blob.type})]);
+            upload(kind, [new File([blob], "embedded", {type: blob.type})]);
         }
+    }
+    document.addEventListener("paste", e => {
+        const html = e.clipboardData.getData("text/html");
+        if (html) uploadImagesOf("html", html);
+    });
+    document.getElementById("drop-zone").addEventListener("drop", e => {
+        const html = e.dataTransfer.getData("text/html");
+        if (html) uploadImagesOf("html-drop", html);
     });
 }"""
+
+
+def drop_html(page: Any, selector: str, html: str) -> None:
+    """A trusted drop of HTML (as dragged from another page) onto `selector`."""
+    box = page.locator(selector).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    session = page.context.new_cdp_session(page)
+    data = {"items": [{"mimeType": "text/html", "data": html}], "dragOperationsMask": 1}
+    try:
+        for kind in ("dragEnter", "dragOver", "drop"):
+            session.send("Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data})
+    finally:
+        session.detach()
 
 
 def clipboard_write(page: Any, entries: dict[str, bytes | str]) -> None:
@@ -241,7 +260,7 @@ def data_url(data: bytes, media_type: str) -> str:
     return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
 
 
-def test_images_inside_pasted_html_are_redacted(
+def test_images_inside_pasted_or_dropped_html_are_redacted(
     page: Any, site: harness.UploadSite, photo: Path
 ) -> None:
     original = photo.read_bytes()
@@ -274,6 +293,13 @@ def test_images_inside_pasted_html_are_redacted(
         assert_face_hidden(upload.data, png)
     original_url = data_url(png, "image/png")
     assert not any(original_url in html for html in page.evaluate("window.pastedHtml"))
+
+    # HTML dropped from another page, the image inside it.
+    site.clear()
+    drop_html(page, "#drop-zone", f'<img src="{data_url(original, "image/jpeg")}">')
+    [dropped] = site.wait_for(1, timeout=20)
+    assert dropped.kind == "html-drop"
+    assert_face_hidden(dropped.data, original)
 
 
 # ---- 11. navigator.clipboard.read() --------------------------------------------------------------
