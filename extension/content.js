@@ -186,7 +186,7 @@
   }
 
   async function redactOne(file) {
-    const contentType = await imageTypeOf(file);
+    const contentType = file.size ? await imageTypeOf(file) : null; // empty: nothing to hide
     if (!contentType) return { file, redacted: false };
     if (file.size > MAX_IMAGE_BYTES) {
       throw new Blocked("too_large", "The image is over 40 MiB, more than the extension can pass on.");
@@ -218,11 +218,15 @@
   // Redacts `files` and calls (and awaits) `deliver(files)` with what the page may have. Resolves
   // true when something was delivered, false when the upload was blocked. Where originals are
   // allowed, only the files that could not be redacted go through unchanged.
-  async function redactAndDeliver(files, deliver) {
+  // Files from `optionalFrom` on (images inside pasted or dropped HTML) never block: one that
+  // cannot be redacted is delivered as null, to be left out.
+  async function redactAndDeliver(files, deliver, optionalFrom = files.length) {
     const imageCount = files.filter(mayBeImage).length;
     Notice.show("pending", `Redacting ${plural(imageCount, "image")} before the page gets it…`);
     const settled = await Promise.allSettled(files.map(redactOne));
-    const failures = settled.filter((s) => s.status === "rejected").map((s) => asBlocked(s.reason));
+    const failed = settled.map((s) => (s.status === "rejected" ? asBlocked(s.reason) : null));
+    const failures = failed.filter((f, i) => f && i < optionalFrom);
+    const leftOut = failed.filter((f, i) => f && i >= optionalFrom).length;
     const count = settled.filter((s) => s.status === "fulfilled" && s.value.redacted).length;
     // A daemon that cannot prove itself is an impostor, not an outage: never the original.
     const mayPass = (failure) =>
@@ -235,15 +239,24 @@
       );
       return false;
     }
-    await deliver(settled.map((s, i) => (s.status === "fulfilled" ? s.value.file : files[i])));
+    await deliver(
+      settled.map((s, i) => {
+        if (s.status === "fulfilled") return s.value.file;
+        return i < optionalFrom ? files[i] : null;
+      })
+    );
+    const done = count ? ` ${plural(count, "image")} redacted.` : "";
+    const omitted = leftOut
+      ? ` ${plural(leftOut, "embedded image")} left out: it could not be redacted.`
+      : "";
     if (failures.length) {
-      const done = count ? ` ${plural(count, "image")} redacted.` : "";
       Notice.show(
         "warning",
         `Sent without redaction (originals are allowed on this site): ` +
-          `${plural(failures.length, "image")}. ${failures[0].message}${done}`
+          `${plural(failures.length, "image")}. ${failures[0].message}${done}${omitted}`
       );
-    } else if (count) Notice.show("done", `${plural(count, "image")} redacted before upload.`);
+    } else if (leftOut) Notice.show("warning", `${done}${omitted}`.trim());
+    else if (count) Notice.show("done", `${plural(count, "image")} redacted before upload.`);
     else Notice.hide();
     return true;
   }
@@ -459,6 +472,7 @@
         const declared = /^data:image\//i.test(url) ? url.slice(5).split(/[;,]/)[0] : "";
         const bytes = bytesOfDataUrl(url);
         const type = (bytes && signatureOf(bytes.subarray(0, HEAD_BYTES))) || declared;
+        // Undecodable: an empty file, never sent, so emptied.
         if (type) found.set(url, new File([bytes || new Uint8Array()], "embedded-image", { type }));
       }
     }
@@ -521,13 +535,18 @@
 
   // Redacts a drop's or a paste's content, then calls `replay(DataTransfer)`.
   function redactTransfer({ files, other, embedded }, replay) {
-    return redactAndDeliver([...files, ...embedded.map((e) => e.file)], async (delivered) => {
-      const out = new DataTransfer();
-      const text = await cleanedData(other, embedded, delivered.slice(files.length));
-      for (const [type, value] of text) out.setData(type, value);
-      for (const file of delivered.slice(0, files.length)) out.items.add(file);
-      replay(out, delivered.slice(0, files.length), text);
-    });
+    const all = [...files, ...embedded.map((e) => e.file)];
+    return redactAndDeliver(
+      all,
+      async (delivered) => {
+        const out = new DataTransfer();
+        const text = await cleanedData(other, embedded, delivered.slice(files.length));
+        for (const [type, value] of text) out.setData(type, value);
+        for (const file of delivered.slice(0, files.length)) out.items.add(file);
+        replay(out, delivered.slice(0, files.length), text);
+      },
+      files.length
+    );
   }
 
   // The element under the drop, looked up inside closed shadow roots that composedPath() hides.

@@ -209,7 +209,7 @@ HTML_PASTE_READER = """() => {
     window.pastedHtml = [];
     async function uploadImagesOf(kind, html) {
         window.pastedHtml.push(html);
-        const urls = [...html.matchAll(/src="(data:[^"]*)"/g)].map(m => m[1]);
+        const urls = [...html.matchAll(/src="(data:image[^"]*)"/g)].map(m => m[1]);
         for (const url of urls) {
             const blob = await (await fetch(url)).blob();
             upload(kind, [new File([blob], "embedded", {type: blob.type})]);
@@ -268,7 +268,11 @@ def test_images_inside_pasted_or_dropped_html_are_redacted(
     page.evaluate(HTML_PASTE_READER)
     # HTML only, the photo inside as a data: URL, into the editable zone (nobody cancels the
     # paste: the extension inserts it as the browser would have).
-    html = f'<p>Look</p><img src="{data_url(original, "image/jpeg")}">'
+    # Beside it a GIF, which the daemon cannot read: left out, the paste goes on.
+    gif = data_url(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04"
+                   b"\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01"
+                   b"\x00;", "image/gif")  # fmt: skip
+    html = f'<p>Look</p><img src="{data_url(original, "image/jpeg")}"><img src="{gif}">'
     clipboard_write(page, {"text/html": html})
     page.locator("#paste-zone").click()
     page.keyboard.press("Control+V")
@@ -276,10 +280,12 @@ def test_images_inside_pasted_or_dropped_html_are_redacted(
     assert upload.kind == "html"
     assert_face_hidden(upload.data, original)
     inserted = page.evaluate("[...document.querySelectorAll('#paste-zone img')].map(i => i.src)")
-    assert len(inserted) == 1 and "Look" in page.text_content("#paste-zone")
+    assert len(inserted) == 2 and "Look" in page.text_content("#paste-zone")
     header, _, payload = inserted[0].partition(",")
     assert header.endswith(";base64")
     assert_face_hidden(base64.b64decode(payload), original)
+    assert inserted[1] == "data:,"  # emptied
+    assert "1 embedded image left out" in wait_for_notice(page, "warning")
 
     # A file and HTML together: both the file and the HTML's copy of the image are redacted.
     site.clear()
