@@ -289,14 +289,21 @@
 
   // Closed shadow roots hide their inside from composedPath(), so the input that changed cannot be
   // told from its neighbours: take every input inside that holds an image not yet redacted (or
-  // is pending), never just the first one.
-  function changedInputsInside(host, found = [], depth = 0) {
+  // is pending), never just the first one. `others` counts inputs holding other files that may
+  // be the one that changed (not seen holding them before): then the event must go on.
+  const seenFiles = new WeakMap(); // input -> the FileList it held when last looked at
+
+  function changedInputsInside(host, found, depth = 0) {
     const root = shadowRootOf(host);
     if (!root || depth > 8) return found;
     for (const input of root.querySelectorAll('input[type="file"]')) {
-      if (pendingInputs.has(input) || Array.from(input.files || []).some(mayBeImage)) {
-        found.push(input);
+      const files = input.files;
+      if (pendingInputs.has(input) || Array.from(files || []).some(mayBeImage)) {
+        found.inputs.push(input);
+      } else if (files && files.length && seenFiles.get(input) !== files) {
+        found.others++;
       }
+      seenFiles.set(input, files);
     }
     for (const element of root.querySelectorAll("*")) {
       changedInputsInside(element, found, depth + 1);
@@ -306,9 +313,9 @@
 
   function fileInputsOf(event) {
     const origin = originOf(event);
-    if (isFileInput(origin)) return [origin];
-    if (origin instanceof Element) return changedInputsInside(origin);
-    return [];
+    if (isFileInput(origin)) return { inputs: [origin], others: 0 };
+    if (origin instanceof Element) return changedInputsInside(origin, { inputs: [], others: 0 });
+    return { inputs: [], others: 0 };
   }
 
   // -- file inputs --
@@ -335,13 +342,14 @@
 
   function giveToInput(input, files) {
     setInputFiles(input, files);
+    seenFiles.set(input, input.files);
     input.dispatchEvent(new Event("input", { bubbles: true, composed: true }));
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
 
   function onFileEvent(event) {
     if (!event.isTrusted || handledEvents.has(event)) return;
-    const inputs = fileInputsOf(event);
+    const { inputs, others } = fileInputsOf(event);
     if (!inputs.length) return;
     handledEvents.add(event);
     inputs.forEach(guardInput);
@@ -358,11 +366,12 @@
         lastOutcome.delete(input); // a new pick replaces a blocked one
       }
     }
-    if (held) stop(event);
+    if (held && !others) stop(event);
   }
 
   function redactInput(input, files) {
     input.value = ""; // from here on the input holds no file
+    seenFiles.set(input, input.files);
     const generation = (generations.get(input) || 0) + 1;
     generations.set(input, generation);
     const job = redactAndDeliver(files, (delivered) => {

@@ -357,22 +357,26 @@ CLOSED_WIDGET = """async () => {
     root.innerHTML = '<input type="file" id="first"><input type="file" id="second">';
     const [first, second] = root.querySelectorAll("input");
     // The first input already holds an image the page put there (a draft's avatar).
-    const canvas = document.createElement("canvas");
-    canvas.width = canvas.height = 8;
-    const blob = await new Promise(done => canvas.toBlob(done, "image/png"));
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([blob], "avatar.png", {type: "image/png"}));
-    first.files = transfer.files;
+    async function setAvatar() {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 8;
+        const blob = await new Promise(done => canvas.toBlob(done, "image/png"));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([blob], "avatar.png", {type: "image/png"}));
+        first.files = transfer.files;
+    }
+    await setAvatar();
+    second.addEventListener("input", e => record("closed-second-input", e, second.files));
     second.addEventListener("change", e => {
         record("closed-second", e, second.files);
         upload("closed-second", second.files);
     });
-    window.closedInputs = {first, second};
+    window.closedInputs = {first, second, setAvatar};
 }"""
 
 
 def test_closed_shadow_root_redacts_the_input_that_changed(
-    page: Any, site: harness.UploadSite, photo: Path
+    page: Any, site: harness.UploadSite, photo: Path, tmp_path: Path
 ) -> None:
     page.evaluate(CLOSED_WIDGET)
     second = page.evaluate_handle("window.closedInputs.second").as_element()
@@ -380,6 +384,19 @@ def test_closed_shadow_root_redacts_the_input_that_changed(
     [upload] = site.wait_for(1, timeout=20)
     assert upload.kind == "closed-second"
     assert_face_hidden(upload.data, photo.read_bytes())
+
+    # A text file picked beside a page-set image: the page still gets the pick, both events.
+    site.clear()
+    page.evaluate("window.closedInputs.setAvatar(); window.seen = []")
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"not an image\n" * 10)
+    second.set_input_files(str(notes))
+    [upload] = site.wait_for(1, timeout=20)
+    assert (upload.kind, upload.filename) == ("closed-second", "notes.txt")
+    assert upload.data == notes.read_bytes()
+    seen = [(e["kind"], e["trusted"], [f["name"] for f in e["files"]])
+            for e in page.evaluate("window.seen")]  # fmt: skip
+    assert ("closed-second-input", True, ["notes.txt"]) in seen
 
 
 # ---- 14. files are typed by their bytes ----------------------------------------------------------
