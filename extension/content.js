@@ -692,36 +692,60 @@
 
   // -- navigator.clipboard.read(), forwarded by page_hook.js: {id, entries: [[type, blob]]} --
 
+  // Entries ([[type, blob]]) of one clipboard item, images redacted (resolves null: blocked).
+  async function redactedEntries(entries) {
+    const texts = entries.filter(([, blob]) => /^text\//.test(blob.type));
+    const blobs = entries.filter(([, blob]) => !/^text\//.test(blob.type));
+    const other = await Promise.all(texts.map(async ([type, blob]) => [type, await blob.text()]));
+    const files = blobs.map(([type, blob]) => new File([blob], "clipboard", { type }));
+    const content = { files, other, embedded: embeddedImages(other) };
+    if (!site.enabled || !(files.some(mayBeImage) || content.embedded.length)) return entries;
+    let result = null;
+    await redactTransfer(content, (out, delivered, text) => {
+      result = [
+        ...blobs.map(([type], i) => [type, delivered[i].slice(0, delivered[i].size, type)]),
+        ...text.map(([type, value]) => [type, new Blob([value], { type })]),
+      ];
+    });
+    return result;
+  }
+
   function onClipboardRead(event) {
     stop(event);
     const request = event.detail;
-    if (!request || !Array.isArray(request.entries)) return;
+    if (!request || typeof request.id !== "number") return;
     event.preventDefault(); // taken
     // Firefox: the page's world may only read what is cloned into it.
     const toPage = (value) =>
       typeof cloneInto === "function" ? cloneInto(value, document.defaultView) : value;
-    const answer = (detail) =>
-      document.dispatchEvent(
-        new CustomEvent("redactor:clipboard-redacted", { detail: toPage(detail) })
-      );
-    const texts = request.entries.filter(([, blob]) => /^text\//.test(blob.type));
-    Promise.all(texts.map(([type, blob]) => blob.text().then((text) => [type, text])))
-      .then(async (other) => {
-        const blobs = request.entries.filter(([, blob]) => !/^text\//.test(blob.type));
-        const files = blobs.map(([type, blob]) => new File([blob], "clipboard", { type }));
-        const content = { files, other, embedded: embeddedImages(other) };
-        const needed = site.enabled && (files.some(mayBeImage) || content.embedded.length);
-        if (!needed) return answer({ id: request.id, entries: request.entries });
-        const done = await redactTransfer(content, (out, delivered, text) => {
-          const entries = [
-            ...blobs.map(([type], i) => [type, delivered[i].slice(0, delivered[i].size, type)]),
-            ...text.map(([type, value]) => [type, new Blob([value], { type })]),
-          ];
-          answer({ id: request.id, entries });
-        });
-        if (!done) answer({ id: request.id, error: "The clipboard image could not be redacted." });
+    const answer = (detail) => {
+      const answered = toPage({ id: request.id, ...detail });
+      document.dispatchEvent(new CustomEvent("redactor:clipboard-redacted", { detail: answered }));
+    };
+    let reading;
+    try {
+      reading = navigator.clipboard.read(request.options || {}); // in this turn: the user's gesture
+    } catch (error) {
+      reading = Promise.reject(error);
+    }
+    reading
+      .then(async (items) => {
+        const out = [];
+        for (const item of items) {
+          const entries = [];
+          for (const type of item.types) entries.push([type, await item.getType(type)]);
+          const clean = await redactedEntries(entries);
+          if (!clean) return answer({ error: "The clipboard image could not be redacted." });
+          out.push({ entries: clean, presentationStyle: item.presentationStyle });
+        }
+        return answer({ items: out });
       })
-      .catch(() => answer({ id: request.id, error: "The clipboard could not be redacted." }));
+      .catch((error) =>
+        answer({
+          error: (error && error.message) || "The clipboard could not be read.",
+          name: (error && error.name) || "NotAllowedError",
+        })
+      );
   }
 
   window.addEventListener("input", onFileEvent, true);

@@ -129,7 +129,7 @@
     const originalGetHandle = itemProto.getAsFileSystemHandle;
     if (typeof originalGetHandle === "function") {
       itemProto.getAsFileSystemHandle = function getAsFileSystemHandle() {
-        const file = this.kind === "file" ? this.getAsFile() : null; // readable during the event only
+        const file = this.kind === "file" ? this.getAsFile() : null; // during the event only
         const fallback = () => (file ? fileHandle(win, file) : null);
         let answer;
         try {
@@ -144,10 +144,13 @@
 
   // ---- 3. navigator.clipboard.read() ----
 
+  // The content script reads the clipboard itself (the same permission and user activation as
+  // the page's call) and answers with redacted items: a page that sends it requests of its own
+  // gets nothing it could not read itself, and never has the daemon redact images it chose.
   const pending = new Map(); // request id -> {resolve, reject}
   let nextId = 0;
 
-  // The content script's answer: {id, entries: [[type, blob]]} or {id, error}.
+  // The answer: {id, items: [{entries: [[type, blob]], presentationStyle}]} or {id, error, name}.
   addListener.call(
     home,
     "redactor:clipboard-redacted",
@@ -157,17 +160,18 @@
       const request = answer && pending.get(answer.id);
       if (!request) return;
       pending.delete(answer.id);
-      if (answer.error) request.reject(new DOMException(answer.error, "NotAllowedError"));
-      else request.resolve(answer.entries);
+      if (!answer.error) request.resolve(answer.items);
+      else request.reject(new DOMException(answer.error, answer.name || "NotAllowedError"));
     },
     true
   );
 
-  function redacted(entries) {
+  function readRedacted(options) {
     return new Promise((resolve, reject) => {
       const id = ++nextId;
       pending.set(id, { resolve, reject });
-      const detail = { id, entries };
+      const unsanitized = options && options.unsanitized;
+      const detail = { id, options: unsanitized ? { unsanitized: Array.from(unsanitized) } : {} };
       const event = new PageCustomEvent("redactor:clipboard-read", { detail, cancelable: true });
       // The content script takes it by cancelling it; without one nothing can be redacted.
       if (dispatch.call(home, event)) {
@@ -180,20 +184,14 @@
   function hookClipboard(win) {
     const clipboardProto = win.Clipboard && win.Clipboard.prototype;
     if (!clipboardProto || typeof clipboardProto.read !== "function") return;
-    const originalRead = clipboardProto.read;
     const ItemType = win.ClipboardItem;
-    clipboardProto.read = async function read(...args) {
-      const items = await originalRead.apply(this, args);
-      const out = [];
-      for (const item of items) {
-        const entries = [];
-        for (const type of item.types) entries.push([type, await item.getType(type)]);
-        const clean = await redacted(entries);
+    clipboardProto.read = async function read(options) {
+      const items = await readRedacted(options);
+      return items.map(({ entries, presentationStyle }) => {
         const blobs = {};
-        for (const [type, blob] of clean) blobs[type] = blob;
-        out.push(new ItemType(blobs, { presentationStyle: item.presentationStyle }));
-      }
-      return out;
+        for (const [type, blob] of entries) blobs[type] = blob;
+        return new ItemType(blobs, presentationStyle ? { presentationStyle } : undefined);
+      });
     };
   }
 

@@ -312,7 +312,7 @@ def test_images_inside_pasted_or_dropped_html_are_redacted(
 
 
 def test_clipboard_read_gives_the_redacted_image(
-    page: Any, site: harness.UploadSite, photo: Path
+    page: Any, site: harness.UploadSite, photo: Path, daemon: harness.Daemon
 ) -> None:
     png = harness.to_png(photo.read_bytes())
     clipboard_write(page, {"image/png": png})
@@ -328,6 +328,25 @@ def test_clipboard_read_gives_the_redacted_image(
     [upload] = site.wait_for(1, timeout=20)
     assert (upload.kind, upload.content_type) == ("clipboard-read", "image/png")
     assert_face_hidden(upload.data, png)
+
+    # A page cannot use the bridge to have the daemon redact images of its choosing: the
+    # extension reads the clipboard itself (now holding text only) and ignores what was sent.
+    clipboard_write(page, {"text/plain": "just text"})
+    before = len(daemon.access.lines)
+    answer = page.evaluate(
+        """bytes => new Promise((done, fail) => {
+            setTimeout(() => fail(new Error("no answer")), 5000);
+            window.addEventListener("redactor:clipboard-redacted", e => done(
+                e.detail.items.map(item => item.entries.map(([type]) => type))), true);
+            const blob = new Blob([new Uint8Array(bytes)], {type: "image/png"});
+            document.dispatchEvent(new CustomEvent("redactor:clipboard-read", {cancelable: true,
+                detail: {id: 7, options: {}, entries: [["image/png", blob]]}}));
+        })""",
+        list(png),
+    )
+    assert answer == [["text/plain"]]
+    time.sleep(0.5)
+    assert not [line for line in daemon.access.lines[before:] if "/v1/redact" in line]
 
 
 # ---- 12. originals allowed: only the file that failed goes unchanged -----------------------------
