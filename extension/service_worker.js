@@ -51,11 +51,13 @@ function updateTab(tabId, change) {
   return tabUpdates;
 }
 
-async function topHostOf(sender) {
+// The host of the top-level page the sending frame belongs to: a subframe's content script reads
+// it from its own location; else the tab's committed URL. Never the per-tab store, which another
+// page (the one before, in the same tab) may have written last.
+function topHostOf(sender, message) {
   if (sender.frameId === 0 || !sender.tab) return hostOf(sender.url);
-  const key = tabKey(sender.tab.id);
-  const state = (await chrome.storage.session.get(key))[key];
-  return (state && state.host) || hostOf(sender.tab.url || sender.url);
+  const claimed = message && typeof message.topOrigin === "string" ? hostOf(message.topOrigin) : "";
+  return claimed || hostOf(sender.tab.url || "");
 }
 
 function siteState(settings, host) {
@@ -69,8 +71,8 @@ function siteState(settings, host) {
 // ---- messages from content scripts ----
 
 // "hello": a content script starting on a new page; "site": asking again after a settings change.
-async function onHello(sender, newPage) {
-  const host = await topHostOf(sender);
+async function onHello(message, sender, newPage) {
+  const host = topHostOf(sender, message);
   if (newPage && sender.tab && sender.frameId === 0) {
     await updateTab(sender.tab.id, () => ({ host, count: 0 })); // a new page: count from zero
   }
@@ -92,7 +94,7 @@ async function keepingAlive(promise) {
 async function onRedact(message, sender) {
   await storageClosed;
   const settings = await loadSettings();
-  const site = siteState(settings, await topHostOf(sender));
+  const site = siteState(settings, topHostOf(sender, message));
   if (!site.enabled) return { ok: true, original: true };
   try {
     const result = await keepingAlive(
@@ -121,7 +123,7 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== chrome.runtime.id || !message || typeof message.type !== "string") return false;
   let reply;
   if (message.type === "hello" || message.type === "site") {
-    reply = onHello(sender, message.type === "hello");
+    reply = onHello(message, sender, message.type === "hello");
   }
   else if (message.type === "redact") reply = onRedact(message, sender);
   else return false;
