@@ -34,6 +34,8 @@ PARTIAL_MIN_PX = 24
 # The look at a redacted image for faces still found: a lower threshold than detection, so an
 # independent detector at the default finds nothing there.
 RECHECK_FACTOR = 0.8
+# Faces this large (network px) are rechecked on their own, at the scale where they are this.
+RECHECK_LARGE_PX = 96
 _STRIDE = 4
 _ALIGN = 32  # input sides must be multiples of 32 (five stride-2 stages)
 _NMS_IOU = 0.3
@@ -146,31 +148,42 @@ class FaceDetector:
         self, image: np.ndarray, hidden: list[tuple[int, int, int, int]]
     ) -> list[Region]:
         """Faces still found in a redacted `image` over the `hidden` boxes, at RECHECK_FACTOR x
-        the lowest threshold detection uses. Only the part of the image around them is looked
-        at, at the scales the whole image is seen at: cheap for one face in a large photo."""
+        the lowest threshold detection uses. Only the parts of the image around them are
+        looked at: small faces at the scales the whole image is seen at, each large face on
+        its own at a scale where it is RECHECK_LARGE_PX high (a blurred head that is not a
+        face there is none at a finer scale either): cheap for a portrait."""
         height, width = image.shape[:2]
-        if not hidden:
-            return []
-        boxes = np.asarray(hidden, np.float64)
-        # Two face sizes of context: the network looks far around a face, and a crop edge
-        # close to a blurred head changes its score.
-        size = float(np.max(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
-        reach = max(2.0 * size, 128.0)
-        # The crop starts on the network's grid (multiples of 64 px): a blurred head scores
-        # differently when the stride-4 cells fall elsewhere on it.
-        x0 = int(max(0, boxes[:, 0].min() - reach)) // 64 * 64
-        y0 = int(max(0, boxes[:, 1].min() - reach)) // 64 * 64
-        x1 = int(min(width, boxes[:, 2].max() + reach))
-        y1 = int(min(height, boxes[:, 3].max() + reach))
-        if (x1 - x0) * (y1 - y0) > 0.6 * width * height:
-            x0, y0, x1, y1 = 0, 0, width, height
-        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        scales = self.scales(width, height)
         threshold = RECHECK_FACTOR * min(self.threshold, self.partial_threshold)
-        found = self._boxes(crop, self.scales(width, height), threshold)
+        small, found = [], []
+        for box in hidden:
+            side = min(box[2] - box[0], box[3] - box[1])
+            if side * scales[0] < RECHECK_LARGE_PX:
+                small.append(box)
+                continue
+            window = _window([box], width, height, context=0.5)
+            scale = min(scales[0], RECHECK_LARGE_PX / side)
+            found.append(self._boxes_in(image, window, [scale], threshold))
+        if small:
+            window = _window(small, width, height, context=2.0)
+            found.append(self._boxes_in(image, window, scales, threshold))
+        if not found:
+            return []
+        regions = self._regions(np.concatenate(found), width, height)
+        return [r for r in regions if any(_covers(r.box, box) for box in hidden)]
+
+    def _boxes_in(
+        self,
+        image: np.ndarray,
+        window: tuple[int, int, int, int],
+        scales: list[float],
+        threshold: float,
+    ) -> np.ndarray:
+        x0, y0, x1, y1 = window
+        found = self._boxes(np.ascontiguousarray(image[y0:y1, x0:x1]), scales, threshold)
         found[:, [0, 2]] += np.float32(x0)
         found[:, [1, 3]] += np.float32(y0)
-        regions = self._regions(found, width, height)
-        return [r for r in regions if any(_covers(r.box, box) for box in hidden)]
+        return found
 
     def _boxes(
         self, image: np.ndarray, scales: list[float], threshold: float, partial: bool = False
@@ -244,6 +257,26 @@ class FaceDetector:
         with self._lock:
             heatmap, log_size, offset, _landmarks = self._session.run(None, {self._input: batch})
         return decode(heatmap[0, 0], log_size[0], offset[0], threshold)
+
+
+def _window(
+    boxes: list[tuple[int, int, int, int]], width: int, height: int, context: float
+) -> tuple[int, int, int, int]:
+    """The part of the image a recheck looks at around `boxes`: `context` face sizes (at least
+    128 px) on every side, since the network looks far around a face and a crop edge close to
+    a small blurred head changes its score; the whole image when that is most of it."""
+    array = np.asarray(boxes, np.float64)
+    size = float(np.max(np.maximum(array[:, 2] - array[:, 0], array[:, 3] - array[:, 1])))
+    reach = max(context * size, 128.0)
+    # The crop starts on the network's grid (multiples of 64 px): a blurred head scores
+    # differently when the stride-4 cells fall elsewhere on it.
+    x0 = int(max(0, array[:, 0].min() - reach)) // 64 * 64
+    y0 = int(max(0, array[:, 1].min() - reach)) // 64 * 64
+    x1 = int(min(width, array[:, 2].max() + reach))
+    y1 = int(min(height, array[:, 3].max() + reach))
+    if (x1 - x0) * (y1 - y0) > 0.6 * width * height:
+        return 0, 0, width, height
+    return x0, y0, x1, y1
 
 
 def _covers(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
