@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -39,6 +39,10 @@ from redactor.model_meta import VALIDITY_BAR
 
 # Report stages, in pipeline order.
 STAGES = ("decode", "faces", "ocr", "pii", "person", "model", "obfuscate", "encode")
+# Looks at the redacted pixels for faces still found (each hides what it finds once more).
+SECOND_LOOKS = 3
+SECOND_LOOK_MARGIN = 0.5  # of the face found again's shorter side, on every side
+SECOND_LOOK_STRENGTH = 4.0  # blur sigma: twice the face's size
 # Detectors every Redactor has; "person" and "model" are added by the constructor's arguments.
 BUILT_IN = ("faces", "ocr", "pii")
 
@@ -139,6 +143,7 @@ class Result:
     changed: np.ndarray | None = None  # H x W bool: the pixels obfuscation replaced
 
     def encode(self, image: LoadedImage, *, keep_metadata: bool = False) -> bytes:
+        image = without_invisible_colour(image)
         return encode(image, self.pixels, keep_metadata=keep_metadata, changed=self.changed)
 
 
@@ -351,20 +356,42 @@ class Redactor:
             regions.extend(found)
         return regions
 
+    def _analyse(self, image: LoadedImage, plan: _Plan) -> Analysis:
+        """Detect on what a viewer shows: the image over white and, when it is meaningfully
+        transparent, over black too (white text on a transparent sticker is invisible over
+        white); a region found in either view is hidden."""
+        ctx = Context(image.pixels)
+        regions = self._detect(image.pixels, plan, ctx)
+        self._detect_dark_view(image, plan, ctx, regions)
+        return self._analysis(regions, plan, ctx)
+
+    def _detect_dark_view(
+        self, image: LoadedImage, plan: _Plan, ctx: Context, regions: list[Region]
+    ) -> None:
+        """Adds to `regions` what only the view over black reveals; its time is added to the
+        stages of `ctx`. The model runs on the light view only (one privacy score)."""
+        dark = dark_view(image)
+        if dark is None:
+            return
+        detectors = tuple(d for d in plan.detectors if d.name != "model")
+        if not detectors:
+            return
+        dark_ctx = Context(dark)
+        found = self._detect(dark, _Plan(plan.hide, detectors, plan.ocr), dark_ctx)
+        regions.extend(r for r in found if not any(_same_region(r, seen) for seen in regions))
+        for stage, seconds in dark_ctx.timings.items():
+            ctx.timings[stage] = ctx.timings.get(stage, 0.0) + seconds
+
     def _analysis(self, regions: list[Region], plan: _Plan, ctx: Context) -> Analysis:
         hidden = [r for r in regions if plan.hide.intersection(r.attributes)]
         return Analysis(regions=regions, hidden=hidden, findings=ctx.findings, timings=ctx.timings)
 
     def analyze(self, image: LoadedImage, options: RedactOptions) -> Analysis:
-        plan = self._plan(options)
-        ctx = Context(image.pixels)
-        return self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+        return self._analyse(image, self._plan(options))
 
     def redact(self, image: LoadedImage, options: RedactOptions) -> Result:
         plan = self._plan(options)
-        ctx = Context(image.pixels)
-        analysis = self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
-        return self._obfuscate(image, analysis, plan, options)
+        return self._obfuscate(image, self._analyse(image, plan), plan, options)
 
     def redact_many(self, images: Sequence[LoadedImage], options: RedactOptions) -> list[Result]:
         """Detectors with `detect_batch(images, ctxs)` (the model) get one call for all images;
@@ -385,6 +412,8 @@ class Redactor:
                 single = _Plan(plan.hide, (detector,), plan.ocr)
                 for image, ctx, found_here in zip(images, ctxs, found):
                     found_here.extend(self._detect(image.pixels, single, ctx))
+        for image, ctx, found_here in zip(images, ctxs, found):
+            self._detect_dark_view(image, plan, ctx, found_here)
         return [
             self._obfuscate(image, self._analysis(regions, plan, ctx), plan, options)
             for image, regions, ctx in zip(images, found, ctxs)
@@ -401,9 +430,45 @@ class Redactor:
             margin=options.margin,
             fill_color=options.fill_color,
         )
+        pixels = self._second_look(pixels, changed, analysis, plan, options)
         analysis.timings["obfuscate"] = time.perf_counter() - start
         report = self._report(image, analysis, plan)
         return Result(pixels=pixels, analysis=analysis, report=report, changed=changed)
+
+    def _second_look(
+        self,
+        pixels: np.ndarray,
+        changed: np.ndarray,
+        analysis: Analysis,
+        plan: _Plan,
+        options: RedactOptions,
+    ) -> np.ndarray:
+        """Hidden faces the face detector still finds in the redacted pixels (a small blurred
+        head can still read as a face) are hidden once more, up to SECOND_LOOKS times; `changed`
+        grows in place. The report keeps the faces as first found."""
+        if options.mode == "fill":
+            return pixels
+        detector = next((d for d in plan.detectors if d.name == "faces"), None)
+        hidden = [r.box for r in analysis.hidden if r.detector == "faces"]
+        for _ in range(SECOND_LOOKS if detector is not None and hidden else 0):
+            again = detector.recheck(pixels, hidden)
+            if not again:
+                break
+            # Blurring a blurred head the same way leaves the same blob: hide it flatter,
+            # with more of its surroundings.
+            margin = SECOND_LOOK_MARGIN if options.margin is None else options.margin
+            for region in again:
+                area = obfuscate.area_of(region, pixels.shape, margin)
+                if area is None:
+                    continue
+                if options.mode == "pixelate":
+                    pixels = obfuscate.pixelate(pixels, area, blocks=2)
+                else:
+                    pixels = obfuscate.blur(pixels, area, strength=SECOND_LOOK_STRENGTH)
+                x0, y0, x1, y1 = area.box
+                changed[y0:y1, x0:x1] |= area.mask.astype(bool)
+            hidden += [r.box for r in again]
+        return pixels
 
     def _report(self, image: LoadedImage | None, analysis: Analysis | None, plan: _Plan) -> Report:
         report = Report(hide=tuple(sorted(plan.hide, key=_attribute_order)))
@@ -442,8 +507,7 @@ class Redactor:
     def analyze_bytes(self, data: bytes, options: RedactOptions) -> Report:
         image, decode_s = self.decode(data)
         plan = self._plan(options)
-        ctx = Context(image.pixels)
-        analysis = self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+        analysis = self._analyse(image, plan)
         report = self._report(image, analysis, plan)
         report.timings = {"decode": decode_s, **report.timings}
         return report
@@ -470,8 +534,7 @@ class Redactor:
             start = time.perf_counter()
             image = decode(read_limited(src, self.limits), self.limits)
             decode_s = time.perf_counter() - start
-            ctx = Context(image.pixels)
-            analysis = self._analysis(self._detect(image.pixels, plan, ctx), plan, ctx)
+            analysis = self._analyse(image, plan)
             if dst is None:
                 report = _with_paths(self._report(image, analysis, plan), src, None)
                 report.timings = {"decode": decode_s, **report.timings}
@@ -503,6 +566,52 @@ class Redactor:
 
         overlay = render_preview(image.pixels, analysis.regions, analysis.hidden)
         write_atomic(Path(path), overlay, mode=mode)
+
+
+# Transparency that changes what a viewer shows: this many pixels at most 7/8 opaque.
+_TRANSPARENT_BELOW = 224
+_TRANSPARENT_SHARE = 0.001
+
+
+def dark_view(image: LoadedImage) -> np.ndarray | None:
+    """H x W x 3 uint8: the image as a viewer on a black background shows it; None when it
+    has no transparency worth a second look (then both views are the same picture)."""
+    if image.alpha is None or image.straight is None:
+        return None
+    alpha = image.alpha
+    if np.count_nonzero(alpha < _TRANSPARENT_BELOW) < max(16, _TRANSPARENT_SHARE * alpha.size):
+        return None
+    a = alpha.astype(np.uint16)[:, :, None]
+    return ((image.straight.astype(np.uint16) * a + 127) // 255).astype(np.uint8)
+
+
+def without_invisible_colour(image: LoadedImage) -> LoadedImage:
+    """The image with the colour under fully transparent pixels set to black. No viewer shows
+    that colour, but it is in the file: an "erased" layer can still hold text or a face that
+    anyone can bring back by dropping the alpha channel."""
+    if image.alpha is None or image.straight is None:
+        return image
+    invisible = image.alpha == 0
+    if not invisible.any():
+        return image
+    straight = image.straight.copy()
+    straight[invisible] = 0
+    return replace(image, straight=straight)
+
+
+def _same_region(a: Region, b: Region) -> bool:
+    """The same finding in both views: same attributes, boxes overlapping by 70% or more."""
+    if a.attributes != b.attributes:
+        return False
+    ix = max(0, min(a.box[2], b.box[2]) - max(a.box[0], b.box[0]))
+    iy = max(0, min(a.box[3], b.box[3]) - max(a.box[1], b.box[1]))
+    union = (
+        (a.box[2] - a.box[0]) * (a.box[3] - a.box[1])
+        + (b.box[2] - b.box[0]) * (b.box[3] - b.box[1])
+        - ix * iy
+    )
+    return union > 0 and ix * iy / union >= 0.7
+
 
 
 def _detector_class(name: str) -> type:
