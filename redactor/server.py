@@ -552,7 +552,7 @@ def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[b
             regions=analysis.regions, hidden=analysis.hidden, timings=dict(analysis.timings),
             privacy_score=analysis.findings.get("privacy_score"),
             attribute_probabilities=analysis.findings.get("attribute_probabilities"),
-            frames_dropped=image.frames_dropped,
+            fusion=analysis.findings.get("fusion"), frames_dropped=image.frames_dropped,
         )  # fmt: skip
         outcomes.append(report.to_json(with_text=False))
         del image, analysis
