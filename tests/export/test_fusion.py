@@ -95,3 +95,26 @@ def test_profile_rule_and_sensitivity_come_from_the_model() -> None:
     assert strict.sensitivity["a12_semi_nudity"] == default_profile().sensitivity[
         "a12_semi_nudity"]  # what the profile leaves out keeps the default
     assert ScoreProfile({FACE: 0.5}, "noisy_or").score({FACE: 1.0, "unknown": 1.0}) == 0.5
+
+
+def test_names_found_by_ocr_decide_the_name_attributes(tmp_path: Path) -> None:
+    """The ID card sample through the default hide (faces, OCR, private text) with a model
+    that calls everything but nudity absent: the surname and first name the private-text
+    detector reads decide those attributes, the photo on the card decides the face."""
+    model = make_checkpoint(tmp_path / "blind.pt", present={"a12_semi_nudity"})
+    report = Redactor(model=model).redact(
+        load(ASTRONAUT.parent / "id_card.png"), RedactOptions()
+    ).report.to_json()
+    assert report["fused_with"] == ["faces", "pii"]
+    sources = report["attribute_sources"]
+    assert sources[FACE] == "faces"
+    names = {a for a, source in sources.items() if source == "pii" and "_name_" in a}
+    assert names >= {"a20_name_first", "a21_name_last"}
+    for attribute_id in names:
+        assert attribute_id not in report["model_attribute_probabilities"]  # not a model output
+        strongest = max(r["confidence"] for r in report["regions"]
+                        if r["detector"] == "pii" and r["attributes"][0] == attribute_id)
+        assert report["attribute_probabilities"][attribute_id] == pytest.approx(strongest)
+    found = {a: report["attribute_probabilities"][a] for a in names | {FACE}}
+    assert report["privacy_score"] >= default_profile().score(found) - 1e-4
+    assert report["privacy_score_source"] == "fused"
