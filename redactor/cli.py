@@ -579,7 +579,7 @@ def evaluate_command(
         if real is not None:
             from training.real_eval import evaluate_real
 
-            result = evaluate_real(checkpoint, real, device=device)
+            result = evaluate_real(checkpoint, real, device=device, fused=True)
             dataset = real.resolve().name
         else:
             from training.evaluate import evaluate_checkpoint
