@@ -28,7 +28,8 @@ The model's own outputs stay in the report (`model_privacy_score`,
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from redactor.attributes import VISPR_IDS
 from redactor.detectors.base import Context, Region

@@ -44,8 +44,7 @@ import numpy as np
 
 from redactor.attributes import NUM_VISPR, VISPR_IDS, resolve
 from redactor.errors import RedactorError, UsageError
-# The pure scoring lives in redactor/ (detector fusion needs it without training code).
-from redactor.privacy_score import RULES, ProfileError, combine  # noqa: F401
+from redactor.privacy_score import RULES, ProfileError, combine  # pure scoring: in redactor/
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 STUDY_FILES = ("user_study_2a_attr.tsv", "user_study_2a_img.tsv")

@@ -126,5 +126,5 @@ def test_redact_serve_refuses_in_one_line_and_trust_model_starts(tmp_path) -> No
         assert "nudity" in lines[-1]
     finally:
         trusted.send_signal(signal.SIGINT)
-        out, err = trusted.communicate(timeout=120)
+        _, err = trusted.communicate(timeout=120)
     assert trusted.returncode == 0, err[-800:]
