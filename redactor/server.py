@@ -225,7 +225,8 @@ def quiet_aiohttp_logs() -> None:
 # -- request parsing -------------------------------------------------------------------------
 def parse_options(request: web.Request, state: DaemonState) -> Any:
     """`hide` (comma-separated or repeated; none or "defaults": the daemon's default) and
-    `mode`. Validated here, before the upload is read: 400 unknown, 422 uncovered."""
+    `mode`. Validated here, before the upload is read: 400 unknown, 422 uncovered or only an
+    unvalidated model finds it (without --trust-model)."""
     from redactor.pipeline import RedactOptions
 
     names: list[str] = []
