@@ -47,6 +47,10 @@ class ModelMeta:
     # Per attribute id, measured on real images by `redact evaluate --record`:
     # {"auc": ROC AUC, "n_pos": int, "n_neg": int, "dataset": name, "measured_at": ISO time}.
     validity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The privacy profile the score was trained against: {"rule", "sensitivity": {id: s},
+    # "source"}; {} for the default (redactor/privacy_default.json). Detector fusion
+    # (redactor/fusion.py) rescores fused attributes with it.
+    privacy_profile: dict[str, Any] = field(default_factory=dict)
 
     def validated_auc(self, attribute_id: str) -> float | None:
         """The attribute's measured real-image AUC, or None when never measured."""

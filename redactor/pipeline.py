@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from redactor import attributes, obfuscate
+from redactor import attributes, fusion, obfuscate
 from redactor.attributes import display_name
 from redactor.attributes import names_for as _names_for
 from redactor.attributes import table_order as _attribute_order
@@ -84,6 +84,8 @@ class Report:
     # Frames, pages or pictures after the first that were not written (multi-page TIFF,
     # animated GIF/WebP/PNG, multi-picture JPEG): the output holds the first one only.
     frames_dropped: int = 0
+    # Detector fusion (redactor/fusion.py): the model's own outputs and who decided what.
+    fusion: dict[str, Any] | None = None
 
     @property
     def failed(self) -> bool:
@@ -121,6 +123,7 @@ class Report:
             entry["attribute_probabilities"] = {
                 k: round(float(v), 4) for k, v in self.attribute_probabilities.items()
             }
+        entry.update(fusion.report_fields(self.fusion))
         if self.error is not None:
             entry["error"] = self.error
             entry["error_code"] = self.error_code
@@ -383,6 +386,7 @@ class Redactor:
             ctx.timings[stage] = ctx.timings.get(stage, 0.0) + seconds
 
     def _analysis(self, regions: list[Region], plan: _Plan, ctx: Context) -> Analysis:
+        fusion.fuse(ctx, regions)  # detector findings into the model's probabilities and score
         hidden = [r for r in regions if plan.hide.intersection(r.attributes)]
         return Analysis(regions=regions, hidden=hidden, findings=ctx.findings, timings=ctx.timings)
 
@@ -481,6 +485,7 @@ class Redactor:
             report.timings = dict(analysis.timings)
             report.privacy_score = analysis.findings.get("privacy_score")
             report.attribute_probabilities = analysis.findings.get("attribute_probabilities")
+            report.fusion = analysis.findings.get("fusion")
         return report
 
     # -- bytes and files -------------------------------------------------------------------

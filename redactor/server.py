@@ -96,6 +96,9 @@ class ServerConfig:
     model: Path | None = None
     person: bool = False
     hide: tuple[str, ...] | None = None  # the daemon's default; None: the pipeline's default
+    # Hide attributes only the model finds even where its real-image validity is unmeasured or
+    # under the bar (`--trust-model`); otherwise such a default hide refuses to start.
+    trust_model: bool = False
     workers: int = 1  # worker threads running batches (ONNX Runtime uses its own threads inside)
     max_batch: int = 8
     batch_window_ms: float = 10.0
@@ -144,6 +147,7 @@ class DaemonState:
     backend: dict[str, str] = field(default_factory=dict)
     phase: str = "loading"  # loading -> ready -> stopping; or failed
     failure: str | None = None
+    refused: bool = False  # failed because the default hide was refused (Redactor.check)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     load_seconds: float | None = None
     warm_up: asyncio.Task | None = None
@@ -221,15 +225,17 @@ def quiet_aiohttp_logs() -> None:
 # -- request parsing -------------------------------------------------------------------------
 def parse_options(request: web.Request, state: DaemonState) -> Any:
     """`hide` (comma-separated or repeated; none or "defaults": the daemon's default) and
-    `mode`. Validated here, before the upload is read: 400 unknown, 422 uncovered."""
+    `mode`. Validated here, before the upload is read: 400 unknown, 422 uncovered or only an
+    unvalidated model finds it (without --trust-model)."""
     from redactor.pipeline import RedactOptions
 
     hide = attributes.parse_hide(request.query.getall("hide", []), state.default_hide)
     mode = request.query.get("mode") or None
     if mode is not None and mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
-    state.redactor.resolve_hide(hide)
-    return RedactOptions(hide=hide, mode=mode)
+    options = RedactOptions(hide=hide, mode=mode, trust_model=state.config.trust_model)
+    state.redactor.check(options)  # unknown, uncovered or unvalidated: refused here
+    return options
 
 
 def _mib(size: int) -> str:
@@ -544,7 +550,7 @@ def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[b
             regions=analysis.regions, hidden=analysis.hidden, timings=dict(analysis.timings),
             privacy_score=analysis.findings.get("privacy_score"),
             attribute_probabilities=analysis.findings.get("attribute_probabilities"),
-            frames_dropped=image.frames_dropped,
+            fusion=analysis.findings.get("fusion"), frames_dropped=image.frames_dropped,
         )  # fmt: skip
         outcomes.append(report.to_json(with_text=False))
         del image, analysis
@@ -598,7 +604,8 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
 async def _await_ready(state: DaemonState) -> None:
     await state.ready.wait()
     if state.phase == "failed":
-        message = f"the daemon could not load its detectors: {state.failure}"
+        message = (f"the daemon refused its default hide: {state.failure}" if state.refused
+                   else f"the daemon could not load its detectors: {state.failure}")
         raise HTTPFailure(503, "not_ready", message)
 
 
@@ -800,10 +807,14 @@ async def _warm_up(state: DaemonState) -> None:
     from redactor.pipeline import RedactOptions
 
     started = time.perf_counter()
+    options = RedactOptions(hide=state.default_hide, trust_model=state.config.trust_model)
     try:
-        await state.batcher.run_in_worker(
-            partial(state.redactor.warm_up, RedactOptions(hide=state.default_hide))
-        )
+        # The default hide is checked first (an unvalidated model's model-only attribute is
+        # refused here, at start-up, not on every request), then what it needs is built.
+        await state.batcher.run_in_worker(partial(state.redactor.check, options))
+        await state.batcher.run_in_worker(partial(state.redactor.warm_up, options))
+    except UsageError as error:  # the default hide itself: unknown, uncovered, unvalidated
+        state.phase, state.failure, state.refused = "failed", str(error), True
     except Exception as error:  # noqa: BLE001 - reported by /v1/health and the CLI
         state.phase, state.failure = "failed", _describe(error)
         log.error("the daemon could not load its detectors: %s", state.failure)
@@ -1089,7 +1100,10 @@ async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
             ready.cancel()
             if state.phase == "failed":
                 stopping.cancel()
-                echo(f"error: could not load the detectors: {state.failure}")
+                if state.refused:  # the default hide itself was refused: one line says why
+                    echo(f"error: {state.failure}")
+                else:
+                    echo(f"error: could not load the detectors: {state.failure}")
                 return 2
             if state.phase == "ready":
                 _tell_native_host(config, port)

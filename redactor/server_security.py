@@ -63,6 +63,7 @@ _STATUS_OF: tuple[tuple[type[errors.RedactorError], int], ...] = (
     (errors.ImageTooLargeError, 413),
     (errors.ImageError, 400),
     (errors.UncoveredAttributeError, 422),
+    (errors.UnvalidatedModelError, 422),  # understood, refused until validated or trusted
     (errors.UsageError, 400),
     (errors.ModelError, 500),
 )

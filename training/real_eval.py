@@ -15,6 +15,10 @@ attributes not in `labelled` are not scored (nobody judged them). Reported:
 - face on documents (the failure issue 13 found): the face probability's AUC of people
   against documents without a labelled face (an ID card's photo is one), and the share of those
   documents with a face probability at or over 0.5.
+With `fused` (the CLI's default) the same figures again under "fused": the pipeline's report
+with the default hide (faces, OCR, private text) fused into the model's outputs
+(redactor/fusion.py); about a second per image on a CPU, for the OCR. `--record` keeps the
+model's own figures: the gate judges the model, not the detectors.
 """
 
 from __future__ import annotations
@@ -64,7 +68,9 @@ def read_real_set(folder: str | Path) -> dict[str, Any]:
     return data
 
 
-def evaluate_real(model_path: str | Path, folder: str | Path, *, device: str = "auto") -> dict:
+def evaluate_real(
+    model_path: str | Path, folder: str | Path, *, device: str = "auto", fused: bool = False
+) -> dict:
     """Run the model on every image of the set and measure it (see the module docstring)."""
     from redactor.imageio import load
     from redactor.runtime import open_model, preprocess
@@ -82,11 +88,46 @@ def evaluate_real(model_path: str | Path, folder: str | Path, *, device: str = "
         probabilities.append(np.asarray(out["attributes"], np.float64))
     score = np.concatenate(scores)
     probability = np.concatenate(probabilities)
-    groups = np.array([e["group"] for e in entries])
-    column = {attribute_id: i for i, attribute_id in enumerate(meta.attribute_ids)}
+    result: dict[str, Any] = {
+        "kind": "real",
+        "split": data.get("name", folder.name),
+        "images": len(entries),
+        "groups": {g: int(sum(e["group"] == g for e in entries)) for g in GROUPS},
+        **_figures(score, probability, list(meta.attribute_ids), entries, data["labelled"]),
+        "model_attributes_unlabelled": sorted(set(meta.attribute_ids) - set(data["labelled"])),
+    }
+    if fused:
+        result["fused"] = _fused_figures(model_path, folder, data, meta)
+    return _json_ready(result)
 
+
+def _fused_figures(model_path: str | Path, folder: Path, data: dict, meta: Any) -> dict:
+    """The figures of the pipeline's fused report (default hide: every detector fuses)."""
+    from redactor.imageio import load
+    from redactor.pipeline import RedactOptions, Redactor
+
+    redactor = Redactor(model=model_path)
+    options = RedactOptions(trust_model=True)  # nothing is hidden here: only the report counts
+    ids = list(meta.attribute_ids) + [a for a in data["labelled"] if a not in meta.attribute_ids]
+    scores, rows = [], []
+    for entry in data["images"]:
+        findings = redactor.analyze(load(folder / entry["image"]), options).findings
+        scores.append(float(findings["privacy_score"]))
+        fused = findings["attribute_probabilities"]
+        rows.append([float(fused.get(a, 0.0)) for a in ids])
+    return _figures(np.array(scores), np.array(rows), ids, data["images"], data["labelled"])
+
+
+def _figures(
+    score: np.ndarray, probability: np.ndarray, attribute_ids: list[str],
+    entries: list[dict], labelled: list[str],
+) -> dict[str, Any]:
+    """Per-attribute AUC/AP, the score's AUC and faces on documents, from score [N] and
+    probability [N, len(attribute_ids)]."""
+    groups = np.array([e["group"] for e in entries])
+    column = {attribute_id: i for i, attribute_id in enumerate(attribute_ids)}
     per_attribute: dict[str, dict[str, Any]] = {}
-    for attribute_id in data["labelled"]:
+    for attribute_id in labelled:
         if attribute_id not in column:
             continue
         truth = np.array([attribute_id in (e.get("labels") or []) for e in entries])
@@ -99,13 +140,8 @@ def evaluate_real(model_path: str | Path, folder: str | Path, *, device: str = "
         }
     private = groups != "harmless"
     result: dict[str, Any] = {
-        "kind": "real",
-        "split": data.get("name", folder.name),
-        "images": len(entries),
-        "groups": {g: int((groups == g).sum()) for g in GROUPS},
         "attributes": {"per_attribute": per_attribute},
         "privacy_score_auc": metrics.roc_auc(score, private),
-        "model_attributes_unlabelled": sorted(set(meta.attribute_ids) - set(data["labelled"])),
     }
     faces = [column[i] for i in FACE_IDS if i in column]
     if faces:
@@ -124,7 +160,7 @@ def evaluate_real(model_path: str | Path, folder: str | Path, *, device: str = "
             else None,
             "documents": int(documents.sum()),
         }
-    return _json_ready(result)
+    return result
 
 
 def _json_ready(value: Any) -> Any:

@@ -138,7 +138,18 @@ def model_meta(
         attribute_source="head" if config.use_attr else "attention",
         trained_with_masks=with_masks,
         dataset="voc" if source.kind == "voc" else "vispr",
+        privacy_profile=recorded_profile(config) if source.is_vispr else {},
     )
+
+
+def recorded_profile(config: TrainConfig) -> dict:
+    """The profile the score targets came from, for the model's metadata (detector fusion
+    rescores with it); {} for the default one."""
+    if not config.privacy_profile:
+        return {}
+    from training.privacy_profile import load_profile
+
+    return load_profile(config.privacy_profile).to_json()
 
 
 def train(

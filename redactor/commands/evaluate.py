@@ -39,7 +39,7 @@ def command(
     if real is not None:
         from training.real_eval import evaluate_real
 
-        result = evaluate_real(checkpoint, real, device=device)
+        result = evaluate_real(checkpoint, real, device=device, fused=True)
         dataset = real.resolve().name
     else:
         from training.evaluate import evaluate_checkpoint

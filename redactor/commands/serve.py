@@ -13,6 +13,10 @@ def command(
     model: str | None = typer.Option(None, help="PrivObfNet model file (.onnx, .pt, .engine)."),
     hide: str = typer.Option("defaults", help="What to hide when a request names nothing."),
     person: bool = typer.Option(False, "--person", help="Load person masks (`human` extra)."),
+    trust_model: bool = typer.Option(
+        False, "--trust-model", help="Hide attributes only the model finds even if its "
+        "real-image validity is unmeasured or under the bar."
+    ),
     workers: int = typer.Option(1, min=1, help="Worker threads running the pipeline."),
     batch_size: int = typer.Option(8, min=1, help="Most images per micro-batch."),
     batch_window_ms: float = typer.Option(10.0, min=0, help="How long a lone request waits."),
@@ -58,6 +62,7 @@ def command(
         fail(f"model file {model} not found; train one with `redact train` or omit --model")
     config = ServerConfig(
         host=host, port=port, model=Path(model) if model else None, person=person,
+        trust_model=trust_model,
         hide=parse_hide(hide), workers=workers, max_batch=batch_size,
         batch_window_ms=batch_window_ms, max_pending=max_queue, max_bytes=int(max_mb * 2**20),
         max_pixels=int(max_megapixels * 1_000_000), request_timeout_s=timeout,

@@ -30,6 +30,8 @@ import numpy as np
 
 from redactor import attributes
 from redactor.detectors.base import Context, Region
+from redactor.fusion import PROFILE_KEY
+from redactor.privacy_score import profile_of
 
 DEFAULT_ATTRIBUTE_THRESHOLD = 0.5
 DEFAULT_CAM_THRESHOLD = 0.4
@@ -61,6 +63,8 @@ class ModelDetector:
             else extra.get("attribute_threshold", DEFAULT_ATTRIBUTE_THRESHOLD)
         )
         self.cam_threshold = float(extra.get("cam_threshold", DEFAULT_CAM_THRESHOLD))
+        # The profile the score was trained against: detector fusion rescores with it.
+        self.score_profile = profile_of(meta.privacy_profile)
         self.attributes = frozenset(
             i for i in meta.attribute_ids if i in attributes.BY_ID and i not in NOT_HIDEABLE
         )
@@ -91,6 +95,7 @@ class ModelDetector:
         out = self.outputs(image, ctx)
         probabilities = out["attributes"]
         ctx.findings["privacy_score"] = float(out["score"])
+        ctx.provide(PROFILE_KEY, self.score_profile)
         ctx.findings["attribute_probabilities"] = {
             attribute_id: float(p) for attribute_id, p in zip(self.meta.attribute_ids, probabilities)
         }

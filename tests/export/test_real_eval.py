@@ -95,3 +95,19 @@ def test_cli_real_record_writes_into_the_onnx_file(
         Redactor(model=model).check(RedactOptions(hide=("nudity",)))
     both = runner.invoke(app, ["evaluate", "--checkpoint", str(model)])
     assert both.exit_code == 2 and "--real" in both.output
+
+
+def test_fused_figures_beside_the_model_alone(real_set: Path, tmp_path: Path) -> None:
+    """A model blind to faces: alone its face attribute separates nothing; fused with the face
+    detector, people are told from the rest (issue 13, point 4)."""
+    from tests.export.tiny_model import PRESENT, make_checkpoint
+
+    blind = make_checkpoint(tmp_path / "blind.pt", present=PRESENT - {"a9_face_complete"})
+    result = evaluate_real(blind, real_set, fused=True)
+    alone = result["attributes"]["per_attribute"]["a9_face_complete"]
+    fused = result["fused"]["attributes"]["per_attribute"]["a9_face_complete"]
+    assert fused["positives"] == alone["positives"] == 2
+    assert fused["auc"] == 1.0 and alone["auc"] < 0.9
+    assert result["fused"]["face_on_documents"]["documents_with_face"] == 0.0
+    assert result["fused"]["privacy_score_auc"] is not None
+    json.dumps(result)  # JSON-ready: what --json writes

@@ -28,8 +28,11 @@ VALIDATED = {
 }
 
 
-def make_checkpoint(path: Path, *, seed: int = 0, validity: dict | None = None) -> Path:
-    """`validity`: ModelMeta.validity (None: VALIDATED; {}: never measured)."""
+def make_checkpoint(
+    path: Path, *, seed: int = 0, validity: dict | None = None, present: set[str] = PRESENT
+) -> Path:
+    """`validity`: ModelMeta.validity (None: VALIDATED; {}: never measured). `present`: the
+    attributes the model calls present (the others it calls absent)."""
     from redactor.model import ModelArgs, ModelMeta, PrivObfNet, save_checkpoint
 
     torch.manual_seed(seed)
@@ -39,7 +42,7 @@ def make_checkpoint(path: Path, *, seed: int = 0, validity: dict | None = None) 
     with torch.no_grad():
         last = network.image.attribute_head[2]
         last.weight.mul_(0.01)
-        last.bias.copy_(torch.tensor([4.0 if i in PRESENT else -4.0 for i in IDS]))
+        last.bias.copy_(torch.tensor([4.0 if i in present else -4.0 for i in IDS]))
     meta = ModelMeta(attribute_ids=IDS, mask_types=kinds, backbone="tiny", input_size=(SIZE, SIZE),
                      stride=network.stride, dataset="synthetic", extra={"cam_threshold": 0.4},
                      validity=VALIDATED if validity is None else validity)
