@@ -92,3 +92,27 @@ def test_batch_workers_split_the_affinity_not_cpu_count(tmp_path: Path):
     assert got["pools"] == [{"workers": 2, "threads": 1, "engine": 1}]
     assert got["images"] == 2 and got["failed"] == 0
     assert (tmp_path / "out" / "0.png").is_file() and (tmp_path / "out" / "1.png").is_file()
+
+
+def _config(session, key: str) -> str | None:
+    try:
+        return session.get_session_options().get_session_config_entry(key)
+    except RuntimeError:  # not set
+        return None
+
+
+def test_the_one_session_factory_keeps_each_callers_settings():
+    from redactor.detectors.faces import FaceDetector
+    from redactor.detectors.ocr import OcrEngine, OcrSettings
+
+    faces = FaceDetector(threads=3)._session
+    ocr = OcrEngine(OcrSettings(threads=2))
+    for session, threads, denormal in ((faces, 3, None), (ocr.det, 2, "1"), (ocr.rec, 2, "1")):
+        options = session.get_session_options()
+        assert options.intra_op_num_threads == threads and options.inter_op_num_threads == 1
+        assert not options.enable_mem_pattern and options.enable_cpu_mem_arena
+        assert options.graph_optimization_level.name == "ORT_ENABLE_ALL"
+        assert options.execution_mode.name == "ORT_SEQUENTIAL"
+        assert _config(session, "session.intra_op.allow_spinning") == "0"
+        assert _config(session, "session.set_denormal_as_zero") == denormal
+        assert session.get_providers() == ["CPUExecutionProvider"]
