@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +117,18 @@ def test_the_one_session_factory_keeps_each_callers_settings():
         assert _config(session, "session.intra_op.allow_spinning") == "0"
         assert _config(session, "session.set_denormal_as_zero") == denormal
         assert session.get_providers() == ["CPUExecutionProvider"]
+
+
+@pytest.mark.slow  # starts Ray
+def test_a_local_ray_cluster_counts_the_cpus_this_process_may_use():
+    pytest.importorskip("ray", reason="the `ray` extra is not installed")
+    got = in_one_cpu_child("""
+        import ray
+        from redactor.engines.ray_engine import RayCluster, _connect
+        _connect(ray, RayCluster())
+        try:
+            print(json.dumps({"cpus": ray.cluster_resources()["CPU"]}))
+        finally:
+            ray.shutdown()
+    """)
+    assert got == {"cpus": 1.0}
