@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,24 @@ def _worker_threads() -> dict:
     session = FaceDetector()._session
     return {"cpu_threads": cpu_threads(),
             "faces": session.get_session_options().intra_op_num_threads}  # fmt: skip
+
+
+def _fail_first(index: int) -> int:
+    if index == 0:
+        raise ValueError("the first task fails")
+    time.sleep(0.2)
+    return index
+
+
+def test_an_error_drops_the_work_not_yet_started():
+    from redactor.processes import process_pool
+
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="the first task fails"):
+        with process_pool(2, start="spawn", threads=1) as pool:
+            for _ in pool.map(_fail_first, range(200)):
+                pass
+    assert time.perf_counter() - start < 15  # all 200 tasks: 20 s on 2 workers
 
 
 def test_sessions_in_this_process_use_the_affinity_not_cpu_count():
