@@ -152,6 +152,7 @@ class OcrEngine:
 
     def __init__(self, settings: OcrSettings = OcrSettings()):
         import cv2  # noqa: F401  (fail here, not mid-image, if OpenCV is missing)
+
         self.settings = settings
         folder = model_dir()
         paths = {name: folder / name for name in (DET_MODEL, REC_MODEL)}

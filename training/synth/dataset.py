@@ -173,7 +173,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             if progress:
                 progress(len(results), config.n)
     else:
-        # fork (spawn where there is none): the workers start cheaply with the tables loaded.
+        # fork (spawn where there is none): workers start cheaply, with this process's imports.
         with process_pool(
             workers, start="fork", initializer=_worker_init, initargs=(config.stats_path,)
         ) as pool:
