@@ -88,6 +88,7 @@ def test_each_pool_worker_gets_its_share_of_the_affinity():
     assert got == [{"cpu_threads": 1, "faces": 1}] * 2
 
 
+@pytest.mark.slow  # two spawned workers, each loading the detectors
 def test_batch_workers_split_the_affinity_not_cpu_count(tmp_path: Path):
     folder = tmp_path / "photos"
     folder.mkdir()
