@@ -27,6 +27,7 @@ from redactor import RedactOptions, Redactor  # noqa: E402
 from redactor.batch import BatchRequest, Engine, LocalRunner, redact  # noqa: E402
 from redactor.imageio import IMAGE_SUFFIXES  # noqa: E402
 from redactor.pipeline import STAGES  # noqa: E402
+from redactor.processes import cpu_threads  # noqa: E402
 
 
 def sample_files(folder: Path) -> list[Path]:
@@ -120,7 +121,7 @@ def main() -> None:
 
     console = Console()
     files = sample_files(args.samples)
-    console.print(f"{len(files)} sample images x {args.rounds} rounds, {os.cpu_count()} CPUs")
+    console.print(f"{len(files)} sample images x {args.rounds} rounds, {cpu_threads()} CPUs")
     default = RedactOptions()  # faces and every kind of private text
 
     columns: dict[str, tuple[dict, float, int]] = {}
@@ -162,7 +163,7 @@ def main() -> None:
         detail = ", ".join(f"{k} {v:.3f}" for k, v in stages.items())
         e2e.add_row(label, f"{wall:.3f}", f"{cpu:.3f}", f"{goal:.1f}", detail)
     console.print(e2e)
-    console.print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    console.print(f"load average during the run: {os.getloadavg()[0]:.1f} on {cpu_threads()} CPUs")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import statistics
 import sys
@@ -33,6 +32,7 @@ from redactor.attributes import split_names  # noqa: E402
 from redactor.batch import BatchRequest, LocalRunner, redact  # noqa: E402
 from redactor.imageio import IMAGE_SUFFIXES  # noqa: E402
 from redactor.pipeline import RedactOptions  # noqa: E402
+from redactor.processes import cpu_threads  # noqa: E402
 
 
 def make_folder(source: Path, copies: int, target: Path) -> int:
@@ -83,8 +83,8 @@ def main() -> None:
     parser.add_argument("--engines", default="local,ray", help="local, ray or both.")
     parser.add_argument("--rounds", type=int, default=1, help="Runs per setting; medians printed.")
     parser.add_argument("--batch-size", type=int, default=1, help="Ray: images per actor call.")
-    parser.add_argument("--ray-cpus", type=int, default=os.cpu_count() or 2,
-                        help="CPUs of the local Ray cluster (default: this machine's).")
+    parser.add_argument("--ray-cpus", type=int, default=cpu_threads(),
+                        help="CPUs of the local Ray cluster (default: those this process may use).")
     args = parser.parse_args()
 
     options = RedactOptions(hide=tuple(split_names(args.hide)) if args.hide else None)
@@ -95,7 +95,7 @@ def main() -> None:
         folder = Path(scratch) / "images"
         images = make_folder(args.folder, args.copies, folder)
         print(f"{images} images ({args.copies} x {args.folder}), hide: {args.hide or 'defaults'}, "
-              f"{os.cpu_count()} CPUs", flush=True)
+              f"{cpu_threads()} CPUs", flush=True)
         if "ray" in engines:
             import ray
 

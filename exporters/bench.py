@@ -208,7 +208,7 @@ def _speedups(rows: list[BenchRow]) -> None:
 
 def environment(device: str) -> dict[str, Any]:
     from redactor import __version__
-    from redactor.runtime import cpu_threads
+    from redactor.processes import cpu_threads
 
     info: dict[str, Any] = {
         "redactor": __version__, "python": platform.python_version(), "numpy": np.__version__,

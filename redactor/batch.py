@@ -38,6 +38,7 @@ from redactor.engines.storage import Fault, Filesystems, Place
 from redactor.errors import ImageError, RedactorError, UsageError, first_line
 from redactor.imageio import IMAGE_SUFFIXES, ImageLimits
 from redactor.pipeline import RedactOptions, Redactor, Report
+from redactor.processes import process_pool, thread_share
 
 REPORT_NAME = "report.jsonl"
 OUTPUT_SUFFIX = "_redacted"
@@ -675,16 +676,13 @@ class LocalRunner:
                 yield Outcome(job, redact_job(redactor, job, options, fs))
             return
 
-        import multiprocessing
-
         engine = self.engine
-        if engine.threads is None:
-            cpus = max(1, (os.cpu_count() or 1) // workers)
-            engine = Engine(engine.model, engine.person, engine.limits, cpus)
+        if engine.threads is None:  # the workers split the CPUs this process may use
+            engine = Engine(engine.model, engine.person, engine.limits, thread_share(workers))
         # spawn: a clean interpreter per worker (no inherited ONNX Runtime or progress threads).
-        pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(engine, options),
+        pool = process_pool(
+            workers, start="spawn", initializer=_start_worker, initargs=(engine, options),
+            threads=engine.threads,
         )
         self._pool = pool
         queue = iter(jobs)

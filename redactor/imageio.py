@@ -24,6 +24,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError, features
 from redactor import metadata
 from redactor.errors import ImageError, ImageTooLargeError, first_line
 from redactor.files import write_atomic  # noqa: F401  (part of this module's API)
+from redactor.formats import FORMATS as ALL_FORMATS
+from redactor.formats import FileFormat
 
 try:  # HEIC/HEIF (iPhones' default) through libheif
     import pillow_heif
@@ -34,27 +36,12 @@ except ImportError:  # pragma: no cover - a declared dependency
     _HEIF = False
 
 
-@dataclass(frozen=True)
-class FileFormat:
-    suffixes: tuple[str, ...]  # the first one is what new files get
-    mime: str
-
-
-# The one format table: what is read and written (always in the source's own format), the file
-# endings the batch planner picks up, and the MIME types the daemon answers with.
+# The formats of the one table (redactor.formats) this install can read and write (always in the
+# source's own format): HEIF needs pillow-heif, AVIF a Pillow built with libavif.
+_CODECS = {"HEIF": _HEIF, "AVIF": features.check_module("avif")}
 FORMATS: dict[str, FileFormat] = {
-    "JPEG": FileFormat((".jpg", ".jpeg", ".jpe"), "image/jpeg"),
-    "PNG": FileFormat((".png",), "image/png"),
-    "WEBP": FileFormat((".webp",), "image/webp"),
-    "BMP": FileFormat((".bmp",), "image/bmp"),
-    "TIFF": FileFormat((".tif", ".tiff"), "image/tiff"),
-    "GIF": FileFormat((".gif",), "image/gif"),
+    name: f for name, f in ALL_FORMATS.items() if _CODECS.get(name, True)
 }
-if _HEIF:
-    FORMATS["HEIF"] = FileFormat((".heic", ".heif", ".hif"), "image/heic")
-if features.check_module("avif"):
-    FORMATS["AVIF"] = FileFormat((".avif",), "image/avif")
-
 SUPPORTED_FORMATS = tuple(FORMATS)
 # File name endings the batch command picks up inside folders.
 IMAGE_SUFFIXES = frozenset(suffix for f in FORMATS.values() for suffix in f.suffixes)

@@ -46,7 +46,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from redactor import __version__, attributes
+from redactor import __version__, attributes, formats
 from redactor.batching import MicroBatcher, Overloaded
 from redactor.config_dir import default_config_dir, load_or_create_token, token_path
 from redactor.errors import ImageError, RedactorError, UsageError
@@ -67,21 +67,12 @@ from redactor.server_security import (
 log = logging.getLogger("redactor.server")
 access_log = logging.getLogger("redactor.access")
 
-CONTENT_TYPES = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-    "GIF": "image/gif",
-    "HEIF": "image/heic",
-    "AVIF": "image/avif",
-}
+# What each format is answered with (redactor.formats: the one table).
+CONTENT_TYPES = {name: f.mime for name, f in formats.FORMATS.items()}
 # Content-Types accepted for a raw body; the bytes decide the format, not this header.
-ACCEPTED_TYPES = frozenset(CONTENT_TYPES.values()) | {
-    "image/jpg", "image/pjpeg", "image/x-ms-bmp", "image/x-png", "application/octet-stream",
-    "image/heif",
-}  # fmt: skip
+ACCEPTED_TYPES = frozenset(
+    mime for f in formats.FORMATS.values() for mime in (f.mime, *f.aliases)
+) | {"application/octet-stream"}
 CHUNK = 256 * 1024
 # One 40 Mpx PNG peaks at ~1.2 GB for the whole daemon with the default detectors
 # (benchmarks/daemon_load.py --largest; docs/daemon-limits.md): what a desktop survives.
@@ -411,20 +402,9 @@ def multipart_file(body: bytes, content_type: str, limit: int) -> bytes:
     return found
 
 
-_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*", b"GIF8")
-# ISO base media brands of HEIC/HEIF and AVIF files (the "ftyp" box opens them).
-_HEIF_BRANDS = frozenset(
-    {b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
-)
-
-
 def looks_like_image(data: bytes) -> bool:
     """Sniff the formats the daemon accepts (a cheap 415 for text, HTML, archives...)."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return True
-    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
-        return True
-    return data.startswith(_SIGNATURES)
+    return formats.sniff(data) is not None
 
 
 # -- work that runs on a worker thread ------------------------------------------------------
@@ -641,7 +621,7 @@ async def _admit_and_run(
     data = await read_image_body(request, config.max_bytes, config.body_timeout_s, charge)
     if not looks_like_image(data):
         raise HTTPFailure(
-            415, "not_an_image", "the body is not a JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC or AVIF image"
+            415, "not_an_image", f"the body is not an image ({', '.join(formats.FORMATS)})"
         )
     pixels = declared_pixels(data, config.max_pixels)
     try:

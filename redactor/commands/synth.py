@@ -20,17 +20,16 @@ def command(
 
     People, documents, screens and objects, with labels drawn from VISPR's label statistics.
     """
-    import os
-
     from rich.console import Console
 
     from redactor.commands.masks import compute_masks
     from redactor.commands.progress import progress_bar
+    from redactor.processes import cpu_threads
     from training.synth.dataset import SynthConfig, check_config, generate, parse_ratios
 
     console = Console(stderr=True)
-    config = SynthConfig(out, n, seed, size, parse_ratios(split_ratio),
-                         workers or (os.cpu_count() or 1))
+    workers = workers or cpu_threads()  # one per CPU this process may use
+    config = SynthConfig(out, n, seed, size, parse_ratios(split_ratio), workers)
     check_config(config)
     with progress_bar(console) as progress:
         task = progress.add_task("synth", total=n)
@@ -39,4 +38,4 @@ def command(
                f"(train {summary['splits']['train2017']}, val {summary['splits']['val2017']}, "
                f"test {summary['splits']['test2017']})")
     if masks:
-        compute_masks(out, None, "auto", workers or (os.cpu_count() or 1), console)
+        compute_masks(out, None, "auto", workers, console)

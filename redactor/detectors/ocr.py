@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 from redactor import attributes
 from redactor.detectors.base import Context, Region
 from redactor.errors import ImageError, ModelError
-from redactor.runtime import shrinking_run_options
+from redactor.runtime import onnx_session, shrinking_run_options
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
@@ -184,20 +183,11 @@ def model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-def default_threads() -> int:
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(4, usable))
-
-
 class OcrEngine:
     """PP-OCR detection + recognition on ONNX Runtime (CPU). Stateless per call: thread-safe."""
 
     def __init__(self, settings: OcrSettings = OcrSettings()):
         import cv2  # noqa: F401  (fail here, not mid-image, if OpenCV is missing)
-        import onnxruntime as ort
 
         self.settings = settings
         folder = model_dir()
@@ -208,29 +198,15 @@ class OcrEngine:
                     f"OCR model file {path} is missing; reinstall it: "
                     "pip install --force-reinstall 'rapidocr>=3.4,<4'"
                 )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # The arena gives its free chunks back after every run (shrinking_run_options), and no
-        # memory patterns: they are per input shape, and shapes change with every image.
-        options.enable_mem_pattern = False
         self._run_options = shrinking_run_options()
-        # 10% of the detector's weights are denormal floats; x86 computes with them ~100x slower,
-        # which made two 1x1 convolutions take 60% of detection. Flushing them to zero is exact
-        # for the outputs (identical masks) and makes detection ~1.6x faster.
-        options.add_session_config_entry("session.set_denormal_as_zero", "1")
-        # Idle pool threads sleep instead of spinning: the CPU is shared with the face detector,
-        # other workers and other programs, and spinning threads made recognition 2x slower
-        # on a busy machine (no measurable loss on an idle one).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # Explicit provider: onnxruntime may list AzureExecutionProvider first (FACTS.md).
-        providers = ["CPUExecutionProvider"]
+        # 10% of the detector's weights are denormal floats: flushing them to zero is exact for
+        # the outputs (identical masks) and makes detection ~1.6x faster. No spinning: it made
+        # recognition 2x slower on a busy machine (no measurable loss on an idle one).
+        options = {"threads": settings.threads, "max_threads": 4, "low_memory": True,
+                   "spinning": False, "denormal_as_zero": True}
         try:
-            self.det = ort.InferenceSession(str(paths[DET_MODEL]), options, providers=providers)
-            self.rec = ort.InferenceSession(str(paths[REC_MODEL]), options, providers=providers)
+            self.det = onnx_session(paths[DET_MODEL], ["CPUExecutionProvider"], **options)
+            self.rec = onnx_session(paths[REC_MODEL], ["CPUExecutionProvider"], **options)
         except Exception as error:  # onnxruntime raises its own untyped errors
             raise ModelError(
                 f"could not open the OCR models in {folder} ({type(error).__name__}); "

@@ -39,6 +39,7 @@ from redactor.batch import BatchPlan, Engine, Job, Outcome, redact_job
 from redactor.engines.storage import Filesystems, Place
 from redactor.errors import RedactorError, UsageError, first_line
 from redactor.pipeline import RedactOptions, Report
+from redactor.processes import cpu_threads
 
 # Ray restarts a dead actor without limit; a batch is retried this many times on a new actor
 # before its images are reported failed (an image that kills its worker every time must not
@@ -294,6 +295,8 @@ def _connect(ray: Any, cluster: RayCluster) -> None:
     arguments: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if cluster.address is None:
         arguments["include_dashboard"] = False
+        # Ray counts the machine's CPUs; the actors' thread shares must come from ours.
+        arguments["num_cpus"] = cpu_threads()
     try:
         # "local": a fresh Ray on this machine, never a stale one named in /tmp/ray.
         ray.init(address=cluster.address or "local", **arguments)

@@ -438,6 +438,37 @@ def test_files_are_sniffed_and_labelled_with_the_answered_type(
     assert_face_hidden(second.data, png)
 
 
+
+def test_every_format_of_the_one_table_is_sniffed_by_the_extension(
+    page: Any, site: harness.UploadSite, photo: Path, tmp_path: Path
+) -> None:
+    """The extension's own signature list (content.js) against redactor.formats: a real file of
+    every format, named .txt, is recognised by its bytes, redacted, and labelled as the table
+    says the daemon answers."""
+    import io
+
+    from PIL import Image
+
+    from redactor import imageio
+
+    pixels = Image.open(photo).convert("RGB")
+    names, originals = [], {}
+    for fmt, spec in imageio.FORMATS.items():
+        buffer = io.BytesIO()
+        pixels.save(buffer, format=fmt)
+        path = tmp_path / f"{fmt.lower()}.txt"
+        path.write_bytes(buffer.getvalue())
+        names.append(str(path))
+        originals[path.name] = (buffer.getvalue(), spec.mime)
+    page.set_input_files("#fetch-file", names)
+    uploads = site.wait_for(len(names), timeout=60)
+    got = {upload.filename: upload for upload in uploads}
+    assert sorted(got) == sorted(originals)
+    for name, (original, mime) in originals.items():
+        assert got[name].content_type == mime, name
+        assert_face_hidden(got[name].data, original)
+
+
 # ---- 15. every way a page reads a dropped file ---------------------------------------------------
 
 ENTRY_READER = """() => {

@@ -52,10 +52,38 @@ def test_gif_and_avif_are_accepted_and_answered_in_their_format(server, images):
         assert_face_hidden(original, reply.body, images.face_box)
 
 
-def test_the_daemon_answers_every_format_the_library_writes():
-    from redactor import imageio, server
+def test_every_format_of_the_one_table_round_trips_suffix_mime_sniff_and_daemon(server, images):
+    """redactor.formats is the one table: for each format, its endings and MIME type agree with
+    Pillow's own registry (an independent reader), a real encoded sample sniffs as that format,
+    and the daemon takes it under each of its MIME types and answers in the same format."""
+    from redactor import formats, imageio
 
-    assert imageio.MIME_TYPES.items() <= server.CONTENT_TYPES.items()
-    for fmt in imageio.SUPPORTED_FORMATS:
-        sample = encode(np.zeros((8, 8, 3), np.uint8), fmt)
-        assert server.looks_like_image(sample), fmt
+    assert imageio.FORMATS.items() <= formats.FORMATS.items()
+    assert set(imageio.FORMATS) >= {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF", "HEIF", "AVIF"}
+    pixels = np.asarray(Image.open(io.BytesIO(images.astronaut_png)).convert("RGB"))[:96, :128]
+    extensions = Image.registered_extensions()
+    for name, spec in formats.FORMATS.items():
+        for suffix in spec.suffixes:
+            assert extensions[suffix] == name, (name, suffix)
+        assert imageio.FORMATS[name] is spec and imageio.MIME_TYPES[name] == spec.mime
+        assert Image.MIME[name] in (spec.mime, *spec.aliases), name
+        sample = encode(pixels, name)
+        assert formats.sniff(sample) == name and imageio.decode(sample).format == name
+        for mime in (spec.mime, *spec.aliases):
+            reply = server.redact(sample, "?hide=face", mime)
+            assert reply.status == 200, (name, mime, reply.body[:300])
+            assert reply.header("Content-Type") == spec.mime, name
+            assert formats.sniff(reply.body) == name
+            assert Image.open(io.BytesIO(reply.body)).format == name
+
+
+def test_what_is_not_an_image_does_not_sniff_as_one(server):
+    from redactor import formats
+
+    others = [b"", b"<!doctype html><p>hello</p>", b"PK\x03\x04" + bytes(40), b"%PDF-1.7\n",
+              b"RIFF\x10\x00\x00\x00WAVEfmt ", b"\x00\x00\x00\x18ftypmp42" + bytes(16)]
+    for data in others:
+        assert formats.sniff(data) is None, data[:16]
+    reply = server.redact(others[1], "?hide=face", "image/png")
+    assert reply.status == 415 and reply.json()["error"] == "not_an_image"
+    assert "JPEG" in reply.json()["message"] and "AVIF" in reply.json()["message"]
