@@ -182,6 +182,8 @@ class Redactor:
         self.configured: tuple[str, ...] = tuple(
             name for name in wanted if name not in BUILT_IN or _module_present(name)
         )
+        # Whether a configured detector takes a batch of images in one call (redact_many).
+        self.batching = "model" in self.configured
         self._built: dict[tuple[str, float | None], Any] = {}
         self._build_lock = threading.RLock()
         self._covered: frozenset[str] | None = None
@@ -359,11 +361,12 @@ class Redactor:
             regions.extend(found)
         return regions
 
-    def _analyse(self, image: LoadedImage, plan: _Plan) -> Analysis:
+    def _analyse(self, image: LoadedImage, plan: _Plan, decode_s: float | None = None) -> Analysis:
         """Detect on what a viewer shows: the image over white and, when it is meaningfully
         transparent, over black too (white text on a transparent sticker is invisible over
-        white); a region found in either view is hidden."""
-        ctx = Context(image.pixels)
+        white); a region found in either view is hidden. The one analysis every public form
+        runs (redact_many: the same steps, with one batched call per batching detector)."""
+        ctx = _context(image, decode_s)
         regions = self._detect(image.pixels, plan, ctx)
         self._detect_dark_view(image, plan, ctx, regions)
         return self._analysis(regions, plan, ctx)
@@ -390,18 +393,30 @@ class Redactor:
         hidden = [r for r in regions if plan.hide.intersection(r.attributes)]
         return Analysis(regions=regions, hidden=hidden, findings=ctx.findings, timings=ctx.timings)
 
-    def analyze(self, image: LoadedImage, options: RedactOptions) -> Analysis:
-        return self._analyse(image, self._plan(options))
+    def analyze(
+        self, image: LoadedImage, options: RedactOptions, *, decode_s: float | None = None
+    ) -> Analysis:
+        """`decode_s`: seconds the caller spent decoding `image` (the report's "decode")."""
+        return self._analyse(image, self._plan(options), decode_s)
 
-    def redact(self, image: LoadedImage, options: RedactOptions) -> Result:
+    def redact(
+        self, image: LoadedImage, options: RedactOptions, *, decode_s: float | None = None
+    ) -> Result:
         plan = self._plan(options)
-        return self._obfuscate(image, self._analyse(image, plan), plan, options)
+        return self._obfuscate(image, self._analyse(image, plan, decode_s), plan, options)
 
-    def redact_many(self, images: Sequence[LoadedImage], options: RedactOptions) -> list[Result]:
+    def redact_many(
+        self,
+        images: Sequence[LoadedImage],
+        options: RedactOptions,
+        *,
+        decode_s: Sequence[float] | None = None,
+    ) -> list[Result]:
         """Detectors with `detect_batch(images, ctxs)` (the model) get one call for all images;
         their time is shared out evenly in the reports."""
         plan = self._plan(options)
-        ctxs = [Context(image.pixels) for image in images]
+        seconds = list(decode_s) if decode_s is not None else [None] * len(images)
+        ctxs = [_context(image, s) for image, s in zip(images, seconds)]
         found: list[list[Region]] = [[] for _ in images]
         for detector in plan.detectors:
             batch = getattr(detector, "detect_batch", None)
@@ -490,32 +505,40 @@ class Redactor:
 
     # -- bytes and files -------------------------------------------------------------------
 
-    def decode(self, data: bytes) -> tuple[LoadedImage, float]:
+    def decode(self, data: bytes, limits: ImageLimits | None = None) -> tuple[LoadedImage, float]:
+        """-> (image, seconds). `limits`: None -> this Redactor's. Raises ImageError for
+        unreadable input, also when the decoder itself fails in an unforeseen way."""
         start = time.perf_counter()
-        image = decode(data, self.limits)
+        try:
+            image = decode(data, self.limits if limits is None else limits)
+        except RedactorError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a decoder's own failure is still bad input
+            raise ImageError(f"cannot decode this image ({type(error).__name__})") from None
         return image, time.perf_counter() - start
 
-    def redact_bytes(self, data: bytes, options: RedactOptions) -> tuple[bytes, Report]:
-        """In memory only. Raises ImageError for unreadable input."""
-        image, decode_s = self.decode(data)
-        result = self.redact(image, options)
+    def encode(self, image: LoadedImage, result: Result, options: RedactOptions) -> bytes:
+        """The redacted image in its input's format; its time is the report's "encode"."""
         start = time.perf_counter()
         encoded = result.encode(image, keep_metadata=options.keep_metadata)
-        report = result.report
-        report.timings = {
-            "decode": decode_s,
-            **report.timings,
-            "encode": time.perf_counter() - start,
-        }
-        return encoded, report
+        result.report.timings["encode"] = time.perf_counter() - start
+        return encoded
 
-    def analyze_bytes(self, data: bytes, options: RedactOptions) -> Report:
-        image, decode_s = self.decode(data)
+    def redact_bytes(
+        self, data: bytes, options: RedactOptions, *, limits: ImageLimits | None = None
+    ) -> tuple[bytes, Report]:
+        """In memory only. Raises ImageError for unreadable input."""
+        image, decode_s = self.decode(data, limits)
+        result = self.redact(image, options, decode_s=decode_s)
+        return self.encode(image, result, options), result.report
+
+    def analyze_bytes(
+        self, data: bytes, options: RedactOptions, *, limits: ImageLimits | None = None
+    ) -> Report:
+        """The report of what `redact_bytes` would hide; nothing is obfuscated."""
+        image, decode_s = self.decode(data, limits)
         plan = self._plan(options)
-        analysis = self._analyse(image, plan)
-        report = self._report(image, analysis, plan)
-        report.timings = {"decode": decode_s, **report.timings}
-        return report
+        return self._report(image, self._analyse(image, plan, decode_s), plan)
 
     def redact_file(
         self,
@@ -533,36 +556,35 @@ class Redactor:
         Report with `error` set; usage errors raise."""
         src = Path(src)
         plan = self._plan(options)  # usage errors raise before any file is touched
-        report = Report(input=str(src), output=str(dst) if dst is not None else None)
-        report.hide = tuple(sorted(plan.hide, key=_attribute_order))
         try:
             start = time.perf_counter()
-            image = decode(read_limited(src, self.limits), self.limits)
-            decode_s = time.perf_counter() - start
-            analysis = self._analyse(image, plan)
+            data = read_limited(src, self.limits)
+            read_s = time.perf_counter() - start
+            image, decode_s = self.decode(data)
+            del data
+            analysis = self._analyse(image, plan, read_s + decode_s)
             if dst is None:
-                report = _with_paths(self._report(image, analysis, plan), src, None)
-                report.timings = {"decode": decode_s, **report.timings}
-                if preview is not None:
+                report = self._report(image, analysis, plan)
+            else:
+                result = self._obfuscate(image, analysis, plan, options)
+                encoded = self.encode(image, result, options)
+                report = result.report
+                try:
+                    write_atomic(Path(dst), encoded, mode=mode)
+                except OSError as error:
+                    raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
+            if preview is not None:
+                try:
                     self._write_preview(image, analysis, preview, preview_mode)
-                return report
-            result = self._obfuscate(image, analysis, plan, options)
-            start = time.perf_counter()
-            encoded = result.encode(image, keep_metadata=options.keep_metadata)
-            encode_s = time.perf_counter() - start
-            report = _with_paths(result.report, src, dst)
-            report.timings = {"decode": decode_s, **report.timings, "encode": encode_s}
-            try:
-                write_atomic(Path(dst), encoded, mode=mode)
-                if preview is not None:
-                    self._write_preview(image, analysis, preview, preview_mode)
-            except OSError as error:
-                raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
-            return report
+                except OSError as error:
+                    if dst is None:
+                        raise
+                    raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
         except ImageError as error:
+            report = self._report(None, None, plan)
             report.error = str(error)
             report.error_code = error.code
-            return report
+        return _with_paths(report, src, dst)
 
     def _write_preview(
         self, image: LoadedImage, analysis: Analysis, path: Path, mode: int = 0o600
@@ -634,6 +656,14 @@ def _module_present(name: str) -> bool:
 
     module = REGISTRY[name].partition(":")[0]
     return importlib.util.find_spec(module) is not None
+
+
+def _context(image: LoadedImage, decode_s: float | None) -> Context:
+    """The image's Context; the decode time, when known, is the report's first stage."""
+    ctx = Context(image.pixels)
+    if decode_s is not None:
+        ctx.timings["decode"] = decode_s
+    return ctx
 
 
 def _with_paths(report: Report, src: Path, dst: Path | None) -> Report:
