@@ -32,11 +32,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from redactor.attributes import VISPR_IDS
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import SCORE_PROFILE, SPECS, Context, Region
 from redactor.privacy_score import ScoreProfile, default_profile
 
-FUSING_DETECTORS = ("faces", "pii")  # their regions are evidence of VISPR attributes
-PROFILE_KEY = "score_profile"  # Context memo: the loaded model's ScoreProfile
+# Detectors whose regions are evidence of VISPR attributes ("faces", "pii"): their specs say so.
+FUSING_DETECTORS = tuple(spec.name for spec in SPECS if spec.fusion_evidence)
+PROFILE_KEY = SCORE_PROFILE  # Context memo: the loaded model's ScoreProfile
 MODEL = "model"
 
 

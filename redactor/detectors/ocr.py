@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from redactor import attributes
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import OCR_LINES, Context, DetectorSettings, Region
 from redactor.errors import ImageError, ModelError
 from redactor.runtime import shrinking_run_options
 
@@ -495,10 +495,12 @@ class TextDetector:
             settings = replace(settings, threads=threads)
         self.engine = shared_engine(settings)
 
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> TextDetector:
+        return cls(settings.threshold, threads=settings.threads)
+
     def lines(self, image: np.ndarray, ctx: Context) -> list[OcrLine]:
-        everything = ctx.memo(
-            "ocr_lines", lambda: ctx.timed("ocr", lambda: self.engine.read(image))
-        )
+        everything = ctx.memo(OCR_LINES, lambda: ctx.timed("ocr", lambda: self.engine.read(image)))
         return [line for line in everything if line.score >= self.threshold]
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:
