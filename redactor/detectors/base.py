@@ -185,6 +185,7 @@ class DetectorSpec:
     # module may be missing, so its class cannot be asked).
     hint_for: Callable[[], frozenset[str]] = _NONE
     hint_when_loaded: str | None = None  # the hint for what it was expected to find but does not
+    option: str | None = None  # the command-line option that loads it (`redact attributes`)
     default: bool = True  # in every Redactor; False: asked for (Redactor(person=, model=))
     dark_view: bool = True  # also runs on a transparent image's view over black
     recheck: bool = False  # looks again at the redacted pixels (Redactor._second_look)
@@ -220,13 +221,14 @@ SPECS: tuple[DetectorSpec, ...] = (
     ),
     DetectorSpec(
         "person", "redactor.detectors.person:PersonDetector", provides=(PERSON_MASK,),
-        extra="human", default=False, hint_for=_ids(attributes.PERSON),
+        extra="human", default=False, hint_for=_ids(attributes.PERSON), option="--person",
         hint="needs the person detector: pass --person (with the `human` extra installed)",
     ),
     DetectorSpec(
         "model", "redactor.detectors.model:ModelDetector",
         needs=(OCR_LINES, PERSON_MASK), provides=(MODEL_OUTPUTS, SCORE_PROFILE),
         default=False, dark_view=False, always_runs=True, batches=True, loaded_attributes=True,
+        option="--model",
         hint="no loaded detector finds it; needs a PrivObfNet model: pass --model FILE",
         hint_for=_model_attributes,
         hint_when_loaded="no loaded detector finds it, and the loaded model does not predict it",
