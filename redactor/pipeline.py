@@ -4,7 +4,13 @@
       .resolve_hide(names)        what the user typed -> attribute ids; fails closed
       .analyze(image, options)    detectors -> regions -> which of them are hidden
       .redact(image, options)     + obfuscation -> Result(pixels, changed, analysis, report)
-      .redact_bytes / .redact_file  + decoding, encoding, atomic writing
+      .redact_many(images, options) the same for many images, one call per batching detector
+      .decode / .encode             bytes <-> image, each timed as a report stage
+      .redact_bytes / .analyze_bytes / .redact_file  + decoding, encoding, atomic writing
+
+All of them are thin wrappers over one private core: _plan -> _analyse -> _obfuscate (with
+_second_look) -> _report, the one place a Report is assembled. The daemon calls the same
+methods. What the pipeline needs to know of each detector is its spec (detectors/base.py: SPECS).
 
 No printing, no exiting: errors are RedactorError subclasses. A file that cannot be read gives a
 Report with `error` set, so a batch goes on.
