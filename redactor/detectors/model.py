@@ -2,15 +2,15 @@
 attribute the model finds in the image.
 
     image ─► preprocess (resize to the model's input, normalise) ─► runtime (.pt | .onnx | .engine)
-          ─► score, probabilities, CAMs [C, h, w]             memoised per image ("model_outputs")
+          ─► score, probabilities, CAMs [C, h, w]             memoised per image (MODEL_OUTPUTS)
           ─► for each attribute with probability >= threshold:
                CAM upsampled to the image (bilinear), normalised to [0, 1]
                x human mask (attributes of mask type "human") where a person mask was computed
                x text mask  (mask type "text") where OCR ran          (paper §3.2, inference)
                >= cam_threshold ─► Region(kind "model", shape "mask")
 
-Masks come from the shared Context and are never computed here: OCR lines ("ocr_lines") exist
-when a text attribute is hidden, a person mask ("person_mask": H x W, > 0 on people, float or
+Masks come from the shared Context and are never computed here: OCR lines (OCR_LINES) exist
+when a text attribute is hidden, a person mask (PERSON_MASK: H x W, > 0 on people, float or
 bool) when the person detector ran. Without one, the attribute keeps its whole map.
 
 `attributes` are the checkpoint's attribute ids that the attribute table knows, minus "safe";

@@ -14,7 +14,7 @@ The angle classifier is not run: a line read with a low score is read once more 
 and the better reading kept, which costs a few ms only where it is needed.
 
 OCR is the slowest stage, so it runs once per image (memoised in the Context under
-"ocr_lines") and the engine is built once per process.
+OCR_LINES) and the engine is built once per process.
 """
 
 from __future__ import annotations
