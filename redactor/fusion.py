@@ -32,11 +32,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from redactor.attributes import VISPR_IDS
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import SCORE_PROFILE, SPECS, Context, Region
 from redactor.privacy_score import ScoreProfile, default_profile
 
-FUSING_DETECTORS = ("faces", "pii")  # their regions are evidence of VISPR attributes
-PROFILE_KEY = "score_profile"  # Context memo: the loaded model's ScoreProfile
+# Detectors whose regions are evidence of VISPR attributes ("faces", "pii"): their specs say so.
+FUSING_DETECTORS = tuple(spec.name for spec in SPECS if spec.fusion_evidence)
 MODEL = "model"
 
 
@@ -96,7 +96,7 @@ def fuse(ctx: Context, regions: Sequence[Region]) -> None:
     if score is None or probabilities is None:
         return
     ran = [name for name in FUSING_DETECTORS if name in ctx.timings]
-    profile = ctx.peek(PROFILE_KEY) or default_profile()
+    profile = ctx.peek(SCORE_PROFILE) or default_profile()
     result = fuse_outputs(score, probabilities, regions, profile, ran)
     findings["privacy_score"] = result["privacy_score"]
     findings["attribute_probabilities"] = result["attribute_probabilities"]
@@ -120,4 +120,4 @@ def report_fields(fusion: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-__all__ = ["FUSING_DETECTORS", "PROFILE_KEY", "fuse", "fuse_outputs", "report_fields", "strongest"]
+__all__ = ["FUSING_DETECTORS", "fuse", "fuse_outputs", "report_fields", "strongest"]

@@ -4,7 +4,13 @@
       .resolve_hide(names)        what the user typed -> attribute ids; fails closed
       .analyze(image, options)    detectors -> regions -> which of them are hidden
       .redact(image, options)     + obfuscation -> Result(pixels, changed, analysis, report)
-      .redact_bytes / .redact_file  + decoding, encoding, atomic writing
+      .redact_many(images, options) the same for many images, one call per batching detector
+      .decode / .encode             bytes <-> image, each timed as a report stage
+      .redact_bytes / .analyze_bytes / .redact_file  + decoding, encoding, atomic writing
+
+All of them are thin wrappers over one private core: _plan -> _analyse -> _obfuscate (with
+_second_look) -> _report, the one place a Report is assembled. The daemon calls the same
+methods. What the pipeline needs to know of each detector is its spec (detectors/base.py: SPECS).
 
 No printing, no exiting: errors are RedactorError subclasses. A file that cannot be read gives a
 Report with `error` set, so a batch goes on.
@@ -12,7 +18,6 @@ Report with `error` set, so a batch goes on.
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -25,7 +30,7 @@ from redactor import attributes, fusion, obfuscate
 from redactor.attributes import display_name
 from redactor.attributes import names_for as _names_for
 from redactor.attributes import table_order as _attribute_order
-from redactor.detectors import REGISTRY, Context, Region, detector_class
+from redactor.detectors import BY_NAME, SPECS, Context, DetectorSettings, DetectorSpec, Region
 from redactor.errors import (
     ImageError,
     ModelError,
@@ -37,14 +42,15 @@ from redactor.errors import (
 from redactor.imageio import ImageLimits, LoadedImage, decode, encode, read_limited, write_atomic
 from redactor.model_meta import VALIDITY_BAR
 
-# Report stages, in pipeline order.
-STAGES = ("decode", "faces", "ocr", "pii", "person", "model", "obfuscate", "encode")
+# Report stages, in pipeline order: the detectors' in the order of their specs.
+STAGES = ("decode", *(spec.name for spec in SPECS), "obfuscate", "encode")
 # Looks at the redacted pixels for faces still found (each hides what it finds once more).
 SECOND_LOOKS = 3
 SECOND_LOOK_MARGIN = 0.5  # of the face found again's shorter side, on every side
 SECOND_LOOK_STRENGTH = 4.0  # blur sigma: twice the face's size
-# Detectors every Redactor has; "person" and "model" are added by the constructor's arguments.
-BUILT_IN = ("faces", "ocr", "pii")
+# Detectors every Redactor has; the others ("person", "model") are asked for by the
+# constructor's arguments.
+BUILT_IN = tuple(spec.name for spec in SPECS if spec.default)
 
 
 @dataclass(frozen=True)
@@ -154,7 +160,9 @@ class Result:
 class _Plan:
     hide: frozenset[str]
     detectors: tuple[Any, ...]  # built detectors to run, in STAGES order
-    ocr: Any | None  # the TextDetector whose lines the private-text detector reads
+    # name -> built detector whose `fill` runs before a detector that reads it (OCR before
+    # the private-text detector), timed under its own name.
+    upstream: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Redactor:
@@ -168,20 +176,24 @@ class Redactor:
         limits: ImageLimits = ImageLimits(),
         threads: int | None = None,
     ) -> None:
+        """`model`: a PrivObfNet checkpoint, which adds the "model" detector; `person`: add the
+        "person" detector (the `human` extra)."""
         self.model_path = Path(model) if model is not None else None
         if self.model_path is not None and not self.model_path.is_file():
             raise ModelError(f"model file not found: {self.model_path}")
         self.person = person
         self.limits = limits
         self.threads = threads  # ONNX Runtime threads per detector; None: the detector's choice
-        wanted = (
-            BUILT_IN + (("person",) if person else ()) + (("model",) if model is not None else ())
-        )
+        asked = {"person"} if person else set()
+        if model is not None:
+            asked.add("model")
         # A built-in detector whose module is not in this install is simply not there (its
         # attributes are then uncovered, so asking for them fails closed).
         self.configured: tuple[str, ...] = tuple(
-            name for name in wanted if name not in BUILT_IN or _module_present(name)
+            spec.name for spec in SPECS if spec.name in asked or (spec.default and spec.installed())
         )
+        # Whether a configured detector takes a batch of images in one call (redact_many).
+        self.batching = any(BY_NAME[name].batches for name in self.configured)
         self._built: dict[tuple[str, float | None], Any] = {}
         self._build_lock = threading.RLock()
         self._covered: frozenset[str] | None = None
@@ -190,8 +202,8 @@ class Redactor:
 
     def detector_attributes(self, name: str) -> frozenset[str]:
         """Attribute ids detector `name` finds; the model's come from its checkpoint."""
-        if name == "model":
-            return frozenset(self._detector("model", None).attributes)
+        if BY_NAME[name].loaded_attributes:
+            return frozenset(self._detector(name, None).attributes)
         return frozenset(_detector_class(name).attributes)
 
     @property
@@ -230,22 +242,23 @@ class Redactor:
     def _uncovered_message(self, missing: frozenset[str]) -> str:
         needs: dict[str, list[str]] = {}
         for attribute_id in sorted(missing, key=_attribute_order):
-            if attribute_id == attributes.PERSON:
-                need = "needs the person detector: pass --person (with the `human` extra installed)"
-            elif attribute_id == attributes.TEXT_ANY or (
-                "pii" not in self.configured
-                and attribute_id in attributes.resolve(attributes.DEFAULT_HIDE)
-            ):
-                need = "needs the text detectors (rapidocr, presidio-analyzer): not installed"
-            elif "model" in self.configured:
-                need = "no loaded detector finds it, and the loaded model does not predict it"
-            elif attribute_id in attributes.BY_ID and attributes.BY_ID[attribute_id].index >= 0:
-                need = "no loaded detector finds it; needs a PrivObfNet model: pass --model FILE"
-            else:
-                need = "no detector available for it"
-            needs.setdefault(need, []).append(attribute_id)
+            needs.setdefault(self._hint(attribute_id), []).append(attribute_id)
         parts = [f"cannot hide {', '.join(_names_for(ids))}: {need}" for need, ids in needs.items()]
         return "; ".join(parts)
+
+    def _hint(self, attribute_id: str) -> str:
+        """The first spec, in stage order, that speaks for `attribute_id`: one not configured
+        that would find it, or one loaded that was expected to and does not."""
+        for spec in SPECS:
+            if spec.name not in self.configured:
+                if attribute_id in spec.hint_for():
+                    return spec.hint
+            elif spec.hint_when_loaded is not None:
+                return spec.hint_when_loaded
+        return DetectorSpec.hint
+
+    def _loaded_attribute_detectors(self) -> list[str]:
+        return [name for name in self.configured if BY_NAME[name].loaded_attributes]
 
     # -- building ------------------------------------------------------------------------------
 
@@ -259,22 +272,23 @@ class Redactor:
 
     def model_only(self, hide: frozenset[str]) -> frozenset[str]:
         """The attributes of `hide` that the model finds and no other configured detector."""
-        if "model" not in self.configured:
-            return frozenset()
+        models = self._loaded_attribute_detectors()
+        found: set[str] = set()
         others: set[str] = set()
         for name in self.configured:
-            if name != "model":
-                others |= self.detector_attributes(name)
-        return frozenset(hide & self.detector_attributes("model")) - others
+            (found if name in models else others).update(self.detector_attributes(name))
+        return frozenset(hide & found) - others
 
     def _check_validity(self, hide: frozenset[str], trust_model: bool) -> None:
         """Refuse model-only attributes whose real-image AUC is unmeasured or under the bar."""
-        if trust_model or "model" not in self.configured:
+        models = self._loaded_attribute_detectors()
+        if trust_model or not models:
             return
         weak = []
-        meta = self._detector("model", None).meta
+        metas = [self._detector(name, None).meta for name in models]
         for attribute_id in sorted(self.model_only(hide), key=_attribute_order):
-            auc = meta.validated_auc(attribute_id)
+            aucs = [meta.validated_auc(attribute_id) for meta in metas]
+            auc = max((a for a in aucs if a is not None), default=None)
             if auc is None:
                 weak.append(f"{attribute_id} (real-image AUC never measured)")
             elif auc < VALIDITY_BAR:
@@ -305,28 +319,23 @@ class Redactor:
             return built
 
     def _build(self, name: str, threshold: float | None) -> Any:
-        cls = _detector_class(name)
-        accepted = inspect.signature(cls).parameters
-        arguments: dict[str, Any] = {}
-        if "threshold" in accepted:
-            arguments["threshold"] = threshold
-        if "threads" in accepted and self.threads is not None:
-            arguments["threads"] = self.threads
-        if name == "pii":
-            # The private-text detector reads the lines of the one shared OCR detector.
-            return cls(self._detector("ocr", None), **arguments)
-        if name == "model":
-            return cls(self.model_path, **arguments)
-        return cls(**arguments)
+        spec = BY_NAME[name]
+        _detector_class(name)  # a clear ModelError when its module is missing
+        # A detector that reads another reads the one shared instance of it.
+        upstream = {other: self._detector(other, None) for other in spec.reads}
+        settings = DetectorSettings(
+            threshold=threshold, threads=self.threads, model=self.model_path, upstream=upstream
+        )
+        return spec.build(settings)
 
     def _check_options(self, options: RedactOptions) -> None:
         obfuscate.check_mode(options.mode)
         if options.margin is not None and not 0.0 <= options.margin <= 2.0:
             raise UsageError(f"margin must be between 0 and 2, got {options.margin}")
         for name, value in options.thresholds.items():
-            if name not in REGISTRY:
+            if name not in BY_NAME:
                 raise UsageError(
-                    f"unknown detector {name!r} in thresholds; valid: {', '.join(REGISTRY)}"
+                    f"unknown detector {name!r} in thresholds; valid: {', '.join(BY_NAME)}"
                 )
             if not 0.0 <= float(value) <= 1.0:
                 raise UsageError(f"threshold for {name} must be between 0 and 1, got {value}")
@@ -334,36 +343,39 @@ class Redactor:
     def _plan(self, options: RedactOptions) -> _Plan:
         hide = self.check(options)
         run: list[Any] = []
-        ocr = None
-        for name in self.configured:
-            finds = self.detector_attributes(name)
+        upstream: dict[str, Any] = {}
+        for name in self.configured:  # in stage order
+            spec = BY_NAME[name]
             # The model runs whenever it is loaded: it gives the report's privacy score.
-            if name == "model" or finds & hide:
+            if spec.always_runs or self.detector_attributes(name) & hide:
                 run.append(self._detector(name, options.thresholds.get(name)))
-        if "pii" in self.configured and self.detector_attributes("pii") & hide:
-            ocr = self._detector("ocr", None)
-        run.sort(key=lambda d: STAGES.index(d.name) if d.name in STAGES else len(STAGES))
-        return _Plan(hide=hide, detectors=tuple(run), ocr=ocr)
+                upstream.update({other: self._detector(other, None) for other in spec.reads})
+        return _Plan(hide=hide, detectors=tuple(run), upstream=upstream)
 
     # -- running -------------------------------------------------------------------------------
 
     def _detect(self, pixels: np.ndarray, plan: _Plan, ctx: Context) -> list[Region]:
         regions: list[Region] = []
         for detector in plan.detectors:
-            if detector.name == "pii" and plan.ocr is not None:
-                plan.ocr.lines(pixels, ctx)  # OCR once, timed as "ocr", before "pii"
-            if detector.name == "ocr":
-                found = detector.detect(pixels, ctx)  # times itself ("ocr")
+            spec = BY_NAME[detector.name]
+            for name in spec.reads:  # e.g. OCR once, timed as "ocr", before "pii"
+                source = plan.upstream.get(name)
+                fill = BY_NAME[name].fill
+                if source is not None and fill is not None:
+                    getattr(source, fill)(pixels, ctx)
+            if spec.times_itself:
+                found = detector.detect(pixels, ctx)
             else:
                 found = ctx.timed(detector.name, _bind(detector.detect, pixels, ctx))
             regions.extend(found)
         return regions
 
-    def _analyse(self, image: LoadedImage, plan: _Plan) -> Analysis:
+    def _analyse(self, image: LoadedImage, plan: _Plan, decode_s: float | None = None) -> Analysis:
         """Detect on what a viewer shows: the image over white and, when it is meaningfully
         transparent, over black too (white text on a transparent sticker is invisible over
-        white); a region found in either view is hidden."""
-        ctx = Context(image.pixels)
+        white); a region found in either view is hidden. The one analysis every public form
+        runs (redact_many: the same steps, with one batched call per batching detector)."""
+        ctx = _context(image, decode_s)
         regions = self._detect(image.pixels, plan, ctx)
         self._detect_dark_view(image, plan, ctx, regions)
         return self._analysis(regions, plan, ctx)
@@ -372,15 +384,16 @@ class Redactor:
         self, image: LoadedImage, plan: _Plan, ctx: Context, regions: list[Region]
     ) -> None:
         """Adds to `regions` what only the view over black reveals; its time is added to the
-        stages of `ctx`. The model runs on the light view only (one privacy score)."""
+        stages of `ctx`. Detectors whose spec says so (the model: one privacy score) run on the
+        light view only."""
         dark = dark_view(image)
         if dark is None:
             return
-        detectors = tuple(d for d in plan.detectors if d.name != "model")
+        detectors = tuple(d for d in plan.detectors if BY_NAME[d.name].dark_view)
         if not detectors:
             return
         dark_ctx = Context(dark)
-        found = self._detect(dark, _Plan(plan.hide, detectors, plan.ocr), dark_ctx)
+        found = self._detect(dark, replace(plan, detectors=detectors), dark_ctx)
         regions.extend(r for r in found if not any(_same_region(r, seen) for seen in regions))
         for stage, seconds in dark_ctx.timings.items():
             ctx.timings[stage] = ctx.timings.get(stage, 0.0) + seconds
@@ -390,18 +403,30 @@ class Redactor:
         hidden = [r for r in regions if plan.hide.intersection(r.attributes)]
         return Analysis(regions=regions, hidden=hidden, findings=ctx.findings, timings=ctx.timings)
 
-    def analyze(self, image: LoadedImage, options: RedactOptions) -> Analysis:
-        return self._analyse(image, self._plan(options))
+    def analyze(
+        self, image: LoadedImage, options: RedactOptions, *, decode_s: float | None = None
+    ) -> Analysis:
+        """`decode_s`: seconds the caller spent decoding `image` (the report's "decode")."""
+        return self._analyse(image, self._plan(options), decode_s)
 
-    def redact(self, image: LoadedImage, options: RedactOptions) -> Result:
+    def redact(
+        self, image: LoadedImage, options: RedactOptions, *, decode_s: float | None = None
+    ) -> Result:
         plan = self._plan(options)
-        return self._obfuscate(image, self._analyse(image, plan), plan, options)
+        return self._obfuscate(image, self._analyse(image, plan, decode_s), plan, options)
 
-    def redact_many(self, images: Sequence[LoadedImage], options: RedactOptions) -> list[Result]:
+    def redact_many(
+        self,
+        images: Sequence[LoadedImage],
+        options: RedactOptions,
+        *,
+        decode_s: Sequence[float] | None = None,
+    ) -> list[Result]:
         """Detectors with `detect_batch(images, ctxs)` (the model) get one call for all images;
         their time is shared out evenly in the reports."""
         plan = self._plan(options)
-        ctxs = [Context(image.pixels) for image in images]
+        seconds = list(decode_s) if decode_s is not None else [None] * len(images)
+        ctxs = [_context(image, s) for image, s in zip(images, seconds)]
         found: list[list[Region]] = [[] for _ in images]
         for detector in plan.detectors:
             batch = getattr(detector, "detect_batch", None)
@@ -413,7 +438,7 @@ class Redactor:
                     ctx.timings[detector.name] = ctx.timings.get(detector.name, 0.0) + share
                     found_here.extend(regions)
             else:
-                single = _Plan(plan.hide, (detector,), plan.ocr)
+                single = replace(plan, detectors=(detector,))
                 for image, ctx, found_here in zip(images, ctxs, found):
                     found_here.extend(self._detect(image.pixels, single, ctx))
         for image, ctx, found_here in zip(images, ctxs, found):
@@ -452,8 +477,8 @@ class Redactor:
         grows in place. The report keeps the faces as first found."""
         if options.mode == "fill":
             return pixels
-        detector = next((d for d in plan.detectors if d.name == "faces"), None)
-        hidden = [r.box for r in analysis.hidden if r.detector == "faces"]
+        detector = next((d for d in plan.detectors if BY_NAME[d.name].recheck), None)
+        hidden = [r.box for r in analysis.hidden if detector and r.detector == detector.name]
         for _ in range(SECOND_LOOKS if detector is not None and hidden else 0):
             again = detector.recheck(pixels, hidden)
             if not again:
@@ -490,32 +515,40 @@ class Redactor:
 
     # -- bytes and files -------------------------------------------------------------------
 
-    def decode(self, data: bytes) -> tuple[LoadedImage, float]:
+    def decode(self, data: bytes, limits: ImageLimits | None = None) -> tuple[LoadedImage, float]:
+        """-> (image, seconds). `limits`: None -> this Redactor's. Raises ImageError for
+        unreadable input, also when the decoder itself fails in an unforeseen way."""
         start = time.perf_counter()
-        image = decode(data, self.limits)
+        try:
+            image = decode(data, self.limits if limits is None else limits)
+        except RedactorError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a decoder's own failure is still bad input
+            raise ImageError(f"cannot decode this image ({type(error).__name__})") from None
         return image, time.perf_counter() - start
 
-    def redact_bytes(self, data: bytes, options: RedactOptions) -> tuple[bytes, Report]:
-        """In memory only. Raises ImageError for unreadable input."""
-        image, decode_s = self.decode(data)
-        result = self.redact(image, options)
+    def encode(self, image: LoadedImage, result: Result, options: RedactOptions) -> bytes:
+        """The redacted image in its input's format; its time is the report's "encode"."""
         start = time.perf_counter()
         encoded = result.encode(image, keep_metadata=options.keep_metadata)
-        report = result.report
-        report.timings = {
-            "decode": decode_s,
-            **report.timings,
-            "encode": time.perf_counter() - start,
-        }
-        return encoded, report
+        result.report.timings["encode"] = time.perf_counter() - start
+        return encoded
 
-    def analyze_bytes(self, data: bytes, options: RedactOptions) -> Report:
-        image, decode_s = self.decode(data)
+    def redact_bytes(
+        self, data: bytes, options: RedactOptions, *, limits: ImageLimits | None = None
+    ) -> tuple[bytes, Report]:
+        """In memory only. Raises ImageError for unreadable input."""
+        image, decode_s = self.decode(data, limits)
+        result = self.redact(image, options, decode_s=decode_s)
+        return self.encode(image, result, options), result.report
+
+    def analyze_bytes(
+        self, data: bytes, options: RedactOptions, *, limits: ImageLimits | None = None
+    ) -> Report:
+        """The report of what `redact_bytes` would hide; nothing is obfuscated."""
+        image, decode_s = self.decode(data, limits)
         plan = self._plan(options)
-        analysis = self._analyse(image, plan)
-        report = self._report(image, analysis, plan)
-        report.timings = {"decode": decode_s, **report.timings}
-        return report
+        return self._report(image, self._analyse(image, plan, decode_s), plan)
 
     def redact_file(
         self,
@@ -533,36 +566,35 @@ class Redactor:
         Report with `error` set; usage errors raise."""
         src = Path(src)
         plan = self._plan(options)  # usage errors raise before any file is touched
-        report = Report(input=str(src), output=str(dst) if dst is not None else None)
-        report.hide = tuple(sorted(plan.hide, key=_attribute_order))
         try:
             start = time.perf_counter()
-            image = decode(read_limited(src, self.limits), self.limits)
-            decode_s = time.perf_counter() - start
-            analysis = self._analyse(image, plan)
+            data = read_limited(src, self.limits)
+            read_s = time.perf_counter() - start
+            image, decode_s = self.decode(data)
+            del data
+            analysis = self._analyse(image, plan, read_s + decode_s)
             if dst is None:
-                report = _with_paths(self._report(image, analysis, plan), src, None)
-                report.timings = {"decode": decode_s, **report.timings}
-                if preview is not None:
+                report = self._report(image, analysis, plan)
+            else:
+                result = self._obfuscate(image, analysis, plan, options)
+                encoded = self.encode(image, result, options)
+                report = result.report
+                try:
+                    write_atomic(Path(dst), encoded, mode=mode)
+                except OSError as error:
+                    raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
+            if preview is not None:
+                try:
                     self._write_preview(image, analysis, preview, preview_mode)
-                return report
-            result = self._obfuscate(image, analysis, plan, options)
-            start = time.perf_counter()
-            encoded = result.encode(image, keep_metadata=options.keep_metadata)
-            encode_s = time.perf_counter() - start
-            report = _with_paths(result.report, src, dst)
-            report.timings = {"decode": decode_s, **report.timings, "encode": encode_s}
-            try:
-                write_atomic(Path(dst), encoded, mode=mode)
-                if preview is not None:
-                    self._write_preview(image, analysis, preview, preview_mode)
-            except OSError as error:
-                raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
-            return report
+                except OSError as error:
+                    if dst is None:
+                        raise
+                    raise ImageError(f"could not write {dst}: {error.strerror or error}") from None
         except ImageError as error:
+            report = self._report(None, None, plan)
             report.error = str(error)
             report.error_code = error.code
-            return report
+        return _with_paths(report, src, dst)
 
     def _write_preview(
         self, image: LoadedImage, analysis: Analysis, path: Path, mode: int = 0o600
@@ -618,10 +650,9 @@ def _same_region(a: Region, b: Region) -> bool:
     return union > 0 and ix * iy / union >= 0.7
 
 
-
 def _detector_class(name: str) -> type:
     try:
-        return detector_class(name)
+        return BY_NAME[name].load()
     except ModuleNotFoundError as error:
         raise ModelError(
             f"the {name} detector is not available in this install ({error}); "
@@ -629,11 +660,12 @@ def _detector_class(name: str) -> type:
         ) from None
 
 
-def _module_present(name: str) -> bool:
-    import importlib.util
-
-    module = REGISTRY[name].partition(":")[0]
-    return importlib.util.find_spec(module) is not None
+def _context(image: LoadedImage, decode_s: float | None) -> Context:
+    """The image's Context; the decode time, when known, is the report's first stage."""
+    ctx = Context(image.pixels)
+    if decode_s is not None:
+        ctx.timings["decode"] = decode_s
+    return ctx
 
 
 def _with_paths(report: Report, src: Path, dst: Path | None) -> Report:

@@ -49,7 +49,7 @@ from aiohttp.abc import AbstractAccessLogger
 from redactor import __version__, attributes, formats
 from redactor.batching import MicroBatcher, Overloaded
 from redactor.config_dir import default_config_dir, load_or_create_token, token_path
-from redactor.errors import ImageError, RedactorError, UsageError
+from redactor.errors import RedactorError, UsageError
 from redactor.obfuscate import MODES
 from redactor.server_security import (
     EXTENSION_ID,
@@ -408,49 +408,14 @@ def looks_like_image(data: bytes) -> bool:
 
 
 # -- work that runs on a worker thread ------------------------------------------------------
-def _decode(limits: Any, data: bytes) -> Any:
-    """The decoded image, or the error to answer with."""
-    from redactor import imageio
-
-    try:
-        return imageio.decode(data, limits)
-    except RedactorError as error:
-        return error
-    except Exception as error:  # noqa: BLE001 - a decoder's own failure is still bad input
-        return ImageError(f"cannot decode this image ({type(error).__name__})")
-
-
-def _decode_all(limits: Any, payloads: Sequence[bytes]) -> tuple[list[Any], list[Any]]:
-    outcomes: list[Any] = [None] * len(payloads)
-    images: list[Any] = [None] * len(payloads)
-    for i, data in enumerate(payloads):
-        decoded = _decode(limits, data)
-        if isinstance(decoded, BaseException):
-            outcomes[i] = decoded
-        else:
-            images[i] = decoded
-    return images, outcomes
-
-
-def _encoded(redactor: Any, image: Any, result: Any) -> Any:
-    if isinstance(result, BaseException):
-        return result
-    try:
-        encoded = result.encode(image, keep_metadata=False)
-        return encoded, image.format, result.report.to_json(with_text=False)
-    except RedactorError as error:
-        return error
-
-
+# Decoding, detection, reports and encoding are the Redactor's own (redact_bytes, analyze_bytes,
+# decode/redact_many/encode): the daemon's reports carry the same stages, "decode" included.
 def _redact_one(redactor: Any, options: Any, limits: Any, data: bytes) -> Any:
-    image = _decode(limits, data)
-    if isinstance(image, BaseException):
-        return image
     try:
-        result = redactor.redact(image, options)
+        encoded, report = redactor.redact_bytes(data, options, limits=limits)
     except Exception as error:  # noqa: BLE001 - answered as this request's error
         return error
-    return _encoded(redactor, image, result)
+    return encoded, report.format, report.to_json(with_text=False)
 
 
 def _trim_heap() -> None:
@@ -487,53 +452,55 @@ def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[by
 def _redact_batch(
     redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]
 ) -> list[Any]:
-    if "model" not in getattr(redactor, "configured", ()):
+    if not getattr(redactor, "batching", False):
         return [_redact_one(redactor, options, limits, data) for data in payloads]
-    images, outcomes = _decode_all(limits, payloads)
+    outcomes: list[Any] = [None] * len(payloads)
+    images: list[Any] = [None] * len(payloads)
+    seconds: list[float] = [0.0] * len(payloads)
+    for i, data in enumerate(payloads):
+        try:
+            images[i], seconds[i] = redactor.decode(data, limits)
+        except RedactorError as error:
+            outcomes[i] = error
     good = [i for i, image in enumerate(images) if image is not None]
     if not good:
         return outcomes
     try:
-        results: list[Any] = redactor.redact_many([images[i] for i in good], options)
+        results: list[Any] = redactor.redact_many(
+            [images[i] for i in good], options, decode_s=[seconds[i] for i in good]
+        )
     except Exception:  # noqa: BLE001 - isolate the image that failed the batch
         # Redact each alone so the others still succeed; the failing one gets its own error.
         results = []
         for i in good:
             try:
-                results.append(redactor.redact(images[i], options))
+                results.append(redactor.redact(images[i], options, decode_s=seconds[i]))
             except Exception as error:  # noqa: BLE001 - answered as that request's error
                 results.append(error)
     for i, result in zip(good, results):
-        outcomes[i] = _encoded(redactor, images[i], result)
+        if isinstance(result, BaseException):
+            outcomes[i] = result
+        else:
+            try:
+                encoded = redactor.encode(images[i], result, options)
+                outcomes[i] = encoded, images[i].format, result.report.to_json(with_text=False)
+            except RedactorError as error:
+                outcomes[i] = error
         images[i] = None  # drop the decoded pixels as soon as they are encoded
     return outcomes
 
 
 def analyze_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
     """[report dict | exception] per payload, one decoded image at a time."""
-    from redactor.pipeline import Report
-
-    hide = tuple(sorted(redactor.resolve_hide(options.hide)))
     outcomes: list[Any] = []
     for data in payloads:
-        image = _decode(limits, data)
-        if isinstance(image, BaseException):
-            outcomes.append(image)
-            continue
         try:
-            analysis = redactor.analyze(image, options)
+            report = redactor.analyze_bytes(data, options, limits=limits)
         except RedactorError as error:
             outcomes.append(error)
             continue
-        report = Report(
-            width=image.width, height=image.height, format=image.format, hide=hide,
-            regions=analysis.regions, hidden=analysis.hidden, timings=dict(analysis.timings),
-            privacy_score=analysis.findings.get("privacy_score"),
-            attribute_probabilities=analysis.findings.get("attribute_probabilities"),
-            fusion=analysis.findings.get("fusion"), frames_dropped=image.frames_dropped,
-        )  # fmt: skip
         outcomes.append(report.to_json(with_text=False))
-        del image, analysis
+        del report
     _trim_heap()
     return outcomes
 

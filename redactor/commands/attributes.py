@@ -17,6 +17,7 @@ def command(
     from rich.table import Table
 
     from redactor import attributes
+    from redactor.detectors import SPECS
     from redactor.detectors.model import NOT_HIDEABLE
     from redactor.pipeline import Redactor
 
@@ -33,12 +34,11 @@ def command(
             cover = ", ".join(found_by)
         elif attribute.id in NOT_HIDEABLE:
             cover = "[dim]not hideable (a finding)[/dim]"
-        elif attribute.index >= 0:
-            cover = "[dim]--model[/dim]"
-        elif attribute.id == attributes.PERSON:
-            cover = "[dim]--person[/dim]"
-        else:
-            cover = "[dim]-[/dim]"
+        else:  # the option that loads a detector for it (the registry's), else none
+            option = next(
+                (s.option for s in SPECS if s.option and attribute.id in s.hint_for()), "-"
+            )
+            cover = f"[dim]{option}[/dim]"
         mark = "*" if attribute.id in default else ""
         table.add_row(
             str(attribute.index) if attribute.index >= 0 else "",

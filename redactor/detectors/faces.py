@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import Context, DetectorSettings, Region
 from redactor.errors import ModelError
 from redactor.runtime import onnx_session, shrinking_run_options
 
@@ -105,6 +105,10 @@ class FaceDetector:
         )
         self._input = self._session.get_inputs()[0].name
         self._lock = threading.Lock()  # one run at a time per session keeps thread use bounded
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> FaceDetector:
+        return cls(settings.threshold, threads=settings.threads)
 
     # -- passes ----------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ The angle classifier is not run: a line read with a low score is read once more 
 and the better reading kept, which costs a few ms only where it is needed.
 
 OCR is the slowest stage, so it runs once per image (memoised in the Context under
-"ocr_lines") and the engine is built once per process.
+OCR_LINES) and the engine is built once per process.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from redactor import attributes
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import OCR_LINES, Context, DetectorSettings, Region
 from redactor.errors import ImageError, ModelError
 from redactor.runtime import onnx_session, shrinking_run_options
 
@@ -471,10 +471,12 @@ class TextDetector:
             settings = replace(settings, threads=threads)
         self.engine = shared_engine(settings)
 
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> TextDetector:
+        return cls(settings.threshold, threads=settings.threads)
+
     def lines(self, image: np.ndarray, ctx: Context) -> list[OcrLine]:
-        everything = ctx.memo(
-            "ocr_lines", lambda: ctx.timed("ocr", lambda: self.engine.read(image))
-        )
+        everything = ctx.memo(OCR_LINES, lambda: ctx.timed("ocr", lambda: self.engine.read(image)))
         return [line for line in everything if line.score >= self.threshold]
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:

@@ -22,7 +22,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from redactor.detectors import text_patterns as tp
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import Context, DetectorSettings, Region
 from redactor.detectors.ocr import OcrLine, TextDetector, polygon_box
 from redactor.errors import ModelError
 
@@ -236,6 +236,15 @@ class PrivateTextDetector:
         )
         self.fallback_threshold = FALLBACK_THRESHOLD if threshold is None else float(threshold)
         self.analyzer = shared_analyzer()
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> PrivateTextDetector:
+        """Reads the lines of the pipeline's shared OCR detector (`settings.upstream["ocr"]`);
+        alone, of an OCR detector of its own (OCR engines are shared per process anyway)."""
+        ocr = settings.upstream.get("ocr") or TextDetector.from_settings(
+            DetectorSettings(threads=settings.threads)
+        )
+        return cls(ocr, settings.threshold)
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:
         # The pipeline times this call as "pii" after running OCR (timed "ocr") on its own.

@@ -71,17 +71,18 @@ def test_a_batch_decodes_one_image_at_a_time(shared_redactor, images, monkeypatc
     """Without the model (no batched detector) each image of a micro-batch is decoded,
     redacted and encoded before the next one is decoded."""
     events: list[str] = []
-    real_decode, real_redact = imageio.decode, shared_redactor.redact
+    # The daemon decodes through its Redactor (the report's "decode" stage): spy on both.
+    real_decode, real_redact = shared_redactor.decode, shared_redactor.redact
 
-    def decode(data, limits=imageio.ImageLimits()):
+    def decode(data, limits=None):
         events.append("decode")
         return real_decode(data, limits)
 
-    def redact(image, options):
+    def redact(image, options, **kwargs):
         events.append("redact")
-        return real_redact(image, options)
+        return real_redact(image, options, **kwargs)
 
-    monkeypatch.setattr(imageio, "decode", decode)
+    monkeypatch.setattr(shared_redactor, "decode", decode)
     monkeypatch.setattr(shared_redactor, "redact", redact)
     from redactor.pipeline import RedactOptions
 
@@ -162,3 +163,31 @@ def test_warm_rss_with_the_default_detectors_stays_under_800_mib(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_the_daemons_reports_carry_every_stage_decode_included(
+    shared_redactor, images, monkeypatch
+):
+    """The daemon runs the Redactor's own core (issue 15): its reports time decoding too, for
+    both routes, one image at a time and the batched one."""
+    from redactor.pipeline import RedactOptions
+    from redactor.server import _redact_batch, analyze_batch
+
+    options = RedactOptions(hide=("face",))
+    limits = imageio.ImageLimits()
+    payloads = [images.astronaut_jpeg, images.astronaut_png]
+    (_, _, first), (_, _, second) = redact_batch(shared_redactor, options, limits, payloads)
+    for report in (first, second):
+        assert list(report["timings"]) == ["decode", "faces", "obfuscate", "encode"], report
+        assert all(seconds > 0 for seconds in report["timings"].values())
+    analysed = analyze_batch(shared_redactor, options, limits, payloads)
+    for report in analysed:
+        assert list(report["timings"]) == ["decode", "faces"], report
+        assert report["counts"] == {"face": 1}, report
+    # The batched route (taken when a batching detector is loaded) assembles the same report.
+    monkeypatch.setattr(shared_redactor, "batching", True)
+    batched = _redact_batch(shared_redactor, options, limits, payloads)
+    for (_, image_format, report), single in zip(batched, (first, second)):
+        assert list(report["timings"]) == list(single["timings"])
+        assert report["counts"] == single["counts"] == {"face": 1}
+        assert image_format == report["format"]
