@@ -8,6 +8,9 @@ size the daemon formed, and the daemon process's resident memory sampled every 5
     python benchmarks/daemon_load.py                          # 500 requests at 1, 4, 16
     python benchmarks/daemon_load.py --requests 40            # a quick look
     python benchmarks/daemon_load.py --hide defaults --requests 50   # faces + private text
+    python benchmarks/daemon_load.py --hide defaults --requests 0 --largest --burst 4
+        # peak RSS for one image of the largest accepted size (a PNG of --max-megapixels),
+        # then for a burst of them sent at once; the warm RSS after
 
 The daemon runs with its defaults except `--hide` (faces only by default here: the text stages
 cost ~1 s per image on 2 cores and would measure OCR, not the daemon) and the options below.
@@ -74,6 +77,7 @@ def start_daemon(args: argparse.Namespace, config_dir: Path) -> tuple[subprocess
         sys.executable, "-m", "redactor.cli", "serve", "--port", "0", "--hide", args.hide,
         "--workers", str(args.workers), "--batch-size", str(args.batch_size),
         "--max-queue", str(max(16, max(args.concurrency))), "--config-dir", str(config_dir),
+        "--max-megapixels", str(args.max_megapixels),
     ]  # fmt: skip
     daemon = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -123,12 +127,13 @@ async def run_level(port: int, token: str, photos: list[bytes], requests: int, c
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        async with session.get(f"http://127.0.0.1:{port}/v1/health") as reply:
+        health = f"http://127.0.0.1:{port}/v1/health"
+        async with session.get(health, headers=headers) as reply:
             before = (await reply.json())["queue"]
         started = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         wall = time.perf_counter() - started
-        async with session.get(f"http://127.0.0.1:{port}/v1/health") as reply:
+        async with session.get(health, headers=headers) as reply:
             after = (await reply.json())["queue"]
     latencies.sort()
     batches = after["batches"] - before["batches"]
@@ -143,6 +148,54 @@ async def run_level(port: int, token: str, photos: list[bytes], requests: int, c
     }
 
 
+def largest_image(megapixels: float) -> bytes:
+    """A PNG of exactly the largest accepted size, of real photo content (the sample photo
+    scaled up), so every detector has something to look at."""
+    import io
+
+    from PIL import Image
+
+    width = int((megapixels * 1e6 * 4 / 3) ** 0.5)
+    height = int(megapixels * 1e6) // width
+    photo = Image.open(ROOT / "samples" / PHOTOS[0]).convert("RGB")
+    buffer = io.BytesIO()
+    photo.resize((width, height)).save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+async def send_at_once(port: int, token: str, body: bytes, count: int, hide: str) -> list:
+    import aiohttp
+
+    url = f"http://127.0.0.1:{port}/v1/redact"
+    params = {"hide": hide} if hide != "defaults" else {}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=900)) as session:
+
+        async def one() -> int:
+            async with session.post(url, data=body, params=params, headers=headers) as reply:
+                await reply.read()
+                return reply.status
+
+        return await asyncio.gather(*(one() for _ in range(count)))
+
+
+def measure_largest(args: argparse.Namespace, port: int, token: str, pid: int,
+                    memory: MemorySampler) -> list[str]:  # fmt: skip
+    body = largest_image(args.max_megapixels)
+    lines = []
+    for count in (1, args.burst):
+        began = time.monotonic()
+        statuses = asyncio.run(send_at_once(port, token, body, count, args.hide))
+        seconds = time.monotonic() - began
+        time.sleep(1)  # let the sampler see the memory given back
+        lines.append(
+            f"{count} x {args.max_megapixels:g} Mpx PNG ({len(body) / 2**20:.1f} MiB) at once: "
+            f"peak RSS {memory.peak_between(began, time.monotonic()) / 2**20:.0f} MiB, "
+            f"RSS after {rss_bytes(pid) / 2**20:.0f} MiB, {seconds:.1f} s, statuses {statuses}"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500, help="requests per level")
@@ -151,6 +204,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--json", action="store_true", help="print one JSON line per level too")
+    parser.add_argument("--max-megapixels", type=float, default=40.0,
+                        help="the daemon's per-image limit (its default: 40)")
+    parser.add_argument("--largest", action="store_true",
+                        help="also measure peak RSS for the largest accepted image and a burst")
+    parser.add_argument("--burst", type=int, default=4, help="images in the --largest burst")
     args = parser.parse_args()
 
     photos = [(ROOT / "samples" / name).read_bytes() for name in PHOTOS
@@ -163,7 +221,7 @@ def main() -> None:
             with MemorySampler(daemon.pid) as memory:
                 rss_start = rss_bytes(daemon.pid)
                 rows = []
-                for concurrency in args.concurrency:
+                for concurrency in args.concurrency if args.requests > 0 else ():
                     began = time.monotonic()
                     row = asyncio.run(
                         run_level(port, token, photos, args.requests, concurrency, args.hide)
@@ -172,6 +230,9 @@ def main() -> None:
                     row["rss_after_mib"] = rss_bytes(daemon.pid) / 2**20
                     rows.append(row)
                 rss_end = rss_bytes(daemon.pid)
+                largest = (
+                    measure_largest(args, port, token, daemon.pid, memory) if args.largest else []
+                )
         finally:
             daemon.terminate()
             daemon.wait(120)
@@ -181,7 +242,7 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     print(f"{'conc':>4} {'req/s':>7} {'x conc=1':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'batch':>6} {'peak RSS MiB':>12} {'RSS after':>9}  errors")
-    base = rows[0]["rps"]
+    base = rows[0]["rps"] if rows else 1.0
     for row in rows:
         print(f"{row['concurrency']:>4} {row['rps']:>7.2f} {row['rps'] / base:>8.2f} "
               f"{row['p50_ms']:>8.0f} {row['p99_ms']:>8.0f} {row['mean_batch']:>6.2f} "
@@ -189,6 +250,8 @@ def main() -> None:
     print(f"daemon RSS: {rss_start / 2**20:.0f} MiB before the first level, "
           f"{rss_end / 2**20:.0f} MiB after the last "
           f"({(rss_end - rss_start) / 2**20:+.0f} MiB)")
+    for line in largest:
+        print(line)
     if args.json:
         for row in rows:
             print(json.dumps(row))

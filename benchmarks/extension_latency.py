@@ -94,7 +94,7 @@ def main() -> None:
         # The three measurements take turns within each run, so a busy machine slows them alike.
         totals, alone, plain = [], [], []
         with sync_playwright() as playwright:
-            context = harness.launch(playwright, work / "profile")
+            context = harness.launch(playwright, work / "profile", daemon=daemon)
             worker = harness.extension_worker(context)
             harness.configure(worker, daemonUrl=daemon.url, hide=args.hide.split(","),
                               timeoutSeconds=300)  # fmt: skip

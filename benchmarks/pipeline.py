@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from redactor import RedactOptions, Redactor  # noqa: E402
-from redactor.batch import Engine, plan_batch, run_batch  # noqa: E402
+from redactor.batch import BatchRequest, Engine, LocalRunner, redact  # noqa: E402
 from redactor.imageio import IMAGE_SUFFIXES  # noqa: E402
 from redactor.pipeline import STAGES  # noqa: E402
+from redactor.processes import cpu_threads  # noqa: E402
 
 
 def sample_files(folder: Path) -> list[Path]:
@@ -84,21 +85,22 @@ def batch_run(
         for r in range(rounds):
             for path in files:
                 shutil.copy(path, source / f"r{r}_{path.name}")
-        plan = plan_batch([source], out=Path(scratch) / "out")
         engine = Engine()
         redactor = engine.build() if workers == 1 else None
         if redactor is not None:
             redactor.warm_up(options)
         stages: dict[str, list[float]] = {}
         finished: list[float] = []
-        for job, report in run_batch(
-            plan, options, engine=engine, workers=workers, redactor=redactor
-        ):
+
+        def on_result(outcome) -> None:
             finished.append(time.perf_counter())
-            if report.failed:
-                raise SystemExit(f"{job.src}: {report.error}")
-            for stage, seconds in report.timings.items():
+            if outcome.failed:
+                raise SystemExit(f"{outcome.job.src.shown}: {outcome.entry['error']}")
+            for stage, seconds in outcome.entry["timings"].items():
                 stages.setdefault(stage, []).append(seconds)
+
+        redact(BatchRequest((str(source),), out=str(Path(scratch) / "out")), options,
+               LocalRunner(engine, workers, redactor), on_result=on_result)
         # Throughput once every process is running: skip each worker's first image.
         counted = len(finished) - workers
         span = finished[-1] - finished[workers - 1] if counted > 0 else float("nan")
@@ -119,7 +121,7 @@ def main() -> None:
 
     console = Console()
     files = sample_files(args.samples)
-    console.print(f"{len(files)} sample images x {args.rounds} rounds, {os.cpu_count()} CPUs")
+    console.print(f"{len(files)} sample images x {args.rounds} rounds, {cpu_threads()} CPUs")
     default = RedactOptions()  # faces and every kind of private text
 
     columns: dict[str, tuple[dict, float, int]] = {}
@@ -161,7 +163,7 @@ def main() -> None:
         detail = ", ".join(f"{k} {v:.3f}" for k, v in stages.items())
         e2e.add_row(label, f"{wall:.3f}", f"{cpu:.3f}", f"{goal:.1f}", detail)
     console.print(e2e)
-    console.print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    console.print(f"load average during the run: {os.getloadavg()[0]:.1f} on {cpu_threads()} CPUs")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import statistics
 import sys
@@ -30,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from redactor.attributes import split_names  # noqa: E402
-from redactor.batch import Engine, plan_batch, run_batch  # noqa: E402
+from redactor.batch import BatchRequest, LocalRunner, redact  # noqa: E402
 from redactor.imageio import IMAGE_SUFFIXES  # noqa: E402
 from redactor.pipeline import RedactOptions  # noqa: E402
+from redactor.processes import cpu_threads  # noqa: E402
 
 
 def make_folder(source: Path, copies: int, target: Path) -> int:
@@ -46,35 +46,31 @@ def make_folder(source: Path, copies: int, target: Path) -> int:
     return copies * len(images)
 
 
-def timed(stream) -> tuple[float, float, int, int]:
-    """(total s, s until the first image, images, failed) for an iterator of (job, report)."""
+def timed(runner, folder: Path, out: Path, options: RedactOptions) -> tuple[float, float, int, int]:
+    """(total s, s until the first image, images, failed) of one run through the run loop."""
     start = time.perf_counter()
-    first = None
-    count = failed = 0
-    for _, report in stream:
-        count += 1
-        failed += bool(report.failed)
-        if first is None:
-            first = time.perf_counter() - start
-    return time.perf_counter() - start, first or 0.0, count, failed
+    first: list[float] = []
+
+    def on_result(outcome) -> None:
+        if not first:
+            first.append(time.perf_counter() - start)
+
+    summary = redact(BatchRequest((str(folder),), out=str(out)), options, runner,
+                     on_result=on_result)
+    return (time.perf_counter() - start, first[0] if first else 0.0,
+            summary.images + summary.failed, summary.failed)
 
 
 def run_local(folder: Path, out: Path, options: RedactOptions, workers: int):
-    plan = plan_batch([folder], out=out)
     # One worker: the model loads in this process, inside the timed run, like the CLI's.
-    return timed(run_batch(plan, options, engine=Engine(), workers=workers))
+    return timed(LocalRunner(workers=workers), folder, out, options)
 
 
 def run_ray(folder: Path, out: Path, options: RedactOptions, workers: int, batch_size: int):
-    from redactor.engines.ray_engine import RayCluster, RayRun
+    from redactor.engines.ray_engine import RayCluster, RayRunner
 
-    start = time.perf_counter()
-    run = RayRun([str(folder)], options, out=str(out),
-                 cluster=RayCluster(workers=workers, batch_size=batch_size))
-    plan_s = time.perf_counter() - start
-    total, first, count, failed = timed(run.run())
-    run.finish()
-    return total + plan_s, first + plan_s, count, failed
+    cluster = RayCluster(workers=workers, batch_size=batch_size)
+    return timed(RayRunner(cluster=cluster), folder, out, options)
 
 
 def main() -> None:
@@ -87,8 +83,8 @@ def main() -> None:
     parser.add_argument("--engines", default="local,ray", help="local, ray or both.")
     parser.add_argument("--rounds", type=int, default=1, help="Runs per setting; medians printed.")
     parser.add_argument("--batch-size", type=int, default=1, help="Ray: images per actor call.")
-    parser.add_argument("--ray-cpus", type=int, default=os.cpu_count() or 2,
-                        help="CPUs of the local Ray cluster (default: this machine's).")
+    parser.add_argument("--ray-cpus", type=int, default=cpu_threads(),
+                        help="CPUs of the local Ray cluster (default: those this process may use).")
     args = parser.parse_args()
 
     options = RedactOptions(hide=tuple(split_names(args.hide)) if args.hide else None)
@@ -99,7 +95,7 @@ def main() -> None:
         folder = Path(scratch) / "images"
         images = make_folder(args.folder, args.copies, folder)
         print(f"{images} images ({args.copies} x {args.folder}), hide: {args.hide or 'defaults'}, "
-              f"{os.cpu_count()} CPUs", flush=True)
+              f"{cpu_threads()} CPUs", flush=True)
         if "ray" in engines:
             import ray
 

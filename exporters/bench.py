@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from redactor.errors import RedactorError, UsageError
+from redactor.errors import RedactorError, UsageError, first_line
 from redactor.files import write_text_atomic
 from redactor.runtime import BACKENDS, DEFAULT_BACKEND, PRECISIONS, open_model
 
@@ -165,7 +165,7 @@ def run_bench(
         except (RedactorError, ImportError, RuntimeError) as error:
             for batch in settings.batches:
                 rows.append(BenchRow(model_path.name, backend, precision, device, batch,
-                                     error=_short(error)))
+                                     error=first_line(error, limit=160)))
             continue
         precision = model.precision if precision == "file" else precision
         height, width = model.meta.input_size
@@ -183,7 +183,7 @@ def run_bench(
                     call = partial(model, inputs)
                 times = np.asarray(time_case(call, sync, settings)) * 1000.0
             except (RedactorError, RuntimeError, MemoryError) as error:
-                row.error = _short(error)
+                row.error = first_line(error, limit=160)
                 continue
             row.runs = len(times)
             row.p50_ms = float(np.percentile(times, 50))
@@ -206,14 +206,9 @@ def _speedups(rows: list[BenchRow]) -> None:
             row.speedup = base / row.p50_ms
 
 
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return (text[0] if text else type(error).__name__)[:160]
-
-
 def environment(device: str) -> dict[str, Any]:
     from redactor import __version__
-    from redactor.runtime import cpu_threads
+    from redactor.processes import cpu_threads
 
     info: dict[str, Any] = {
         "redactor": __version__, "python": platform.python_version(), "numpy": np.__version__,

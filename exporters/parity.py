@@ -19,8 +19,6 @@ from redactor.errors import ModelError
 from redactor.model_meta import ModelMeta
 from redactor.runtime import OUTPUT_NAMES, ModelRuntime, preprocess
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
-
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -99,6 +97,8 @@ class ParityError(ModelError):
 
 def image_files(folder_or_files: Sequence[Path]) -> list[Path]:
     """Image files among paths (folders are listed, not recursed), sorted."""
+    from redactor.imageio import IMAGE_SUFFIXES  # the endings of the one format table
+
     found: list[Path] = []
     for path in folder_or_files:
         path = Path(path)

@@ -20,8 +20,17 @@
 
   let site = { enabled: true, allowOriginals: false, timeoutSeconds: 60 };
 
+  // The site this frame's settings come from is its own top-level page's. A subframe reads it from
+  // its own location (Chromium); the service worker falls back to the tab's committed URL.
+  function topOrigin() {
+    if (window === window.top) return location.origin;
+    const ancestors = location.ancestorOrigins;
+    return ancestors && ancestors.length ? ancestors[ancestors.length - 1] : "";
+  }
+  const TOP_ORIGIN = topOrigin();
+
   function askSite(type) {
-    sendToWorker({ type }).then(
+    sendToWorker({ type, topOrigin: TOP_ORIGIN }).then(
       (reply) => {
         if (reply && typeof reply.enabled === "boolean") site = reply;
       },
@@ -29,14 +38,20 @@
     );
   }
   askSite("hello");
-  chrome.storage.onChanged.addListener((changes, area) => {
-    if (area === "local") askSite("site");
+  // Settings live where content scripts cannot read them (the token is there): the service
+  // worker says when they change.
+  chrome.runtime.onMessage.addListener((message, sender) => {
+    if (sender.id === chrome.runtime.id && message && message.type === "settings-changed") {
+      askSite("site");
+    }
   });
 
   // ---- talking to the service worker ----
 
+  // allowOriginals: the service worker's word for its own failures; undefined for the content
+  // script's (then the site's setting decides).
   class Blocked extends Error {
-    constructor(code, message, allowOriginals = false) {
+    constructor(code, message, allowOriginals = undefined) {
       super(message);
       this.code = code;
       this.allowOriginals = allowOriginals;
@@ -73,39 +88,81 @@
 
   // ---- which files are images ----
 
+  const ascii = (text) => Array.from(text, (c) => c.charCodeAt(0));
+  // Every file is sniffed, text files included: signatures long enough that text does not match.
   const SIGNATURES = [
     ["image/jpeg", 0, [0xff, 0xd8, 0xff]],
     ["image/png", 0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
-    ["image/gif", 0, [0x47, 0x49, 0x46, 0x38]],
-    ["image/webp", 8, [0x57, 0x45, 0x42, 0x50]], // "RIFF" .... "WEBP"
-    ["image/bmp", 0, [0x42, 0x4d]],
+    ["image/gif", 0, ascii("GIF87a")],
+    ["image/gif", 0, ascii("GIF89a")],
+    ["image/webp", 8, ascii("WEBP")], // "RIFF" .... "WEBP"
     ["image/tiff", 0, [0x49, 0x49, 0x2a, 0x00]],
     ["image/tiff", 0, [0x4d, 0x4d, 0x00, 0x2a]],
-    ["image/heic", 4, [0x66, 0x74, 0x79, 0x70, 0x68, 0x65, 0x69]], // "ftyphei"
-    ["image/avif", 4, [0x66, 0x74, 0x79, 0x70, 0x61, 0x76, 0x69, 0x66]], // "ftypavif"
+    ["image/heic", 4, ascii("ftyphei")], // heic, heix, heim, heis
+    ["image/heic", 4, ascii("ftyphev")], // hevc, hevx
+    ["image/heif", 4, ascii("ftypmif1")],
+    ["image/heif", 4, ascii("ftypmsf1")],
+    ["image/avif", 4, ascii("ftypavi")], // avif, avis
   ];
+  const BMP_HEADER_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
+  const HEAD_BYTES = 32;
 
   const producedFiles = new WeakSet(); // files this script made: never redacted twice
 
-  const declaredImage = (file) => /^image\//i.test(file.type);
-  // The browser types files by their extension; a file without a known one is checked by content.
-  const untyped = (file) => !file.type || file.type === "application/octet-stream";
-  const mayBeImage = (file) => !producedFiles.has(file) && (declaredImage(file) || untyped(file));
-
-  async function imageTypeOf(file) {
-    if (producedFiles.has(file)) return null;
-    if (declaredImage(file)) return file.type;
-    if (!untyped(file)) return null;
-    let head;
-    try {
-      head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
-    } catch {
-      return null; // a folder entry or an unreadable file
-    }
+  function signatureOf(head) {
     for (const [type, offset, magic] of SIGNATURES) {
       if (magic.every((byte, i) => head[offset + i] === byte)) return type;
     }
-    return null;
+    // "BM", reserved zeros, then a known DIB header size (text may well start with "BM").
+    const zero = (from, to) => head.slice(from, to).every((byte) => byte === 0);
+    if (head[0] === 0x42 && head[1] === 0x4d && zero(6, 10) && BMP_HEADER_SIZES.has(head[14])) {
+      if (zero(15, 18) && head.length >= 18) return "image/bmp";
+    }
+    return "";
+  }
+
+  // Whether a file is an image must be known inside the event that carries it (to stop it), and a
+  // name says nothing (a JPEG named .txt): read its first bytes synchronously from a blob URL.
+  // "" = not an image by its bytes; null = could not read them (then decided asynchronously).
+  const sniffed = new WeakMap();
+  function sniffNow(file) {
+    if (sniffed.has(file)) return sniffed.get(file);
+    let type = null;
+    let url = "";
+    try {
+      url = URL.createObjectURL(file.slice(0, HEAD_BYTES));
+      const request = new XMLHttpRequest();
+      request.open("GET", url, false);
+      request.overrideMimeType("text/plain; charset=x-user-defined");
+      request.send();
+      const text = request.responseText;
+      if (request.status === 200 && text.length === Math.min(HEAD_BYTES, file.size)) {
+        type = signatureOf(Array.from(text, (c) => c.charCodeAt(0) & 0xff));
+      }
+    } catch {
+      type = null; // a folder entry, an unreadable file, or no synchronous requests here
+    } finally {
+      if (url) URL.revokeObjectURL(url);
+    }
+    sniffed.set(file, type);
+    return type;
+  }
+
+  const declaredImage = (file) => /^image\//i.test(file.type);
+  const mayBeImage = (file) =>
+    !producedFiles.has(file) && (declaredImage(file) || sniffNow(file) !== "");
+
+  // The image type to send, from the bytes; a declared image of unknown bytes is sent as declared
+  // (the daemon refuses what it cannot read, and the upload is blocked).
+  async function imageTypeOf(file) {
+    if (producedFiles.has(file)) return null;
+    let head;
+    try {
+      head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+    } catch {
+      return null; // a folder entry or an unreadable file
+    }
+    return signatureOf(head) || (declaredImage(file) ? file.type : null);
   }
 
   // ---- redaction: files in, files out (same order, names and types) ----
@@ -129,7 +186,7 @@
   }
 
   async function redactOne(file) {
-    const contentType = await imageTypeOf(file);
+    const contentType = file.size ? await imageTypeOf(file) : null; // empty: nothing to hide
     if (!contentType) return { file, redacted: false };
     if (file.size > MAX_IMAGE_BYTES) {
       throw new Blocked("too_large", "The image is over 40 MiB, more than the extension can pass on.");
@@ -140,48 +197,66 @@
   async function redactBytes(file, contentType) {
     const data = toBase64(new Uint8Array(await file.arrayBuffer()));
     const reply = await withTimeout(
-      sendToWorker({ type: "redact", contentType, data }),
+      sendToWorker({ type: "redact", contentType, data, topOrigin: TOP_ORIGIN }),
       site.timeoutSeconds + 15
     );
     if (reply.ok && reply.original) return { file, redacted: false }; // the site is switched off
     if (!reply.ok) throw new Blocked(reply.error, reply.message, reply.allowOriginals);
+    const type = /^image\//.test(reply.contentType || "") ? reply.contentType : contentType;
+    // Labelled with the type the daemon answered (the bytes it sent), not the name's.
     const redacted = new File([fromBase64(reply.data)], file.name, {
-      type: file.type,
+      type,
       lastModified: file.lastModified,
     });
     producedFiles.add(redacted);
     return { file: redacted, redacted: true };
   }
 
-  // Redacts `files` and calls `deliver(files)` with what the page may have. Resolves true when
-  // something was delivered, false when the upload was blocked.
-  async function redactAndDeliver(files, deliver) {
+  const asBlocked = (error) =>
+    error instanceof Blocked ? error : new Blocked("extension_error", "The extension failed.");
+
+  // Redacts `files` and calls (and awaits) `deliver(files)` with what the page may have. Resolves
+  // true when something was delivered, false when the upload was blocked. Where originals are
+  // allowed, only the files that could not be redacted go through unchanged.
+  // Files from `optionalFrom` on (images inside pasted or dropped HTML) never block: one that
+  // cannot be redacted is delivered as null, to be left out.
+  async function redactAndDeliver(files, deliver, optionalFrom = files.length) {
     const imageCount = files.filter(mayBeImage).length;
     Notice.show("pending", `Redacting ${plural(imageCount, "image")} before the page gets it…`);
-    let results;
-    try {
-      results = await Promise.all(files.map(redactOne));
-    } catch (error) {
-      const blocked =
-        error instanceof Blocked ? error : new Blocked("extension_error", "The extension failed.");
-      if (blocked.allowOriginals || site.allowOriginals) {
-        deliver(files);
-        Notice.show(
-          "warning",
-          `Sent without redaction (originals are allowed on this site): ${blocked.message}`
-        );
-        return true;
-      }
+    const settled = await Promise.allSettled(files.map(redactOne));
+    const failed = settled.map((s) => (s.status === "rejected" ? asBlocked(s.reason) : null));
+    const failures = failed.filter((f, i) => f && i < optionalFrom);
+    const leftOut = failed.filter((f, i) => f && i >= optionalFrom).length;
+    const count = settled.filter((s) => s.status === "fulfilled" && s.value.redacted).length;
+    // A daemon that cannot prove itself is an impostor, not an outage: never the original.
+    const mayPass = (failure) =>
+      failure.code !== "daemon_unverified" && (failure.allowOriginals ?? site.allowOriginals);
+    if (failures.length && !failures.every(mayPass)) {
       Notice.show(
         "error",
-        `Upload blocked: the image could not be redacted. ${blocked.message} ` +
+        `Upload blocked: the image could not be redacted. ${failures[0].message} ` +
           "To let originals through on this site, use the Redactor toolbar button."
       );
       return false;
     }
-    deliver(results.map((r) => r.file));
-    const count = results.filter((r) => r.redacted).length;
-    if (count) Notice.show("done", `${plural(count, "image")} redacted before upload.`);
+    await deliver(
+      settled.map((s, i) => {
+        if (s.status === "fulfilled") return s.value.file;
+        return i < optionalFrom ? files[i] : null;
+      })
+    );
+    const done = count ? ` ${plural(count, "image")} redacted.` : "";
+    const omitted = leftOut
+      ? ` ${plural(leftOut, "embedded image")} left out: it could not be redacted.`
+      : "";
+    if (failures.length) {
+      Notice.show(
+        "warning",
+        `Sent without redaction (originals are allowed on this site): ` +
+          `${plural(failures.length, "image")}. ${failures[0].message}${done}${omitted}`
+      );
+    } else if (leftOut) Notice.show("warning", `${done}${omitted}`.trim());
+    else if (count) Notice.show("done", `${plural(count, "image")} redacted before upload.`);
     else Notice.hide();
     return true;
   }
@@ -206,28 +281,41 @@
     return event.composedPath()[0] || event.target;
   }
 
-  // Closed shadow roots hide their inside from composedPath(): look for the input that changed.
-  function changedInputInside(host, depth = 0) {
-    const root =
-      typeof host.openOrClosedShadowRoot === "function" // Firefox
-        ? host.openOrClosedShadowRoot()
-        : chrome.dom && chrome.dom.openOrClosedShadowRoot && chrome.dom.openOrClosedShadowRoot(host);
-    if (!root || depth > 8) return null;
-    for (const input of root.querySelectorAll('input[type="file"]')) {
-      if (Array.from(input.files || []).some(mayBeImage)) return input;
-    }
-    for (const element of root.querySelectorAll("*")) {
-      const found = changedInputInside(element, depth + 1);
-      if (found) return found;
-    }
-    return null;
+  function shadowRootOf(host) {
+    return typeof host.openOrClosedShadowRoot === "function" // Firefox
+      ? host.openOrClosedShadowRoot()
+      : chrome.dom && chrome.dom.openOrClosedShadowRoot && chrome.dom.openOrClosedShadowRoot(host);
   }
 
-  function fileInputOf(event) {
+  // Closed shadow roots hide their inside from composedPath(), so the input that changed cannot be
+  // told from its neighbours: take every input inside that holds an image not yet redacted (or
+  // is pending), never just the first one. `others` counts inputs holding other files that may
+  // be the one that changed (not seen holding them before): then the event must go on.
+  const seenFiles = new WeakMap(); // input -> the FileList it held when last looked at
+
+  function changedInputsInside(host, found, depth = 0) {
+    const root = shadowRootOf(host);
+    if (!root || depth > 8) return found;
+    for (const input of root.querySelectorAll('input[type="file"]')) {
+      const files = input.files;
+      if (pendingInputs.has(input) || Array.from(files || []).some(mayBeImage)) {
+        found.inputs.push(input);
+      } else if (files && files.length && seenFiles.get(input) !== files) {
+        found.others++;
+      }
+      seenFiles.set(input, files);
+    }
+    for (const element of root.querySelectorAll("*")) {
+      changedInputsInside(element, found, depth + 1);
+    }
+    return found;
+  }
+
+  function fileInputsOf(event) {
     const origin = originOf(event);
-    if (isFileInput(origin)) return origin;
-    if (origin instanceof Element) return changedInputInside(origin);
-    return null;
+    if (isFileInput(origin)) return { inputs: [origin], others: 0 };
+    if (origin instanceof Element) return changedInputsInside(origin, { inputs: [], others: 0 });
+    return { inputs: [], others: 0 };
   }
 
   // -- file inputs --
@@ -252,29 +340,43 @@
     input.files = transfer.files;
   }
 
+  function giveToInput(input, files) {
+    setInputFiles(input, files);
+    seenFiles.set(input, input.files);
+    input.dispatchEvent(new Event("input", { bubbles: true, composed: true }));
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
   function onFileEvent(event) {
     if (!event.isTrusted || handledEvents.has(event)) return;
-    const input = fileInputOf(event);
-    if (!input) return;
+    const { inputs, others } = fileInputsOf(event);
+    if (!inputs.length) return;
     handledEvents.add(event);
-    guardInput(input);
+    inputs.forEach(guardInput);
     if (!site.enabled) return;
-    const files = Array.from(input.files || []);
-    if (!files.some(mayBeImage)) {
-      // The "change" that follows an "input" we emptied: the page must not see it either.
-      if (pendingInputs.has(input)) stop(event);
-      else if (files.length) lastOutcome.delete(input); // a new pick replaces a blocked one
-      return;
+    let held = false;
+    for (const input of inputs) {
+      const files = Array.from(input.files || []);
+      if (files.some(mayBeImage)) {
+        held = true;
+        redactInput(input, files);
+      } else if (pendingInputs.has(input)) {
+        held = true; // the "change" that follows an "input" we emptied: the page must not see it
+      } else if (files.length) {
+        lastOutcome.delete(input); // a new pick replaces a blocked one
+      }
     }
-    stop(event);
+    if (held && !others) stop(event);
+  }
+
+  function redactInput(input, files) {
     input.value = ""; // from here on the input holds no file
+    seenFiles.set(input, input.files);
     const generation = (generations.get(input) || 0) + 1;
     generations.set(input, generation);
     const job = redactAndDeliver(files, (delivered) => {
       if (generations.get(input) !== generation) return; // picked again meanwhile
-      setInputFiles(input, delivered);
-      input.dispatchEvent(new Event("input", { bubbles: true, composed: true }));
-      input.dispatchEvent(new Event("change", { bubbles: true }));
+      giveToInput(input, delivered);
     }).then((delivered) => {
       if (generations.get(input) === generation) {
         lastOutcome.set(input, delivered);
@@ -341,6 +443,71 @@
     }
   }
 
+  // -- images embedded in the text that comes with a drop or a paste --
+
+  // A data: URL in pasted or dropped HTML (or any other text) is an image the page can read
+  // without any file: each one is redacted, or replaced by an empty `data:,` when it cannot be.
+  // Browsers draw an <img> by its bytes whatever the URL's type says, so every data: URL is
+  // checked by its bytes.
+  const DATA_URL = /data:[^,"'\s)<>]*,[^"'\s)<>]*/gi;
+
+  function bytesOfDataUrl(url) {
+    const comma = url.indexOf(",");
+    const meta = url.slice(5, comma).toLowerCase();
+    const payload = url.slice(comma + 1);
+    try {
+      if (/;base64$/.test(meta)) {
+        return fromBase64(decodeURIComponent(payload).replace(/[^A-Za-z0-9+/]/g, ""));
+      }
+      const bytes = [];
+      for (let i = 0; i < payload.length; i++) {
+        if (payload[i] === "%" && /^[0-9a-f]{2}$/i.test(payload.slice(i + 1, i + 3))) {
+          bytes.push(parseInt(payload.slice(i + 1, i + 3), 16));
+          i += 2;
+        } else bytes.push(payload.charCodeAt(i) & 0xff);
+      }
+      return new Uint8Array(bytes);
+    } catch {
+      return null;
+    }
+  }
+
+  // [{url, file}] for the data: URLs in `other` ([[type, text]]) that hold or claim an image.
+  function embeddedImages(other) {
+    const found = new Map();
+    for (const [, value] of other) {
+      for (const url of value.match(DATA_URL) || []) {
+        if (found.has(url)) continue;
+        const declared = /^data:image\//i.test(url) ? url.slice(5).split(/[;,]/)[0] : "";
+        const bytes = bytesOfDataUrl(url);
+        const type = (bytes && signatureOf(bytes.subarray(0, HEAD_BYTES))) || declared;
+        // Undecodable: an empty file, never sent, so emptied.
+        if (type) found.set(url, new File([bytes || new Uint8Array()], "embedded-image", { type }));
+      }
+    }
+    return [...found].map(([url, file]) => ({ url, file }));
+  }
+
+  const isRtfWithPicture = (type, value) =>
+    /rtf/i.test(type) && /\\(pict|objdata|shppict|blipuid)/i.test(value);
+
+  async function dataUrlOf(file) {
+    return `data:${file.type};base64,${toBase64(new Uint8Array(await file.arrayBuffer()))}`;
+  }
+
+  // `other` with each embedded image replaced by its redacted copy (`results`, in the order of
+  // `embedded`) or by an empty data: URL; RTF that carries pictures is left out.
+  async function cleanedData(other, embedded, results) {
+    const replacement = new Map();
+    for (let i = 0; i < embedded.length; i++) {
+      const file = results[i];
+      replacement.set(embedded[i].url, producedFiles.has(file) ? await dataUrlOf(file) : "data:,");
+    }
+    return other
+      .filter(([type, value]) => !isRtfWithPicture(type, value))
+      .map(([type, value]) => [type, value.replace(DATA_URL, (u) => replacement.get(u) ?? u)]);
+  }
+
   // -- drag and drop --
 
   function copyOtherData(transfer) {
@@ -365,26 +532,60 @@
     });
   }
 
+  // What a drop or a paste carries that needs redaction: its files and the images in its text.
+  function transferContent(transfer) {
+    const files = Array.from(transfer.files);
+    const other = copyOtherData(transfer);
+    const embedded = embeddedImages(other);
+    const pictures = other.some(([type, value]) => isRtfWithPicture(type, value));
+    const needed = files.some(mayBeImage) || embedded.length > 0 || pictures;
+    return { files, other, embedded, needed };
+  }
+
+  // Redacts a drop's or a paste's content, then calls `replay(DataTransfer)`.
+  function redactTransfer({ files, other, embedded }, replay) {
+    const all = [...files, ...embedded.map((e) => e.file)];
+    return redactAndDeliver(
+      all,
+      async (delivered) => {
+        const out = new DataTransfer();
+        const text = await cleanedData(other, embedded, delivered.slice(files.length));
+        for (const [type, value] of text) out.setData(type, value);
+        for (const file of delivered.slice(0, files.length)) out.items.add(file);
+        replay(out, delivered.slice(0, files.length), text);
+      },
+      files.length
+    );
+  }
+
+  // The element under the drop, looked up inside closed shadow roots that composedPath() hides.
+  function dropTargetOf(event) {
+    let node = originOf(event);
+    for (let depth = 0; node instanceof Element && depth < 8; depth++) {
+      const root = shadowRootOf(node);
+      const inner = root && root.elementFromPoint(event.clientX, event.clientY);
+      if (!inner || inner === node) break;
+      node = inner;
+    }
+    return node;
+  }
+
   function onDrop(event) {
     if (!event.isTrusted || !site.enabled || !event.dataTransfer) return;
-    const target = originOf(event);
-    if (isFileInput(target)) return; // the input's own input/change events are caught
     const transfer = event.dataTransfer;
-    const files = Array.from(transfer.files);
-    if (!files.some(mayBeImage)) return;
+    const content = transferContent(transfer);
+    if (!content.needed) return;
+    // Dropped on a file input too: the page's drop zone around it may read the drop itself.
     event.preventDefault();
     stop(event);
     if (hasFolder(transfer)) {
       Notice.show("error", "Upload blocked: folders cannot be redacted. Drop the images themselves.");
       return;
     }
-    const other = copyOtherData(transfer);
+    const target = dropTargetOf(event);
     const { dropEffect, effectAllowed } = transfer;
     const init = mouseInit(event);
-    redactAndDeliver(files, (delivered) => {
-      const out = new DataTransfer();
-      for (const [type, value] of other) out.setData(type, value);
-      for (const file of delivered) out.items.add(file);
+    const job = redactTransfer(content, (out, files) => {
       try {
         out.effectAllowed = effectAllowed;
         out.dropEffect = dropEffect;
@@ -393,7 +594,22 @@
       }
       const drop = new DragEvent("drop", { ...init, dataTransfer: out });
       (target.isConnected ? target : document).dispatchEvent(drop);
+      // A synthetic drop has no default action: a file input takes the files as it would have.
+      if (!drop.defaultPrevented && isFileInput(target) && target.isConnected && !target.disabled) {
+        giveToInput(target, target.multiple ? files : files.slice(0, 1));
+      }
     });
+    // Dropped on a form's file input: a submit meanwhile waits for it, as for a pick.
+    if (isFileInput(target)) {
+      const held = job.then((delivered) => {
+        if (pendingInputs.get(target) === held) {
+          pendingInputs.delete(target);
+          lastOutcome.set(target, delivered);
+        }
+        return delivered;
+      });
+      pendingInputs.set(target, held);
+    }
   }
 
   // -- paste --
@@ -410,17 +626,12 @@
 
   function onPaste(event) {
     if (!event.isTrusted || !site.enabled || !event.clipboardData) return;
-    const clipboard = event.clipboardData;
-    const files = Array.from(clipboard.files);
-    if (!files.some(mayBeImage)) return;
+    const content = transferContent(event.clipboardData);
+    if (!content.needed) return;
     event.preventDefault();
     stop(event);
     const target = originOf(event);
-    const other = copyOtherData(clipboard);
-    redactAndDeliver(files, (delivered) => {
-      const out = new DataTransfer();
-      for (const [type, value] of other) out.setData(type, value);
-      for (const file of delivered) out.items.add(file);
+    redactTransfer(content, (out, files, text) => {
       const paste = new ClipboardEvent("paste", {
         bubbles: true,
         cancelable: true,
@@ -430,14 +641,34 @@
       const receiver = target.isConnected ? target : document;
       receiver.dispatchEvent(paste);
       // A synthetic paste has no default action: do what the browser would have done.
-      if (!paste.defaultPrevented && isEditable(receiver)) insertPasted(receiver, other, delivered);
+      if (!paste.defaultPrevented && isEditable(receiver)) insertPasted(receiver, text, files);
     });
   }
 
-  function insertPasted(target, other, files) {
+  // Markup for insertHTML: no scripts, frames or event handlers (a browser's own paste drops them).
+  function safeMarkup(html) {
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    doc.querySelectorAll("script, iframe, frame, object, embed, meta, link, base, style")
+      .forEach((node) => node.remove());
+    for (const element of doc.body.querySelectorAll("*")) {
+      for (const { name, value } of Array.from(element.attributes)) {
+        if (/^on/i.test(name) || /^\s*javascript:/i.test(value)) element.removeAttribute(name);
+      }
+    }
+    return doc.body.innerHTML;
+  }
+
+  function insertPasted(target, text, files) {
     target.focus();
-    const text = other.find(([type]) => type === "text/plain");
-    if (text && text[1]) document.execCommand("insertText", false, text[1]);
+    // HTML (its images redacted) unless files came too: then the redacted files themselves, as
+    // the HTML may name the original image by its address.
+    const html = text.find(([type]) => type === "text/html");
+    if (html && html[1] && target.isContentEditable && !files.some(declaredImage)) {
+      document.execCommand("insertHTML", false, safeMarkup(html[1]));
+      return;
+    }
+    const plain = text.find(([type]) => type === "text/plain");
+    if (plain && plain[1]) document.execCommand("insertText", false, plain[1]);
     if (!target.isContentEditable) return;
     for (const file of files) {
       if (!declaredImage(file)) continue;
@@ -451,8 +682,70 @@
 
   function onAnnounce(event) {
     stop(event);
-    const input = originOf(event);
-    if (isFileInput(input)) guardInput(input);
+    const node = event.relatedTarget; // retargeted to its shadow host if it sits in a shadow tree
+    if (isFileInput(node)) guardInput(node);
+    else if (node instanceof Element) {
+      const root = shadowRootOf(node);
+      if (root) root.querySelectorAll('input[type="file"]').forEach(guardInput);
+    }
+  }
+
+  // -- navigator.clipboard.read(), forwarded by page_hook.js: {id, entries: [[type, blob]]} --
+
+  // Entries ([[type, blob]]) of one clipboard item, images redacted (resolves null: blocked).
+  async function redactedEntries(entries) {
+    const texts = entries.filter(([, blob]) => /^text\//.test(blob.type));
+    const blobs = entries.filter(([, blob]) => !/^text\//.test(blob.type));
+    const other = await Promise.all(texts.map(async ([type, blob]) => [type, await blob.text()]));
+    const files = blobs.map(([type, blob]) => new File([blob], "clipboard", { type }));
+    const content = { files, other, embedded: embeddedImages(other) };
+    if (!site.enabled || !(files.some(mayBeImage) || content.embedded.length)) return entries;
+    let result = null;
+    await redactTransfer(content, (out, delivered, text) => {
+      result = [
+        ...blobs.map(([type], i) => [type, delivered[i].slice(0, delivered[i].size, type)]),
+        ...text.map(([type, value]) => [type, new Blob([value], { type })]),
+      ];
+    });
+    return result;
+  }
+
+  function onClipboardRead(event) {
+    stop(event);
+    const request = event.detail;
+    if (!request || typeof request.id !== "number") return;
+    event.preventDefault(); // taken
+    // Firefox: the page's world may only read what is cloned into it.
+    const toPage = (value) =>
+      typeof cloneInto === "function" ? cloneInto(value, document.defaultView) : value;
+    const answer = (detail) => {
+      const answered = toPage({ id: request.id, ...detail });
+      document.dispatchEvent(new CustomEvent("redactor:clipboard-redacted", { detail: answered }));
+    };
+    let reading;
+    try {
+      reading = navigator.clipboard.read(request.options || {}); // in this turn: the user's gesture
+    } catch (error) {
+      reading = Promise.reject(error);
+    }
+    reading
+      .then(async (items) => {
+        const out = [];
+        for (const item of items) {
+          const entries = [];
+          for (const type of item.types) entries.push([type, await item.getType(type)]);
+          const clean = await redactedEntries(entries);
+          if (!clean) return answer({ error: "The clipboard image could not be redacted." });
+          out.push({ entries: clean, presentationStyle: item.presentationStyle });
+        }
+        return answer({ items: out });
+      })
+      .catch((error) =>
+        answer({
+          error: (error && error.message) || "The clipboard could not be read.",
+          name: (error && error.name) || "NotAllowedError",
+        })
+      );
   }
 
   window.addEventListener("input", onFileEvent, true);
@@ -461,6 +754,7 @@
   window.addEventListener("drop", onDrop, true);
   window.addEventListener("paste", onPaste, true);
   window.addEventListener("redactor:file-input", onAnnounce, true);
+  window.addEventListener("redactor:clipboard-read", onClipboardRead, true);
 
   // ---- the notice: small, bottom right, in a closed shadow root the page cannot restyle ----
 

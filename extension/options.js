@@ -1,4 +1,5 @@
-// Options page: daemon address, pairing token, what to hide and how, per-site lists.
+// Options page: daemon address, token (the native host's, or pasted), what to hide and how,
+// per-site lists.
 "use strict";
 
 const Settings = globalThis.RedactorSettings;
@@ -15,7 +16,7 @@ function say(id, text, kind = "") {
 }
 
 function formAddress() {
-  return Settings.normalizeDaemonUrl($("daemon-url").value || Settings.DEFAULTS.daemonUrl);
+  return Settings.normalizeDaemonUrl($("daemon-url").value || Settings.DEFAULT_DAEMON_URL);
 }
 
 function formTimeout() {
@@ -27,7 +28,17 @@ function formTimeout() {
 }
 
 function draftSettings() {
-  return { ...current, daemonUrl: formAddress(), token: $("token").value.trim(), timeoutSeconds: formTimeout() };
+  const daemonUrl = formAddress();
+  // An address typed here is the user's choice; the one shown unchanged keeps following the
+  // native host's.
+  const daemonUrlChosen = current.daemonUrlChosen || daemonUrl !== current.daemonUrl;
+  return {
+    ...current,
+    daemonUrl,
+    daemonUrlChosen,
+    token: $("token").value.trim(),
+    timeoutSeconds: formTimeout(),
+  };
 }
 
 // One checkbox per alias the daemon covers ("face", "name", ...), then covered attributes no
@@ -81,6 +92,7 @@ async function check() {
   }
   say("daemon-status", "Checking…");
   try {
+    await ensureHostPermission(settings.daemonUrl);
     const health = await Daemon.health(settings);
     daemonInfo = await Daemon.attributes(settings);
     const state = health.ready ? "ready" : health.status;
@@ -91,6 +103,9 @@ async function check() {
     daemonInfo = null;
     say("daemon-status", error.message, "bad");
   }
+  const stored = await Settings.load();
+  if (!$("token").value && stored.token) $("token").value = stored.token; // from the native host
+  current = { ...current, token: stored.token, nativeDaemonUrl: stored.nativeDaemonUrl };
   renderHideList();
 }
 
@@ -102,6 +117,7 @@ async function save() {
     say("save-status", error.message, "bad");
     return;
   }
+  if (!changes.daemonUrlChosen) changes.daemonUrl = ""; // follow the native host's address
   changes.mode = $("mode").value;
   changes.disabledSites = Settings.parseHostList($("disabled-sites").value);
   changes.allowOriginalSites = Settings.parseHostList($("allow-original-sites").value);
@@ -119,26 +135,30 @@ async function save() {
   say("save-status", "Saved.", "ok");
 }
 
-async function pair() {
+// A pasted token is kept only once the daemon has proved it holds the same one.
+async function verifyToken() {
   let settings;
   try {
     settings = draftSettings();
   } catch (error) {
-    say("pair-status", error.message, "bad");
+    say("token-status", error.message, "bad");
     return;
   }
   if (!settings.token) {
-    say("pair-status", "Paste the token first (`redact serve --show-token`).", "bad");
+    say("token-status", "Paste the token first (`redact serve --show-token`).", "bad");
     return;
   }
-  say("pair-status", "Pairing…");
+  say("token-status", "Verifying…");
   try {
-    const answer = await Daemon.pair(settings);
-    await Settings.save({ daemonUrl: settings.daemonUrl, token: settings.token });
+    await ensureHostPermission(settings.daemonUrl);
+    await Daemon.prove(settings);
+    const changes = { token: settings.token };
+    if (settings.daemonUrlChosen) changes.daemonUrl = settings.daemonUrl;
+    await Settings.save(changes);
     current = await Settings.load();
-    say("pair-status", `Paired: the daemon accepts ${answer.origin}.`, "ok");
+    say("token-status", `Verified: the daemon at ${settings.daemonUrl} holds this token.`, "ok");
   } catch (error) {
-    say("pair-status", error.message, "bad");
+    say("token-status", error.message, "bad");
   }
 }
 
@@ -152,8 +172,17 @@ function fill() {
   $("timeout").value = String(current.timeoutSeconds);
 }
 
-// Firefox grants host permissions only when the user agrees; Chromium at install.
-const DAEMON_ORIGINS = { origins: ["http://127.0.0.1/*", "http://localhost/*"] };
+// Firefox grants host permissions only when the user agrees; Chromium at install. [::1] is
+// asked for only when the user types it (an optional permission).
+const DAEMON_ORIGINS = { origins: ["http://127.0.0.1/*"] };
+
+async function ensureHostPermission(daemonUrl) {
+  if (new URL(daemonUrl).hostname !== "[::1]") return;
+  const ipv6 = { origins: ["http://[::1]/*"] };
+  if (!(await chrome.permissions.contains(ipv6)) && !(await chrome.permissions.request(ipv6))) {
+    throw new Error("The browser did not let the extension reach [::1].");
+  }
+}
 
 async function showGrant() {
   const granted = await chrome.permissions.contains(DAEMON_ORIGINS);
@@ -170,7 +199,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   fill();
   $("check").addEventListener("click", check);
   $("save").addEventListener("click", save);
-  $("pair").addEventListener("click", pair);
+  $("verify-token").addEventListener("click", verifyToken);
   $("use-defaults").addEventListener("change", () => {
     const useDefaults = $("use-defaults").checked;
     for (const box of document.querySelectorAll('input[name="hide"]')) {

@@ -23,9 +23,12 @@ async function showDaemon(settings) {
     node.className = `status ${health.ready ? "ok" : ""}`;
     node.dataset.state = health.ready ? "ready" : "starting";
   } catch (error) {
-    node.textContent = `${error.message} Uploads of images are blocked until it runs.`;
+    const down = ["daemon_unreachable", "timeout"].includes(error.code);
+    node.textContent = `${error.message} Uploads of images are blocked until ${
+      down ? "it runs" : "this is fixed"
+    }.`;
     node.className = "status bad";
-    node.dataset.state = "down";
+    node.dataset.state = error.code === "daemon_unverified" ? "unverified" : "down";
   }
 }
 

@@ -1,7 +1,9 @@
-// Service worker: the only part of the extension that talks to the daemon. Content scripts send
-// it the image (base64 in a runtime message); it posts the bytes to the daemon, so the daemon
-// sees the extension's own Origin, never a web page's. Images stay in memory and are never
-// logged or stored; per-tab counts live in storage.session (memory only).
+// Service worker: the only part of the extension that talks to the daemon for web pages. Content
+// scripts send it the image (base64 in a runtime message); it gets the token (native host or
+// the options' paste), has the daemon prove it holds that token, and only then posts the bytes
+// (daemon_client.js). Content scripts never see the token: storage.local is closed to
+// them, they change nothing but by messages. Images stay in memory and are never logged or
+// stored; per-tab counts live in storage.session (memory only).
 "use strict";
 
 if (typeof importScripts === "function" && !globalThis.RedactorSettings) {
@@ -11,6 +13,16 @@ if (typeof importScripts === "function" && !globalThis.RedactorSettings) {
 const { load: loadSettings, siteListed } = globalThis.RedactorSettings;
 const { toBase64, fromBase64 } = globalThis.RedactorBytes;
 const Daemon = globalThis.RedactorDaemon;
+
+// The token lives in storage.local: only the extension's own pages and this worker may read it.
+// (Chromium; Firefox can restrict only storage.session, see docs/security.md.)
+const storageClosed = chrome.storage.local.setAccessLevel
+  ? chrome.storage.local.setAccessLevel({ accessLevel: "TRUSTED_CONTEXTS" }).catch(() => undefined)
+  : Promise.resolve();
+// The level may not outlive the browser session: these events start the worker (and so the call
+// above) when the browser starts or the extension is installed, before pages need it.
+chrome.runtime.onStartup.addListener(() => storageClosed);
+chrome.runtime.onInstalled.addListener(() => storageClosed);
 
 function hostOf(url) {
   try {
@@ -39,11 +51,13 @@ function updateTab(tabId, change) {
   return tabUpdates;
 }
 
-async function topHostOf(sender) {
+// The host of the top-level page the sending frame belongs to: a subframe's content script reads
+// it from its own location; else the tab's committed URL. Never the per-tab store, which another
+// page (the one before, in the same tab) may have written last.
+function topHostOf(sender, message) {
   if (sender.frameId === 0 || !sender.tab) return hostOf(sender.url);
-  const key = tabKey(sender.tab.id);
-  const state = (await chrome.storage.session.get(key))[key];
-  return (state && state.host) || hostOf(sender.tab.url || sender.url);
+  const claimed = message && typeof message.topOrigin === "string" ? hostOf(message.topOrigin) : "";
+  return claimed || hostOf(sender.tab.url || "");
 }
 
 function siteState(settings, host) {
@@ -57,8 +71,8 @@ function siteState(settings, host) {
 // ---- messages from content scripts ----
 
 // "hello": a content script starting on a new page; "site": asking again after a settings change.
-async function onHello(sender, newPage) {
-  const host = await topHostOf(sender);
+async function onHello(message, sender, newPage) {
+  const host = topHostOf(sender, message);
   if (newPage && sender.tab && sender.frameId === 0) {
     await updateTab(sender.tab.id, () => ({ host, count: 0 })); // a new page: count from zero
   }
@@ -78,8 +92,9 @@ async function keepingAlive(promise) {
 }
 
 async function onRedact(message, sender) {
+  await storageClosed;
   const settings = await loadSettings();
-  const site = siteState(settings, await topHostOf(sender));
+  const site = siteState(settings, topHostOf(sender, message));
   if (!site.enabled) return { ok: true, original: true };
   try {
     const result = await keepingAlive(
@@ -98,7 +113,8 @@ async function onRedact(message, sender) {
       ok: false,
       error: code,
       message: error instanceof Daemon.DaemonError ? error.message : "The extension failed.",
-      allowOriginals: site.allowOriginals,
+      // Something impersonating the daemon is an attack, not an outage: never the original.
+      allowOriginals: site.allowOriginals && code !== "daemon_unverified",
     };
   }
 }
@@ -107,12 +123,25 @@ chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (sender.id !== chrome.runtime.id || !message || typeof message.type !== "string") return false;
   let reply;
   if (message.type === "hello" || message.type === "site") {
-    reply = onHello(sender, message.type === "hello");
+    reply = onHello(message, sender, message.type === "hello");
   }
   else if (message.type === "redact") reply = onRedact(message, sender);
   else return false;
   reply.then(sendResponse, () => sendResponse({ ok: false, error: "extension_error" }));
   return true; // answer asynchronously
+});
+
+// Content scripts cannot watch storage.local any more: tell every frame to ask again.
+chrome.storage.onChanged.addListener((changes, area) => {
+  if (area !== "local") return;
+  chrome.tabs.query({}).then(
+    (tabs) => {
+      for (const tab of tabs) {
+        chrome.tabs.sendMessage(tab.id, { type: "settings-changed" }).catch(() => undefined);
+      }
+    },
+    () => undefined
+  );
 });
 
 chrome.tabs.onRemoved.addListener((tabId) => {

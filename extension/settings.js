@@ -1,12 +1,14 @@
 // Settings shared by the service worker, the options page and the popup (a classic script:
-// it defines one global, RedactorSettings). Kept in chrome.storage.local; nothing here ever
-// holds image content.
+// it defines one global, RedactorSettings). Kept in chrome.storage.local, which the service
+// worker restricts to the extension's own pages (TRUSTED_CONTEXTS): content scripts, which run
+// inside web pages' processes, cannot read the token. Nothing here ever holds image content.
 "use strict";
 
 globalThis.RedactorSettings = (() => {
   const DEFAULTS = Object.freeze({
-    daemonUrl: "http://127.0.0.1:8765",
-    token: "", // from `redact serve --show-token`; needed by Firefox (pairing), optional in Chromium
+    daemonUrl: "", // chosen in the options; empty: the native host's address, else the default
+    nativeDaemonUrl: "", // where `redact native-host` says the daemon listens
+    token: "", // from the native host, or pasted from `redact serve --show-token`
     hide: [], // attribute names for the daemon's `hide`; empty: the daemon's own defaults
     mode: "", // blur | pixelate | fill; empty: the daemon's default
     disabledSites: [], // hosts where the extension does nothing
@@ -14,8 +16,10 @@ globalThis.RedactorSettings = (() => {
     timeoutSeconds: 60,
   });
 
-  // The manifest grants host access to loopback only, so only loopback addresses can work.
-  const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+  const DEFAULT_DAEMON_URL = "http://127.0.0.1:8765";
+  // Literal loopback addresses only (the manifest grants no other host). "localhost" becomes
+  // 127.0.0.1: it can resolve to [::1], where another user's program may listen on the port.
+  const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]"]);
 
   function normalizeDaemonUrl(text) {
     let url;
@@ -24,12 +28,19 @@ globalThis.RedactorSettings = (() => {
     } catch {
       throw new Error("Not an address. Use e.g. http://127.0.0.1:8765");
     }
+    if (url.hostname === "localhost") url.hostname = "127.0.0.1";
     if (url.protocol !== "http:" || !LOOPBACK_HOSTS.has(url.hostname)) {
-      throw new Error(
-        "The daemon runs on this machine: use http://127.0.0.1:PORT or http://localhost:PORT"
-      );
+      throw new Error("The daemon runs on this machine: use http://127.0.0.1:PORT (or http://[::1]:PORT)");
     }
     return `${url.protocol}//${url.host}`;
+  }
+
+  function usableUrl(text) {
+    try {
+      return text ? normalizeDaemonUrl(text) : "";
+    } catch {
+      return "";
+    }
   }
 
   // "https://www.example.com/x" or "Example.com" -> "www.example.com" / "example.com"
@@ -60,9 +71,14 @@ globalThis.RedactorSettings = (() => {
     return list.some((entry) => host === entry || host.endsWith(`.${entry}`));
   }
 
+  // The effective settings; daemonUrlChosen says whether the address is the user's own.
   async function load() {
     const stored = await chrome.storage.local.get(Object.keys(DEFAULTS));
-    return { ...DEFAULTS, ...stored };
+    const settings = { ...DEFAULTS, ...stored };
+    const chosen = usableUrl(settings.daemonUrl);
+    settings.daemonUrlChosen = Boolean(chosen);
+    settings.daemonUrl = chosen || usableUrl(settings.nativeDaemonUrl) || DEFAULT_DAEMON_URL;
+    return settings;
   }
 
   async function save(changes) {
@@ -87,6 +103,7 @@ globalThis.RedactorSettings = (() => {
 
   return {
     DEFAULTS,
+    DEFAULT_DAEMON_URL,
     load,
     save,
     normalizeDaemonUrl,

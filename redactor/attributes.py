@@ -13,7 +13,7 @@ number (`face_complete`). `resolve` turns what they typed into attribute ids.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 from redactor.errors import UsageError
 
@@ -160,6 +160,7 @@ DEFAULT_HIDE: tuple[str, ...] = (
 )  # fmt: skip
 
 ALL = "all"
+DEFAULTS = "defaults"  # in --hide / ?hide=: the front end's default set
 
 
 def _lookup(name: str) -> tuple[str, ...] | None:
@@ -206,8 +207,63 @@ def split_names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def parse_hide(
+    values: str | Iterable[str] | None, default: Sequence[str] | None = None
+) -> tuple[str, ...] | None:
+    """What a user asked to hide, as names for `Redactor.resolve_hide`: the one parser of
+    `redact --hide`, `redact serve --hide` and the daemon's `?hide=`.
+
+    `values`: comma-separated strings (one option, or a repeated query parameter). Nothing, or
+    only `defaults`: `default` (None: the pipeline's default). `defaults` beside other names
+    stands for `default` (or DEFAULT_HIDE), so `defaults,nudity` adds nudity to the usual set.
+    Names are checked later, by the redactor that knows what its detectors cover.
+    """
+    if values is None:
+        return tuple(default) if default else None
+    names = [n for value in ([values] if isinstance(values, str) else values)
+             for n in split_names(value)]  # fmt: skip
+    if all(name.lower() == DEFAULTS for name in names):  # also: no names at all
+        return tuple(default) if default else None
+    base = tuple(default) if default else DEFAULT_HIDE
+    return tuple(n for name in names for n in (base if name.lower() == DEFAULTS else (name,)))
+
+
 def aliases_of(attribute_id: str) -> list[str]:
     return [alias for alias, ids in ALIASES.items() if attribute_id in ids]
+
+
+def display_name(attribute_ids: Sequence[str]) -> str:
+    """The alias users type for a region's attribute ids ("face", "name"), else the first id."""
+    ids = set(attribute_ids)
+    best: tuple[int, int, str] | None = None
+    for order, (alias, members) in enumerate(ALIASES.items()):
+        if ids <= set(members):
+            candidate = (len(members) - len(ids), order, alias)
+            if best is None or candidate < best:
+                best = candidate
+    if best is not None:
+        return best[2]
+    return attribute_ids[0] if attribute_ids else "?"
+
+
+def names_for(ids: Iterable[str]) -> list[str]:
+    """Attribute ids -> the shortest list of names: an alias where all its ids are present."""
+    remaining = set(ids)
+    names: list[str] = []
+    for alias, members in ALIASES.items():
+        if set(members) and set(members) <= remaining:
+            names.append(alias)
+            remaining -= set(members)
+    names.extend(sorted(remaining, key=table_order))
+    return names
+
+
+def table_order(attribute_id: str) -> int:
+    """Sort key: VISPR order, then the product attributes, then unknown ids."""
+    found = BY_ID.get(attribute_id)
+    if found is None:
+        return 10_000
+    return found.index if found.index >= 0 else 1_000 + list(BY_ID).index(attribute_id)
 
 
 def mask_type_vector() -> list[MaskType]:

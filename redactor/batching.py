@@ -3,7 +3,10 @@ one call, run off the event loop, with a bound on the work the daemon accepts.
 
 A request first takes an admission ticket (`admit()`); when `max_pending` tickets are out the
 request is refused at once with `Overloaded` (the server answers 503 + Retry-After) instead of
-queueing without end. Admitted jobs wait in arrival order. The dispatcher waits for a free
+queueing without end. The ticket then reserves the image's decoded pixels from a daemon-wide
+budget (`reserve_pixels`): memory grows with pixels, not with requests, so a burst of large
+images waits for the budget (and gets `Overloaded` after `wait_s`) instead of being decoded at
+once. Admitted jobs wait in arrival order. The dispatcher waits for a free
 worker, takes the oldest job and every queued job with the same key (same options) up to
 `max_batch`, and when that batch is not yet full it waits up to `window_s` after the oldest
 arrival for more. Under load the workers are busy, jobs pile up meanwhile, and batches fill
@@ -13,6 +16,7 @@ without any extra wait; when idle, a lone request waits at most `window_s`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import math
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -65,6 +69,7 @@ class Ticket:
         self._released = False
         self._running = False
         self._release_after_run = False
+        self.pixels = 0  # reserved from the batcher's pixel budget
 
     def release(self) -> None:
         if self._running:
@@ -73,6 +78,8 @@ class Ticket:
         if not self._released:
             self._released = True
             self._batcher._pending -= 1
+            self._batcher.pixels.release(self.pixels)
+            self.pixels = 0
 
     def _started(self) -> None:
         self._running = True
@@ -89,10 +96,78 @@ class Ticket:
         self.release()
 
 
+class PixelBudget:
+    """Decoded pixels the daemon holds at once. Reservations are granted in arrival order (a
+    large image is not starved by a stream of small ones)."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.used = 0
+        self.peak = 0
+        self._waiters: collections.deque[tuple[int, asyncio.Future]] = collections.deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for _, future in self._waiters if not future.done())
+
+    async def acquire(self, amount: int, wait_s: float) -> bool:
+        """Reserve `amount` (at most the total); False when not granted within `wait_s`."""
+        amount = min(amount, self.total)
+        if not self._waiters and self.used + amount <= self.total:
+            self._take(amount)
+            return True
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        entry = (amount, future)
+        self._waiters.append(entry)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), wait_s)
+            return True
+        except BaseException as error:  # the wait timed out, or the request was cancelled
+            self._withdraw(entry)
+            if isinstance(error, TimeoutError):
+                return False
+            raise
+
+    def _withdraw(self, entry: tuple[int, asyncio.Future]) -> None:
+        amount, future = entry
+        if future.done() and not future.cancelled():
+            self.release(amount)  # granted just as the wait ended
+            return
+        future.cancel()
+        if entry in self._waiters:
+            self._waiters.remove(entry)
+        self._grant()  # a large waiter leaving may unblock smaller ones behind it
+
+    def release(self, amount: int) -> None:
+        self.used -= amount
+        self._grant()
+
+    def _take(self, amount: int) -> None:
+        self.used += amount
+        self.peak = max(self.peak, self.used)
+
+    def _grant(self) -> None:
+        while self._waiters:
+            amount, future = self._waiters[0]
+            if future.done():
+                self._waiters.popleft()
+                continue
+            if self.used + amount > self.total:
+                return
+            self._waiters.popleft()
+            self._take(amount)
+            future.set_result(None)
+
+
 class MicroBatcher:
-    def __init__(self, *, workers: int, max_batch: int, window_s: float, max_pending: int):
+    def __init__(
+        self, *, workers: int, max_batch: int, window_s: float, max_pending: int,
+        pixel_budget: int = 2**62, budget_wait_s: float = 30.0,
+    ):  # fmt: skip
         if workers < 1 or max_batch < 1 or max_pending < 1 or window_s < 0:
             raise ValueError("workers, max_batch and max_pending must be >= 1, window_s >= 0")
+        self.pixels = PixelBudget(pixel_budget)
+        self.budget_wait_s = budget_wait_s
         self.workers = workers
         self.max_batch = max_batch
         self.window_s = window_s
@@ -158,6 +233,13 @@ class MicroBatcher:
             raise Overloaded(self.retry_after(), self._pending)
         self._pending += 1
         return Ticket(self)
+
+    async def reserve_pixels(self, ticket: Ticket, amount: int) -> None:
+        """Hold `amount` decoded pixels under `ticket` until it is released; `Overloaded` when
+        the budget stays full for `budget_wait_s`."""
+        if not await self.pixels.acquire(amount, self.budget_wait_s):
+            raise Overloaded(self.retry_after(), self._pending)
+        ticket.pixels = min(amount, self.pixels.total)
 
     async def submit(
         self, key: Hashable, payload: P, process: BatchFunction, ticket: Ticket | None = None

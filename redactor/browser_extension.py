@@ -3,14 +3,18 @@
 The sources in `extension/` are the Chromium build (Manifest V3 with a `key`, so the extension id
 is fixed and the daemon can pin it). Firefox takes the same files with a different manifest: a
 background page listing the scripts instead of a service worker, a gecko id instead of the key.
-Firefox extension origins are random per profile, so a Firefox install pairs with the daemon
-using its token.
+Both get the daemon's token the same way: from `redact native-host` (native messaging, see
+redactor/native_host.py), or pasted in the options page.
+
+An installed wheel carries the same files as the package `redactor.extension_files` (setup.py
+maps `extension/` there), so `redact extension` works after `pip install` as in a checkout.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 from redactor.errors import RedactorError
@@ -29,14 +33,26 @@ class ExtensionNotFoundError(RedactorError):
 
 
 def extension_dir() -> Path:
-    """The unpacked extension (the repository's `extension/` folder)."""
-    folder = Path(__file__).resolve().parent.parent / "extension"
-    if not (folder / "manifest.json").is_file():
-        raise ExtensionNotFoundError(
-            f"the extension's sources are not at {folder}: this install has no `extension/` "
-            "folder; use a checkout of the redactor repository (pip install -e .)"
-        )
-    return folder
+    """The unpacked extension: inside the installed package (a wheel), else the checkout's
+    `extension/` (an editable install or PYTHONPATH)."""
+    package = Path(__file__).resolve().parent
+    places = (package / "extension_files", package.parent / "extension")
+    for folder in places:
+        if (folder / "manifest.json").is_file():
+            return folder
+    raise ExtensionNotFoundError(
+        f"the browser extension's files are not in this install (looked in {places[0]} and "
+        f"{places[1]}); reinstall redactor from its wheel or a checkout"
+    )
+
+
+def _shipped_files(folder: Path) -> list[Path]:
+    """The files a build carries, sorted (so a zip's order does not depend on the disk)."""
+    return sorted(
+        path for path in folder.rglob("*")
+        if path.is_file() and path.relative_to(folder).parts[0] not in NOT_SHIPPED
+        and "__pycache__" not in path.parts and path.name != "__init__.py"
+    )  # fmt: skip
 
 
 def firefox_manifest(chromium_manifest: dict) -> dict:
@@ -63,11 +79,51 @@ def build_firefox(out: Path, source: Path | None = None) -> Path:
                 f"{out} exists and is not an extension build; choose another folder"
             )
         shutil.rmtree(out)
-    ignore = shutil.ignore_patterns("manifest.json", "__pycache__", *NOT_SHIPPED)
-    shutil.copytree(source, out, ignore=ignore)
+    for path in _shipped_files(source):
+        name = path.relative_to(source)
+        if name.as_posix() != "manifest.json":
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, out / name)
     text = json.dumps(firefox_manifest(manifest), indent=2) + "\n"
     (out / "manifest.json").write_text(text, encoding="utf-8")
     return out
+
+
+def _write_zip(out: Path, files: dict[str, bytes]) -> None:
+    """A zip with fixed timestamps (the same sources give the same bytes), written beside `out`
+    and renamed over it, so a failed write leaves no half zip."""
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(files):
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, files[name])
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def pack_zips(out_dir: Path, source: Path | None = None) -> tuple[Path, Path]:
+    """Writes the Chromium zip and the Firefox zip (an unsigned .xpi) of the extension into
+    `out_dir`; returns their paths. Each holds manifest.json at its root."""
+    from redactor import __version__
+
+    source = source or extension_dir()
+    out_dir = Path(out_dir)
+    if out_dir.resolve() == source.resolve() or source.resolve() in out_dir.resolve().parents:
+        raise RedactorError("pack the extension into a folder outside its sources")
+    files = {p.relative_to(source).as_posix(): p.read_bytes() for p in _shipped_files(source)}
+    manifest = json.loads(files["manifest.json"])
+    firefox = dict(files)
+    firefox["manifest.json"] = (json.dumps(firefox_manifest(manifest), indent=2) + "\n").encode()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chromium_zip = out_dir / f"redactor-extension-{__version__}-chromium.zip"
+    firefox_zip = out_dir / f"redactor-extension-{__version__}-firefox.zip"
+    _write_zip(chromium_zip, files)
+    _write_zip(firefox_zip, firefox)
+    return chromium_zip, firefox_zip
 
 
 def install_steps(folder: Path, firefox_folder: Path | None = None) -> str:
@@ -80,10 +136,13 @@ def install_steps(folder: Path, firefox_folder: Path | None = None) -> str:
         '  2. Turn on "Developer mode" (top right; Edge: left side).',
         f'  3. Click "Load unpacked" and choose {folder}',
         f"     The extension's id must read {EXTENSION_ID}.",
-        "  4. Start the daemon in a terminal and leave it running: redact serve",
-        "  5. Click the Redactor toolbar button (pin it from the puzzle-piece menu): it says",
+        "  4. Let it fetch the daemon's token by itself (once):",
+        "     redact extension --install-native-host",
+        "     (or paste the token that `redact serve --show-token` prints into its options).",
+        "  5. Start the daemon in a terminal and leave it running: redact serve",
+        "  6. Click the Redactor toolbar button (pin it from the puzzle-piece menu): it says",
         '     "Daemon running". Its Options set the daemon address, what to hide and how, and',
-        "     sites where the extension is off. No pairing is needed: the daemon knows the id.",
+        "     sites where the extension is off.",
         "",
         "Firefox (128 or later):",
     ]
@@ -94,10 +153,10 @@ def install_steps(folder: Path, firefox_folder: Path | None = None) -> str:
     lines += [
         '  2. Open about:debugging, "This Firefox", "Load Temporary Add-on...", and choose the',
         "     manifest.json in that folder (or install it signed through your own channel).",
-        '  3. about:addons > Redactor > Permissions: allow "Access your data for 127.0.0.1',
-        '     and localhost" (the options page offers the same).',
-        "  4. Pair: in the extension's options paste the token that `redact serve --show-token`",
-        '     prints and click "Pair".',
+        '  3. about:addons > Redactor > Permissions: allow "Access your data for 127.0.0.1"',
+        "     (the options page offers the same).",
+        "  4. The token: redact extension --install-native-host --browser firefox (once), or paste",
+        '     the token that `redact serve --show-token` prints in its options and click "Verify".',
         "",
         "When the daemon cannot redact an image (stopped, too slow, asked to hide something it",
         "cannot find), the upload is blocked and the page shows a short notice saying why.",

@@ -1,4 +1,4 @@
-"""Where the daemon keeps its few secrets: the access token and the paired extension origins.
+"""Where the daemon keeps its few secrets: the access token (and its address, for the extension).
 
 The directory is `$REDACTOR_CONFIG_DIR` when set (tests, several daemons side by side), else
 `$XDG_CONFIG_HOME/redactor`, else `~/.config/redactor`. It is created 0700 and every file in it
@@ -8,7 +8,7 @@ Nothing else is stored here; images never touch the disk.
 
 from __future__ import annotations
 
-import json
+import errno
 import os
 import secrets
 import stat
@@ -19,7 +19,6 @@ from redactor.files import write_text_atomic
 
 CONFIG_DIR_ENV = "REDACTOR_CONFIG_DIR"
 TOKEN_FILE = "daemon-token"
-PAIRED_FILE = "paired-origins.json"
 
 
 class ConfigDirError(RedactorError):
@@ -38,30 +37,75 @@ def default_config_dir() -> Path:
 
 
 def ensure_private_dir(directory: Path) -> Path:
-    """Create `directory` 0700 if needed; refuse one that other users can write to."""
+    """Create `directory` 0700 if needed. Refuse one that is a symlink (another user could point
+    it anywhere), belongs to someone else, or that other users can write to; one that others
+    can only read is made 0700. Nothing here follows a symlink."""
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        mode = directory.stat().st_mode
+        info = os.lstat(directory)
     except OSError as error:
         raise ConfigDirError(
             f"cannot create the config directory {directory}: {error.strerror}; "
             f"set {CONFIG_DIR_ENV} to a writable folder"
         ) from None
-    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise ConfigDirError(
+            f"{directory} is a symlink or not a directory; the daemon keeps its token only in "
+            f"a real directory of yours: remove it, or set {CONFIG_DIR_ENV} to another folder"
+        )
+    if info.st_uid != os.geteuid():
+        raise ConfigDirError(
+            f"{directory} belongs to another user (uid {info.st_uid}); use a folder of your own "
+            f"(set {CONFIG_DIR_ENV})"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise ConfigDirError(
             f"{directory} is writable by other users; run `chmod 700 {directory}` first"
         )
+    if info.st_mode & 0o077:
+        _chmod_nofollow(directory, 0o700, directory=True)
     return directory
 
 
+def _chmod_nofollow(path: Path, mode: int, *, directory: bool = False) -> None:
+    """chmod that never follows a symlink (Linux has no lchmod): open with O_NOFOLLOW, fchmod."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECTORY if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        raise ConfigDirError(
+            f"cannot open {path} without following links: {error.strerror}"
+        ) from None
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
 def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600 from the first byte, atomically."""
+    """Write `text` to `path` with mode 0600 from the first byte, atomically (a rename replaces
+    a symlink at `path`, never its target)."""
     write_text_atomic(path, text, mode=0o600)
 
-def _tighten(path: Path) -> None:
-    """A token file someone loosened (copied, edited) is made 0600 again."""
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
+
+def _read_private(path: Path) -> str:
+    """The text of a file of ours: refuses a symlink, tightens a loosened mode to 0600."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ConfigDirError(
+                f"{path} is a symlink; the daemon reads its secrets only from its own files: "
+                "remove it"
+            ) from None
+        raise
+    with os.fdopen(fd, encoding="utf-8") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise ConfigDirError(f"{path} is not a regular file of yours; remove it")
+        if info.st_mode & 0o077:  # someone loosened it (copied, edited)
+            os.fchmod(file.fileno(), 0o600)
+        return file.read()
 
 
 def token_path(directory: Path | None = None) -> Path:
@@ -73,13 +117,12 @@ def load_or_create_token(directory: Path | None = None) -> str:
     directory = ensure_private_dir(directory or default_config_dir())
     path = directory / TOKEN_FILE
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        token = _read_private(path).strip()
     except FileNotFoundError:
         token = ""
     except OSError as error:
         raise ConfigDirError(f"cannot read the token file {path}: {error.strerror}") from None
     if len(token) >= 32:
-        _tighten(path)
         return token
     token = secrets.token_urlsafe(32)
     try:
@@ -87,37 +130,3 @@ def load_or_create_token(directory: Path | None = None) -> str:
     except OSError as error:
         raise ConfigDirError(f"cannot write the token file {path}: {error.strerror}") from None
     return token
-
-
-class PairedOrigins:
-    """Extension origins registered by `POST /v1/pair` (Firefox ids are random per profile),
-    persisted so that pairing survives a restart."""
-
-    def __init__(self, directory: Path | None):
-        # directory None: keep pairings in memory only (tests that must not touch a disk)
-        self._path = (directory / PAIRED_FILE) if directory is not None else None
-        self._origins: set[str] = set()
-        if self._path is not None and self._path.exists():
-            try:
-                data = json.loads(self._path.read_text(encoding="utf-8"))
-                self._origins = {str(o) for o in data.get("origins", [])}
-                _tighten(self._path)
-            except (OSError, ValueError, AttributeError):
-                # A damaged file loses only pairings: the user pairs again.
-                self._origins = set()
-
-    def __contains__(self, origin: str) -> bool:
-        return origin in self._origins
-
-    def add(self, origin: str) -> bool:
-        """Register `origin`; True when it was new."""
-        if origin in self._origins:
-            return False
-        self._origins.add(origin)
-        if self._path is not None:
-            ensure_private_dir(self._path.parent)
-            _write_private(self._path, json.dumps({"origins": sorted(self._origins)}, indent=1))
-        return True
-
-    def __iter__(self):
-        return iter(sorted(self._origins))

@@ -15,6 +15,10 @@ from redactor import __version__
 from redactor.errors import ModelError
 
 FORMAT_VERSION = 1
+# The real-image ROC AUC an attribute needs before the model alone may decide what to hide
+# (issue 13): below it, or never measured, `--hide` of a model-only attribute is refused
+# unless the user passes --trust-model.
+VALIDITY_BAR = 0.85
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -40,6 +44,19 @@ class ModelMeta:
     version: str = __version__  # redactor version that wrote the file
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # Per attribute id, measured on real images by `redact evaluate --record`:
+    # {"auc": ROC AUC, "n_pos": int, "n_neg": int, "dataset": name, "measured_at": ISO time}.
+    validity: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The privacy profile the score was trained against: {"rule", "sensitivity": {id: s},
+    # "source"}; {} for the default (redactor/privacy_default.json). Detector fusion
+    # (redactor/fusion.py) rescores fused attributes with it.
+    privacy_profile: dict[str, Any] = field(default_factory=dict)
+
+    def validated_auc(self, attribute_id: str) -> float | None:
+        """The attribute's measured real-image AUC, or None when never measured."""
+        entry = (self.validity or {}).get(attribute_id) or {}
+        auc = entry.get("auc")
+        return None if auc is None else float(auc)
 
     @property
     def num_classes(self) -> int:
@@ -68,4 +85,4 @@ class ModelMeta:
         return cls(**values)
 
 
-__all__ = ["FORMAT_VERSION", "IMAGENET_MEAN", "IMAGENET_STD", "ModelMeta"]
+__all__ = ["FORMAT_VERSION", "IMAGENET_MEAN", "IMAGENET_STD", "VALIDITY_BAR", "ModelMeta"]

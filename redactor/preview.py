@@ -13,8 +13,11 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from redactor import obfuscate
+from redactor.attributes import display_name
 from redactor.detectors.base import Region
 
+# A JPEG comment in every preview: how a later run knows the file is one of ours to replace.
+MARKER = b"redactor preview: UNREDACTED original, do not share"
 _HIDDEN = (230, 30, 30)
 _KEPT = (160, 160, 160)
 
@@ -23,8 +26,6 @@ def render_preview(
     pixels: np.ndarray, regions: Sequence[Region], hidden: Sequence[Region]
 ) -> bytes:
     """-> JPEG bytes of the overlay (H x W x 3 uint8 RGB in)."""
-    from redactor.pipeline import display_name
-
     hidden_ids = {id(r) for r in hidden}
     base = pixels.astype(np.float32)
     tint = np.zeros(pixels.shape[:2], bool)
@@ -51,8 +52,13 @@ def render_preview(
         draw.rectangle((x0, y, x0 + right - left + 4, y + bottom - top + 4), fill=_HIDDEN)
         draw.text((x0 + 2 - left, y + 2 - top), label, fill=(255, 255, 255), font=font)
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=88)
+    image.save(buffer, format="JPEG", quality=88, comment=MARKER)
     return buffer.getvalue()
+
+
+def is_preview(head: bytes) -> bool:
+    """Whether a file starting with `head` (its first few hundred bytes) is one of our previews."""
+    return head.startswith(b"\xff\xd8") and MARKER in head[:512]
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:

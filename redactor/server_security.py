@@ -4,14 +4,15 @@ Every request passes one middleware (`guard`), in this order:
 
 1. Host must name the address the client connected to: `127.0.0.1:<port>`, `localhost:<port>`
    (or the literal local IP). A DNS-rebinding page reaches us with its own name: 403.
-2. Origin: none (a local tool), the extension's pinned `chrome-extension://<id>`, or an
-   extension origin registered by pairing. Anything else (a web page, another extension,
-   "null") is 403 and gets no CORS headers, preflights included. A request without Origin
-   whose `Sec-Fetch-Site` says a web page sent it is refused too.
-3. Token: `Authorization: Bearer <token>`. The pinned extension needs none; local tools and
-   pairing need it; a wrong token is 401 for everyone. `GET /v1/health` is public, and
-   `GET /v1/attributes` is readable by a browser request no page made (`Sec-Fetch-Site: none`:
-   the extension's options page, whose GETs carry no Origin in Chromium).
+2. Origin: none (a local tool), the extension's pinned `chrome-extension://<id>` (or a
+   `--extension-id` one), or a Firefox `moz-extension://` origin (random per profile). Anything
+   else (a web page, another Chromium extension, "null") is 403 and gets no CORS headers,
+   preflights included. A request without Origin whose `Sec-Fetch-Site` says a web page sent it
+   is refused too. Origin is only a browser convention (any local process can send any), so it
+   never replaces the token: it only keeps web pages out.
+3. Token: `Authorization: Bearer <token>` on every request, from everyone, the extension
+   included. Only `GET /v1/health` and `POST /v1/challenge` (the daemon proves it holds the
+   token: `daemon_proof`) answer without it; a missing or wrong token is 401.
 
 Errors of every kind become JSON `{"error": code, "message": text}`; messages never hold image
 content or recognised text. CORS headers go only to an accepted extension origin.
@@ -19,28 +20,27 @@ content or recognised text. CORS headers go only to an accepted extension origin
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from redactor import errors
-from redactor.config_dir import PairedOrigins
 
 log = logging.getLogger("redactor.server")
 
 # The extension's manifest `key` pins its id (extension/manifest.json).
 EXTENSION_ID = "amnechkijkfpakdllmdldalddlnhlfal"
-EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://")
 SUMMARY_HEADER = "X-Redactor-Summary"
-PUBLIC_PATHS = frozenset({"/v1/health"})
-# Chromium sends no Origin with an extension's GET (only with its POSTs), so the extension's
-# options page reads /v1/attributes like a local tool would. That answer holds nothing private:
-# a browser request no web page made (Sec-Fetch-Site: none) may read it without the token.
-EXTENSION_READABLE_PATHS = frozenset({"/v1/attributes"})
-PAIR_PATH = "/v1/pair"
+CHALLENGE_PATH = "/v1/challenge"
+# Answer without the token: whether the daemon is up, and its proof of holding the token.
+PUBLIC_PATHS = frozenset({"/v1/health", CHALLENGE_PATH})
+PROOF_CONTEXT = "redactor-daemon-v1"
+NONCE = re.compile(r"[A-Za-z0-9_-]{43}")  # 32 random bytes, base64url without padding
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -63,6 +63,7 @@ _STATUS_OF: tuple[tuple[type[errors.RedactorError], int], ...] = (
     (errors.ImageTooLargeError, 413),
     (errors.ImageError, 400),
     (errors.UncoveredAttributeError, 422),
+    (errors.UnvalidatedModelError, 422),  # understood, refused until validated or trusted
     (errors.UsageError, 400),
     (errors.ModelError, 500),
 )
@@ -101,16 +102,34 @@ def failure_from_exception(error: BaseException) -> HTTPFailure:
 @dataclass
 class AccessPolicy:
     token: str
-    # Browser origins trusted without a token: the pinned extension (and --extension-id ones).
-    trusted_origins: frozenset[str]
-    paired: PairedOrigins
+    # Extension origins that may call (with the token): the pinned one, --extension-id ones.
+    extension_origins: frozenset[str]
     extra_hosts: frozenset[str] = field(default_factory=frozenset)  # "--host" when not loopback
 
     def token_matches(self, presented: str) -> bool:
         return hmac.compare_digest(presented.encode("utf-8"), self.token.encode("utf-8"))
 
     def origin_is_accepted(self, origin: str) -> bool:
-        return origin in self.trusted_origins or origin in self.paired
+        # Firefox gives the add-on a random origin per profile: any moz-extension origin may
+        # try, and the token decides (web pages cannot send an extension origin).
+        return origin in self.extension_origins or origin.startswith("moz-extension://")
+
+
+def daemon_proof(token: str, nonce: str, address: str) -> str:
+    """HMAC-SHA256(token, "redactor-daemon-v1|<nonce>|<host:port>") in hex: the answer to the
+    extension's challenge. `address` is the daemon's own end of the connection, so a program on
+    another address that relays the nonce to the real daemon gets a proof for the wrong one."""
+    message = f"{PROOF_CONTEXT}|{nonce}|{address}".encode("utf-8")
+    return hmac.new(token.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def local_address(request: web.Request) -> str:
+    """The address the client connected to, as "127.0.0.1:8765" or "[::1]:8765"."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        raise HTTPFailure(500, "internal_error", "the connection has no local address")
+    ip, port = sockname[0], sockname[1]
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
 def extension_origin(extension_id: str) -> str:
@@ -121,9 +140,8 @@ def _allowed_hosts(request: web.Request, policy: AccessPolicy) -> set[str]:
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     if not sockname:
         return set()
-    local_ip, port = sockname[0], sockname[1]
-    hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
-    hosts.add(f"[{local_ip}]:{port}" if ":" in local_ip else f"{local_ip}:{port}")
+    port = sockname[1]
+    hosts = {f"127.0.0.1:{port}", f"localhost:{port}", local_address(request)}
     hosts.update(f"{name}:{port}" for name in policy.extra_hosts)
     return hosts
 
@@ -148,12 +166,9 @@ def _bearer(request: web.Request) -> str | None:
     return credential.strip()
 
 
-def _extension_read(request: web.Request) -> bool:
-    return (
-        request.method == "GET"
-        and request.path in EXTENSION_READABLE_PATHS
-        and request.headers.get("Sec-Fetch-Site") == "none"
-    )
+def bearer_token(request: web.Request) -> str | None:
+    """The token a request presents (None: no Authorization header; "": a malformed one)."""
+    return _bearer(request)
 
 
 def cors_headers(
@@ -180,18 +195,14 @@ def make_guard(policy: AccessPolicy) -> Callable:
         try:
             _check_host(request, policy)
             origin = request.headers.get("Origin")
-            pairing = False
             if origin is not None:
-                if policy.origin_is_accepted(origin):
-                    cors_origin = origin
-                elif request.path == PAIR_PATH and origin.startswith(EXTENSION_SCHEMES):
-                    cors_origin, pairing = origin, True
-                else:
+                if not policy.origin_is_accepted(origin):
                     raise HTTPFailure(
                         403, "forbidden_origin",
                         "this origin may not use the redactor daemon; only the redactor "
-                        "extension (paired with the token) can",
+                        "extension (with the token) and local programs can",
                     )  # fmt: skip
+                cors_origin = origin
             elif request.headers.get("Sec-Fetch-Site", "none") not in ("none", ""):
                 raise HTTPFailure(403, "forbidden_origin", "web pages may not use the daemon")
 
@@ -209,11 +220,7 @@ def make_guard(policy: AccessPolicy) -> Callable:
                         "wrong token; use the one `redact serve --show-token` prints",
                         {"WWW-Authenticate": 'Bearer realm="redactor"'},
                     )  # fmt: skip
-            elif (
-                (pairing or cors_origin is None)
-                and request.path not in PUBLIC_PATHS
-                and not _extension_read(request)
-            ):
+            elif request.path not in PUBLIC_PATHS:
                 raise HTTPFailure(
                     401, "token_required",
                     "send `Authorization: Bearer <token>`; `redact serve --show-token` prints it",

@@ -47,3 +47,17 @@ def test_every_alias_names_known_attributes():
         assert all(i in A.BY_ID for i in ids), alias
     for alias in A.DEFAULT_HIDE:
         assert alias in A.ALIASES
+
+
+def test_parse_hide_is_one_parser_for_every_front_end():
+    # Nothing, or only "defaults": the front end's default (None: the pipeline's).
+    for nothing in (None, "", [], [""], "defaults", ["defaults", " defaults "]):
+        assert A.parse_hide(nothing) is None
+        assert A.parse_hide(nothing, ("face",)) == ("face",)
+    # "defaults" beside other names stands for that default: the bug was `serve --hide
+    # defaults,nudity` passing "defaults" on as an attribute name.
+    assert A.parse_hide("defaults,nudity") == (*A.DEFAULT_HIDE, "nudity")
+    assert A.parse_hide("nudity, Defaults", ("face",)) == ("nudity", "face")
+    assert A.parse_hide(["face,name", "plate"]) == ("face", "name", "plate")  # repeated ?hide=
+    resolved = A.resolve(A.parse_hide("defaults,nudity"))
+    assert resolved == A.resolve(A.DEFAULT_HIDE) | A.resolve(["nudity"])

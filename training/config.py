@@ -50,17 +50,21 @@ class TrainConfig:
     # crops only teach Model-Image. On the synthetic set mutual learning scored higher.
     crop_target_detach: bool = False
     # Optimisation (paper: SGD, lr 0.002, wd 5e-4, batch 4, 10 epochs, decay at the 6th).
+    # Departures, for stability (issue 13): batch 8 and gradient clipping at norm 5. At batch 4
+    # without clipping the first steps' large gradients (10 L_img with mutual learning: zero
+    # features make both models' maps flat, L_img = 0) drive the backbone's last ReLU to zero
+    # for every input, and the model comes out constant (training/collapse.py).
     optimizer: str = "sgd"  # "sgd" | "adamw"
     lr: float = 0.002
     momentum: float = 0.9
     weight_decay: float = 5e-4
     head_lr_mult: float = 10.0  # new heads learn faster than the pretrained backbone
-    batch_size: int = 4
+    batch_size: int = 8
     epochs: int = 10
     lr_decay_epochs: list[int] = field(default_factory=lambda: [6])
     lr_decay: float = 0.1
     freeze_bn: str = "auto"  # "auto" (frozen when pretrained) | "yes" | "no"
-    grad_clip: float = 0.0  # max gradient norm; 0 = off
+    grad_clip: float = 5.0  # max gradient norm; 0 = off
     amp: str = "none"  # "none" | "bf16" | "fp16" (autocast; fp16 with a grad scaler)
     # Data.
     train_split: str = "train"

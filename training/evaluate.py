@@ -26,6 +26,7 @@ from redactor.attributes import BY_ID
 from redactor.model import ModelMeta, PrivObfNet, load_checkpoint, normalise_cams
 from redactor.model.privobfnet import mask_weights
 from training import metrics
+from training.collapse import output_spread
 from training.datasets import DataSource, ImageSet, MaskProvider, collate, open_source
 from training.targets import mask_provider, score_function, truth_of
 
@@ -77,7 +78,7 @@ def evaluate_model(
         dataset, batch_size=batch_size, shuffle=False, collate_fn=collate, num_workers=num_workers
     )
     num_classes = source.num_classes
-    scores, probabilities, targets = [], [], []
+    scores, raw_scores, probabilities, targets = [], [], [], []
     binary = metrics.BinaryIoU(num_classes, thresholds)
     binary_refined = metrics.BinaryIoU(num_classes, thresholds)
     labelmap = metrics.LabelMapIoU(num_classes, thresholds)
@@ -91,6 +92,10 @@ def evaluate_model(
         out = model.image(images, masks)
         score, attributes = model.predictions(out)
         scores.append(score.float().cpu().numpy())
+        # The head's raw output, before clamping to [0, 1]: what the collapse check looks at.
+        # Without a privacy head the score follows the attributes (checked on their own).
+        raw = out["score"] if "score" in out else torch.full_like(score, float("nan"))
+        raw_scores.append(raw.float().cpu().numpy())
         probabilities.append(attributes.float().cpu().numpy())
         targets.append(items["score"].numpy())
         if not with_iou:
@@ -153,6 +158,9 @@ def evaluate_model(
             "spearman": metrics.spearman(scores_all, targets_all),
         }
     result["attributes"] = _attribute_metrics(probabilities_all, labels, source.class_ids)
+    # Outputs that do not vary across images mean a dead model (training/collapse.py).
+    raw_all = np.concatenate(raw_scores) if raw_scores else np.zeros(0)
+    result["spread"] = output_spread(raw_all, probabilities_all).to_dict()
     if with_iou:
         if "labelmap" in kinds_seen:
             result["masks"] = _labelmap_summary(labelmap, source.class_ids)
@@ -180,7 +188,9 @@ def _attribute_metrics(probabilities: np.ndarray, labels: np.ndarray, ids: tuple
             ids[i]: {
                 "accuracy": float(accuracy[i]),
                 "ap": float(per_class_ap[i]),
+                "auc": metrics.roc_auc(probabilities[:, i], labels[:, i]),
                 "positives": int(positives[i]),
+                "negatives": int(len(labels) - positives[i]),
             }
             for i in range(len(ids))
         },
@@ -264,3 +274,4 @@ def evaluate_checkpoint(
     result["checkpoint"] = str(checkpoint)
     result["masks_cached"] = masks_of is not None
     return result
+

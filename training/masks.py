@@ -22,7 +22,6 @@ differs, are computed again; everything else is reused without running a detecto
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from PIL import Image, ImageDraw
 
 from redactor.errors import RedactorError, UsageError
 from redactor.files import atomic_output, write_text_atomic
+from redactor.processes import process_pool
 
 MASKS_VERSION = 1
 CACHE_DIR = "masks_cache"
@@ -256,9 +256,11 @@ def precompute_masks(
             finally:
                 _COMPUTER = previous
         else:
-            ctx = multiprocessing.get_context("spawn")  # detectors hold threads: no fork
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(backend,)) as pool:
-                for _ in pool.imap_unordered(_compute_task, jobs, chunksize=4):
+            # spawn: detectors hold threads, no fork; one thread each, the workers fill the CPUs.
+            with process_pool(
+                workers, start="spawn", initializer=_init_worker, initargs=(backend,), threads=1
+            ) as pool:
+                for _ in pool.map(_compute_task, jobs, chunksize=4):
                     done += 1
                     if progress:
                         progress(done, total)

@@ -69,6 +69,18 @@ def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
     return float(np.sum((recall - previous_recall) * precision))
 
 
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve: the chance that a random positive scores above a random
+    negative, ties counting half (Mann-Whitney U); nan without both classes."""
+    scores = np.asarray(scores, float)
+    positive = np.asarray(labels) > 0.5
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    rank = ranks(scores)  # average ranks, 1-based, ties averaged
+    return float((rank[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def macro_average_precision(scores: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
     """(mean AP over the classes that have positives, AP per class with nan for the others):
     VISPR's class-wise mAP."""

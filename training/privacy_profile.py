@@ -44,17 +44,13 @@ import numpy as np
 
 from redactor.attributes import NUM_VISPR, VISPR_IDS, resolve
 from redactor.errors import RedactorError, UsageError
+from redactor.privacy_score import RULES, ProfileError, combine  # pure scoring: in redactor/
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 STUDY_FILES = ("user_study_2a_attr.tsv", "user_study_2a_img.tsv")
 PROXY_FILE = "sensitivity_proxies.tsv"
-RULES = ("mix", "max", "noisy_or")
 DEFAULT_RULE = "mix"
 SAFE = "a0_safe"
-
-
-class ProfileError(UsageError):
-    code = "bad_profile"
 
 
 @dataclass(frozen=True)
@@ -248,18 +244,6 @@ def presence_vector(labels: Sequence[str] | Sequence[int] | np.ndarray | Iterabl
                 raise UsageError(f"label index {i} out of range 0-{NUM_VISPR - 1}")
             vec[i] = 1.0
     return vec
-
-
-def combine(weighted: np.ndarray, rule: str) -> np.ndarray:
-    """weighted: (..., 68) p_a * s_a -> (...,) score by `rule`."""
-    if rule == "max":
-        return weighted.max(axis=-1)
-    noisy_or = 1.0 - np.prod(1.0 - weighted, axis=-1)
-    if rule == "noisy_or":
-        return noisy_or
-    if rule == "mix":
-        return 0.5 * (weighted.max(axis=-1) + noisy_or)
-    raise ProfileError(f"unknown rule '{rule}'; valid rules: {', '.join(RULES)}")
 
 
 def image_score(

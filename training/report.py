@@ -69,3 +69,45 @@ def evaluation_tables(result: dict[str, Any]) -> Group:
                 )
         tables.append(detail)
     return Group(*tables)
+
+
+def real_tables(result: dict[str, Any]) -> Group:
+    """`redact evaluate --real`: the summary and one row per labelled attribute, the model
+    alone and, where measured, fused with the detectors (redactor/fusion.py)."""
+    fused = result.get("fused") or {}
+    summary = Table(
+        title=f"real images: {result.get('split', '')}, {result.get('images', 0)} images "
+        + " ".join(f"{g} {n}" for g, n in (result.get("groups") or {}).items()),
+        show_header=bool(fused),
+    )
+    summary.add_column("metric")
+    summary.add_column("model alone", justify="right")
+    if fused:
+        summary.add_column("fused", justify="right")
+
+    def row(name: str, *values: Any) -> None:
+        summary.add_row(name, *[_fmt(v) for v in values[: 2 if fused else 1]])
+
+    row("privacy score AUC, private vs harmless", result.get("privacy_score_auc"),
+        fused.get("privacy_score_auc"))
+    faces = result.get("face_on_documents")
+    fused_faces = fused.get("face_on_documents") or {}
+    if faces:
+        row("face AUC, people vs documents", faces["auc_people_vs_documents"],
+            fused_faces.get("auc_people_vs_documents"))
+        row("documents with face p >= 0.5", faces["documents_with_face"],
+            fused_faces.get("documents_with_face"))
+    rows = Table(title="per attribute (labelled on every image)")
+    columns = ("attribute", "ROC AUC", "AP", "pos", "neg") + (
+        ("fused AUC", "fused AP") if fused else ())
+    for column in columns:
+        rows.add_column(column, justify="left" if column == "attribute" else "right")
+    fused_rows = (fused.get("attributes") or {}).get("per_attribute") or {}
+    for attribute_id, entry in result["attributes"]["per_attribute"].items():
+        cells = [attribute_id, _fmt(entry["auc"]), _fmt(entry["ap"]),
+                 str(entry["positives"]), str(entry["negatives"])]
+        if fused:
+            other = fused_rows.get(attribute_id) or {}
+            cells += [_fmt(other.get("auc")), _fmt(other.get("ap"))]
+        rows.add_row(*cells)
+    return Group(summary, rows)

@@ -1,8 +1,11 @@
 """The training loop behind `redact train`: one process or N under torchrun (DDP).
 
 Writes into `out/`: `last.pt` (every epoch, with optimiser state, for --resume), `model.pt`
-(the final weights only, for inference and export) and `metrics.jsonl` (one line per epoch:
-losses, learning rate, throughput, validation metrics). Only rank 0 writes.
+(the final weights only, for inference and export), `metrics.jsonl` (one line per epoch:
+losses, learning rate, throughput, validation metrics) and `final_check.json` (the collapse
+check: how much the final model's outputs vary across held-out images). A collapsed model
+(training/collapse.py) is written as `model.collapsed.pt` instead of `model.pt` and the run
+raises TrainingCollapsedError. Only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ from redactor.model import (
 )
 from redactor.model.checkpoint import model_from_payload
 from training import distributed
+from training.collapse import (
+    COLLAPSED_NAME,
+    Spread,
+    TrainingCollapsedError,
+    collapse_message,
+)
 from training.config import TrainConfig, make_config
 from training.datasets import DataSource, ImageSet, collate, has_split, open_source
 from training.optim import (
@@ -129,7 +138,18 @@ def model_meta(
         attribute_source="head" if config.use_attr else "attention",
         trained_with_masks=with_masks,
         dataset="voc" if source.kind == "voc" else "vispr",
+        privacy_profile=recorded_profile(config) if source.is_vispr else {},
     )
+
+
+def recorded_profile(config: TrainConfig) -> dict:
+    """The profile the score targets came from, for the model's metadata (detector fusion
+    rescores with it); {} for the default one."""
+    if not config.privacy_profile:
+        return {}
+    from training.privacy_profile import load_profile
+
+    return load_profile(config.privacy_profile).to_json()
 
 
 def train(
@@ -332,6 +352,12 @@ def _train(
                     batch_size=max(1, config.batch_size),
                     with_iou=True,
                 )
+                problems = Spread.from_dict(record["val"].get("spread") or {}).problems()
+                if problems:
+                    reporter.message(
+                        f"WARNING epoch {epoch + 1}: on validation {'; '.join(problems)} "
+                        "(a collapsed model; training goes on, the final check decides)"
+                    )
             save_checkpoint(
                 out / "last.pt",
                 model,
@@ -345,13 +371,57 @@ def _train(
         history.append(record)
         reporter.end_epoch(record)
         distributed.barrier(env)
+    collapse: dict[str, Any] | None = None
     if env.is_main:
+        where, spread = _final_spread(model, meta, data, config, history, val_source, env)
+        problems = spread.problems()
+        final = out / "model.pt"
+        if problems:
+            # A dead model must not look like a result: it is kept under another name only.
+            final = out / COLLAPSED_NAME
+            (out / "model.pt").unlink(missing_ok=True)  # an earlier run's, in this folder
+            collapse = {"where": where, "problems": problems, "spread": spread.to_dict()}
         save_checkpoint(
-            out / "model.pt",
+            final,
             model,
             dataclasses.replace(meta),
             config=config.to_dict(),
             epoch=max(start_epoch, config.epochs),
         )
+        check = {"checked_on": where, "spread": spread.to_dict(), "collapsed": problems}
+        write_text_atomic(out / "final_check.json", json.dumps(check, indent=2))
     distributed.barrier(env)
+    if collapse is not None:
+        raise TrainingCollapsedError(
+            collapse_message(collapse["problems"], collapse["where"], str(out / COLLAPSED_NAME))
+        )
     return TrainResult(out, out / "model.pt", metrics_path, config.epochs, history, env.is_main)
+
+
+def _final_spread(
+    model: PrivObfNet,
+    meta: ModelMeta,
+    data: Path,
+    config: TrainConfig,
+    history: list[dict[str, Any]],
+    val_source: DataSource | None,
+    env: distributed.DistEnv,
+) -> tuple[str, Spread]:
+    """How much the final model's outputs vary across held-out images: the last epoch's
+    validation when it ran, else a quick pass over the val split, else over up to 64
+    training images (a dead model is constant on any images)."""
+    last = history[-1].get("val") if history else None
+    if last and last.get("spread"):
+        return f"the {config.val_split} split", Spread.from_dict(last["spread"])
+    from training.evaluate import evaluate_model
+
+    if val_source is None and has_split(data, config.val_split):
+        val_source = open_source(data, config.val_split)
+    source = val_source or open_source(data, config.train_split)
+    where = f"the {config.val_split} split" if val_source is not None else "training images"
+    model.eval()
+    result = evaluate_model(
+        model, meta, source, device=env.device, batch_size=max(1, config.batch_size),
+        with_iou=False, limit=0 if val_source is not None else 64,
+    )
+    return where, Spread.from_dict(result["spread"])

@@ -1,26 +1,39 @@
-"""Detector registry: adding a detector touches its own module and one line here.
+"""Detector registry: adding a detector touches its own module and one DetectorSpec in
+redactor/detectors/base.py (SPECS).
 
-Entries are "module:Class" so nothing is imported until a detector is needed.
+Specs name classes as "module:Class" so nothing is imported until a detector is needed.
 """
 
 from __future__ import annotations
 
-import importlib
+from redactor.detectors.base import (
+    BY_NAME,
+    SPECS,
+    Context,
+    Detector,
+    DetectorSettings,
+    DetectorSpec,
+    Key,
+    Region,
+)
 
-from redactor.detectors.base import Context, Detector, Region
-
-REGISTRY: dict[str, str] = {
-    "faces": "redactor.detectors.faces:FaceDetector",
-    "ocr": "redactor.detectors.ocr:TextDetector",
-    "pii": "redactor.detectors.pii:PrivateTextDetector",
-    "person": "redactor.detectors.person:PersonDetector",
-    "model": "redactor.detectors.model:ModelDetector",
-}
+# Name -> "module:Class", in stage order (derived from SPECS; kept for callers that list names).
+REGISTRY: dict[str, str] = {spec.name: spec.target for spec in SPECS}
 
 
 def detector_class(name: str) -> type:
-    module, _, cls = REGISTRY[name].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return BY_NAME[name].load()
 
 
-__all__ = ["REGISTRY", "Context", "Detector", "Region", "detector_class"]
+__all__ = [
+    "BY_NAME",
+    "REGISTRY",
+    "SPECS",
+    "Context",
+    "Detector",
+    "DetectorSettings",
+    "DetectorSpec",
+    "Key",
+    "Region",
+    "detector_class",
+]

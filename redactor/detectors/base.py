@@ -1,5 +1,6 @@
-"""What every detector shares: the Region it returns, the per-image Context, the protocol, and
-the registry that names each detector once.
+"""What every detector shares: the Region it returns, the per-image Context with its typed memo
+keys, the settings every detector is built from, the protocol, and the spec table (SPECS) that
+says once per detector what the pipeline needs to know about it.
 
 A detector is built once per process (heavy models load in `__init__`) and then called per
 image. Work that several detectors need (OCR lines, model outputs) is memoised in the Context,
@@ -8,11 +9,17 @@ so OCR runs once per image however many text attributes are hidden.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Protocol, TypeVar
+from pathlib import Path
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
+
+from redactor import attributes
 
 RegionKind = Literal["face", "text", "person", "model"]
 Shape = Literal["box", "ellipse", "polygon", "mask"]
@@ -43,6 +50,9 @@ class Region:
     mask: np.ndarray | None = None
     text: str | None = field(default=None, repr=False)
     label: str | None = None  # the detector's own entity name, e.g. "PERSON", "EMAIL_ADDRESS"
+    # Model regions: the attribute's measured real-image validity ({"auc", "n_pos", ...}), or
+    # {"auc": None} when never measured (ModelMeta.validity).
+    validity: dict[str, Any] | None = None
 
     def to_report(self, *, with_text: bool = False) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -54,9 +64,27 @@ class Region:
         }
         if self.label:
             entry["label"] = self.label
+        if self.validity is not None:
+            entry["validity"] = dict(self.validity)
         if with_text and self.text is not None:
             entry["text"] = self.text
         return entry
+
+
+class Key(str, Generic[T]):
+    """A Context memo key and the type of what it holds. A `str` (old string keys still work),
+    typed so that `ctx.memo(OCR_LINES, ...)` is known to give OCR lines."""
+
+    __slots__ = ()
+
+
+# What detectors share per image: one key each, named here only.
+OCR_LINES: Key[list[Any]] = Key("ocr_lines")  # every OcrLine OCR read (ocr)
+PERSON_MASK: Key[np.ndarray] = Key("person_mask")  # H x W float person probability (person)
+MODEL_OUTPUTS: Key[dict[str, np.ndarray]] = Key("model_outputs")  # score, attributes, cams
+SCORE_PROFILE: Key[Any] = Key("score_profile")  # the loaded model's ScoreProfile (fusion)
+MODEL_HUMAN_MASK: Key[np.ndarray] = Key("model_human_mask")  # PERSON_MASK at the CAM's size
+MODEL_TEXT_MASK: Key[np.ndarray] = Key("model_text_mask")  # OCR_LINES filled, the CAM's size
 
 
 class Context:
@@ -69,20 +97,20 @@ class Context:
 
     def __init__(self, image: np.ndarray):
         self.image = image  # H x W x 3 uint8 RGB, orientation applied
-        self._memo: dict[str, Any] = {}
+        self._memo: dict[Key[Any], Any] = {}
         self.timings: dict[str, float] = {}
         # Image-level findings for the report ("privacy_score", "attribute_probabilities").
         self.findings: dict[str, Any] = {}
 
-    def memo(self, key: str, compute: Callable[[], T]) -> T:
+    def memo(self, key: Key[T], compute: Callable[[], T]) -> T:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def provide(self, key: str, value: Any) -> None:
+    def provide(self, key: Key[T], value: T) -> None:
         self._memo[key] = value
 
-    def peek(self, key: str, default: Any = None) -> Any:
+    def peek(self, key: Key[T], default: Any = None) -> T | Any:
         """A memo's value if a detector already computed it, else `default`; computes nothing
         (the model refines its maps with OCR text only where OCR ran anyway)."""
         return self._memo.get(key, default)
@@ -106,3 +134,104 @@ class Detector(Protocol):
     attributes: frozenset[str]
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]: ...
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """What every detector is built from: `Class.from_settings(settings)`, the one constructor
+    the pipeline calls. Each detector reads the fields it uses."""
+
+    threshold: float | None = None  # None: the detector's own default
+    threads: int | None = None  # ONNX Runtime threads; None: the detector's choice
+    model: Path | None = None  # the PrivObfNet checkpoint (the model detector)
+    # Built detectors this one reads, by name (the private-text detector reads "ocr"'s lines).
+    upstream: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _ids(*ids: str) -> Callable[[], frozenset[str]]:
+    return lambda: frozenset(ids)
+
+
+_NONE = _ids()
+
+
+def _default_text() -> frozenset[str]:
+    return attributes.resolve(attributes.DEFAULT_HIDE)
+
+
+def _model_attributes() -> frozenset[str]:
+    return frozenset(a.id for a in attributes.ATTRIBUTES if a.index >= 0)
+
+
+TEXT_HINT = "needs the text detectors (rapidocr, presidio-analyzer): not installed"
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """One detector as the pipeline sees it. SPECS' order is the stage order of the report."""
+
+    name: str  # also its stage in the report's timings and its key in --threshold
+    target: str  # "module:Class", imported on first need
+    needs: tuple[Key[Any], ...] = ()  # Context keys it reads when present
+    provides: tuple[Key[Any], ...] = ()  # Context keys it fills
+    reads: tuple[str, ...] = ()  # detectors it is built on (DetectorSettings.upstream)
+    # The method of this detector that fills `provides` for a reader, run (and timed under
+    # this detector's name) before the reader: OCR is timed "ocr", not "pii".
+    fill: str | None = None
+    times_itself: bool = False  # its detect() adds its own stage time
+    extra: str | None = None  # the pip extra it lives in; None: the base install
+    hint: str = "no detector available for it"  # why an attribute it finds is not hideable
+    # Attribute ids the hint is given for while this detector is not configured (a detector's
+    # module may be missing, so its class cannot be asked).
+    hint_for: Callable[[], frozenset[str]] = _NONE
+    hint_when_loaded: str | None = None  # the hint for what it was expected to find but does not
+    option: str | None = None  # the command-line option that loads it (`redact attributes`)
+    default: bool = True  # in every Redactor; False: asked for (Redactor(person=, model=))
+    dark_view: bool = True  # also runs on a transparent image's view over black
+    recheck: bool = False  # looks again at the redacted pixels (Redactor._second_look)
+    always_runs: bool = False  # runs whatever is hidden (the model gives the privacy score)
+    batches: bool = False  # has detect_batch(images, ctxs): one call for many images
+    fusion_evidence: bool = False  # its regions are evidence of VISPR attributes (fusion.py)
+    # Its attributes come from what it loads (a checkpoint), not from its class.
+    loaded_attributes: bool = False
+
+    def load(self) -> type:
+        module, _, cls = self.target.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+    def installed(self) -> bool:
+        """Whether its module is in this install (nothing is imported)."""
+        return importlib.util.find_spec(self.target.partition(":")[0]) is not None
+
+    def build(self, settings: DetectorSettings) -> Any:
+        return self.load().from_settings(settings)
+
+
+SPECS: tuple[DetectorSpec, ...] = (
+    DetectorSpec(
+        "faces", "redactor.detectors.faces:FaceDetector", recheck=True, fusion_evidence=True,
+    ),
+    DetectorSpec(
+        "ocr", "redactor.detectors.ocr:TextDetector", provides=(OCR_LINES,), fill="lines",
+        times_itself=True, hint=TEXT_HINT, hint_for=_ids(attributes.TEXT_ANY),
+    ),
+    DetectorSpec(
+        "pii", "redactor.detectors.pii:PrivateTextDetector", needs=(OCR_LINES,), reads=("ocr",),
+        hint=TEXT_HINT, hint_for=_default_text, fusion_evidence=True,
+    ),
+    DetectorSpec(
+        "person", "redactor.detectors.person:PersonDetector", provides=(PERSON_MASK,),
+        extra="human", default=False, hint_for=_ids(attributes.PERSON), option="--person",
+        hint="needs the person detector: pass --person (with the `human` extra installed)",
+    ),
+    DetectorSpec(
+        "model", "redactor.detectors.model:ModelDetector",
+        needs=(OCR_LINES, PERSON_MASK), provides=(MODEL_OUTPUTS, SCORE_PROFILE),
+        default=False, dark_view=False, always_runs=True, batches=True, loaded_attributes=True,
+        option="--model",
+        hint="no loaded detector finds it; needs a PrivObfNet model: pass --model FILE",
+        hint_for=_model_attributes,
+        hint_when_loaded="no loaded detector finds it, and the loaded model does not predict it",
+    ),
+)  # fmt: skip
+BY_NAME: dict[str, DetectorSpec] = {spec.name: spec for spec in SPECS}

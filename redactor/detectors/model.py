@@ -2,21 +2,23 @@
 attribute the model finds in the image.
 
     image ─► preprocess (resize to the model's input, normalise) ─► runtime (.pt | .onnx | .engine)
-          ─► score, probabilities, CAMs [C, h, w]             memoised per image ("model_outputs")
+          ─► score, probabilities, CAMs [C, h, w]             memoised per image (MODEL_OUTPUTS)
           ─► for each attribute with probability >= threshold:
                CAM upsampled to the image (bilinear), normalised to [0, 1]
                x human mask (attributes of mask type "human") where a person mask was computed
                x text mask  (mask type "text") where OCR ran          (paper §3.2, inference)
                >= cam_threshold ─► Region(kind "model", shape "mask")
 
-Masks come from the shared Context and are never computed here: OCR lines ("ocr_lines") exist
-when a text attribute is hidden, a person mask ("person_mask": H x W, > 0 on people, float or
+Masks come from the shared Context and are never computed here: OCR lines (OCR_LINES) exist
+when a text attribute is hidden, a person mask (PERSON_MASK: H x W, > 0 on people, float or
 bool) when the person detector ran. Without one, the attribute keeps its whole map.
 
 `attributes` are the checkpoint's attribute ids that the attribute table knows, minus "safe";
 the probability threshold is the checkpoint's own (`meta.extra["attribute_threshold"]`, else
 0.5) unless the user gives one; the CAM threshold is `meta.extra["cam_threshold"]` (the best
-one `redact evaluate` found), else 0.4.
+one `redact evaluate` found), else 0.4. Each region carries its attribute's recorded
+real-image validity (`meta.validity`) for the report; the pipeline refuses attributes only the
+model finds while that validity is missing or under the bar (Redactor.check).
 """
 
 from __future__ import annotations
@@ -27,7 +29,19 @@ from typing import Any, Sequence
 import numpy as np
 
 from redactor import attributes
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import (
+    MODEL_HUMAN_MASK,
+    MODEL_OUTPUTS,
+    MODEL_TEXT_MASK,
+    OCR_LINES,
+    PERSON_MASK,
+    SCORE_PROFILE,
+    Context,
+    DetectorSettings,
+    Region,
+)
+from redactor.errors import ModelError
+from redactor.privacy_score import profile_of
 
 DEFAULT_ATTRIBUTE_THRESHOLD = 0.5
 DEFAULT_CAM_THRESHOLD = 0.4
@@ -59,6 +73,8 @@ class ModelDetector:
             else extra.get("attribute_threshold", DEFAULT_ATTRIBUTE_THRESHOLD)
         )
         self.cam_threshold = float(extra.get("cam_threshold", DEFAULT_CAM_THRESHOLD))
+        # The profile the score was trained against: detector fusion rescores with it.
+        self.score_profile = profile_of(meta.privacy_profile)
         self.attributes = frozenset(
             i for i in meta.attribute_ids if i in attributes.BY_ID and i not in NOT_HIDEABLE
         )
@@ -67,6 +83,12 @@ class ModelDetector:
             for index, attribute_id in enumerate(meta.attribute_ids)
             if attribute_id in self.attributes
         ]
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> ModelDetector:
+        if settings.model is None:
+            raise ModelError("the model detector needs a PrivObfNet model: pass --model FILE")
+        return cls(settings.model, settings.threshold, threads=settings.threads)
 
     # -- model outputs -------------------------------------------------------------------------
 
@@ -81,7 +103,7 @@ class ModelDetector:
         return rows
 
     def outputs(self, image: np.ndarray, ctx: Context) -> dict[str, np.ndarray]:
-        return ctx.memo("model_outputs", lambda: self._infer([image])[0])
+        return ctx.memo(MODEL_OUTPUTS, lambda: self._infer([image])[0])
 
     # -- detector protocol ---------------------------------------------------------------------
 
@@ -89,6 +111,7 @@ class ModelDetector:
         out = self.outputs(image, ctx)
         probabilities = out["attributes"]
         ctx.findings["privacy_score"] = float(out["score"])
+        ctx.provide(SCORE_PROFILE, self.score_profile)
         ctx.findings["attribute_probabilities"] = {
             attribute_id: float(p) for attribute_id, p in zip(self.meta.attribute_ids, probabilities)
         }
@@ -104,10 +127,10 @@ class ModelDetector:
 
     def detect_batch(self, images: Sequence[np.ndarray], ctxs: Sequence[Context]) -> list[list[Region]]:
         """Daemon micro-batches: one runtime call for every image whose outputs are not known yet."""
-        todo = [i for i, ctx in enumerate(ctxs) if ctx.peek("model_outputs") is None]
+        todo = [i for i, ctx in enumerate(ctxs) if ctx.peek(MODEL_OUTPUTS) is None]
         if todo:
             for i, row in zip(todo, self._infer([images[i] for i in todo])):
-                ctxs[i].provide("model_outputs", row)
+                ctxs[i].provide(MODEL_OUTPUTS, row)
         return [self.detect(image, ctx) for image, ctx in zip(images, ctxs)]
 
     # -- maps to masks -------------------------------------------------------------------------
@@ -142,7 +165,16 @@ class ModelDetector:
             attributes=(attribute_id,), box=(x0, y0, x1, y1), score=probability,
             detector=self.name, kind="model", shape="mask", mask=mask[y0:y1, x0:x1].copy(),
             label=attribute_id,
+            validity=self._validity(attribute_id),
         )
+
+    def _validity(self, attribute_id: str) -> dict[str, Any]:
+        """What the report says of a model finding's trustworthiness (issue 13)."""
+        entry = (self.meta.validity or {}).get(attribute_id)
+        if not entry:
+            return {"auc": None, "note": "never measured on real images"}
+        keys = ("auc", "n_pos", "n_neg", "dataset", "measured_at")
+        return {k: entry[k] for k in keys if k in entry}
 
     def _refinement(
         self, ctx: Context, mask_type: str, height: int, width: int, scale: float
@@ -150,15 +182,15 @@ class ModelDetector:
         """The human or text mask (float32 height x width in [0, 1], the working size) where
         it was computed, else None. `scale`: working pixels per image pixel."""
         if mask_type == "human":
-            person = ctx.peek("person_mask")
+            person = ctx.peek(PERSON_MASK)
             if person is None:
                 return None
-            return ctx.memo("model_human_mask", lambda: _as_unit_mask(person, height, width))
+            return ctx.memo(MODEL_HUMAN_MASK, lambda: _as_unit_mask(person, height, width))
         if mask_type == "text":
-            lines = ctx.peek("ocr_lines")
+            lines = ctx.peek(OCR_LINES)
             if lines is None:
                 return None
-            return ctx.memo("model_text_mask", lambda: text_mask(lines, height, width, scale))
+            return ctx.memo(MODEL_TEXT_MASK, lambda: text_mask(lines, height, width, scale))
         return None
 
 

@@ -14,14 +14,13 @@ The angle classifier is not run: a line read with a low score is read once more 
 and the better reading kept, which costs a few ms only where it is needed.
 
 OCR is the slowest stage, so it runs once per image (memoised in the Context under
-"ocr_lines") and the engine is built once per process.
+OCR_LINES) and the engine is built once per process.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
-import os
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,14 +28,17 @@ from pathlib import Path
 import numpy as np
 
 from redactor import attributes
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import OCR_LINES, Context, DetectorSettings, Region
 from redactor.errors import ImageError, ModelError
+from redactor.runtime import onnx_session, shrinking_run_options
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
 
 REC_HEIGHT = 48  # the recogniser's input height
 REC_STRIDE = 8  # input pixels per output column (48x320 -> 40 columns)
+# Detector px shared by neighbouring tiles: each side of a seam sees 64 px of context.
+TILE_OVERLAP = 128
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,13 @@ class OcrSettings:
     det_max_side: int = 1280
     # Images smaller than this on their long side are upscaled for detection (tiny screenshots).
     det_min_side: int = 512
+    # Strips (one side over `strip_ratio` x the other: scrolling screenshots, panoramas) are
+    # not shrunk to `det_max_side`, which would make their text a few px high: they are read
+    # with the short side at most `det_max_side`, in tiles up to `tile_length` long, and cost
+    # about their area in screens. Past `max_strip_pixels` they are scaled down to fit.
+    strip_ratio: float = 2.0
+    tile_length: int = 2048
+    max_strip_pixels: int = 40 * 1280 * 720
     bin_threshold: float = 0.3  # DB probability map -> text mask
     box_threshold: float = 0.5  # mean probability inside a candidate line
     unclip_ratio: float = 1.6  # grow the shrunk text kernel back to the line's full extent
@@ -129,6 +138,33 @@ def polygon_box(polygon: np.ndarray) -> tuple[int, int, int, int]:
     )
 
 
+def detection_scale(width: int, height: int, settings: OcrSettings) -> float:
+    """Detector px per image px: ordinary images fit `det_max_side` on their long side (tiny
+    ones are enlarged to `det_min_side`); strips keep their short side legible instead."""
+    long_side, short_side = max(width, height), max(1, min(width, height))
+    if long_side > settings.det_max_side and long_side > settings.strip_ratio * short_side:
+        scale = min(1.0, settings.det_max_side / short_side)
+        budget = (settings.max_strip_pixels / (width * height)) ** 0.5
+        return min(scale, budget)
+    if long_side > settings.det_max_side:
+        return settings.det_max_side / long_side
+    if long_side < settings.det_min_side:
+        return settings.det_min_side / long_side
+    return 1.0
+
+
+def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
+    """[start, end) spans, multiples of 32, covering `length` (a multiple of 32) with tiles of
+    at most about `tile` that overlap by at least `overlap`; one span when it fits."""
+    if length <= tile:
+        return [(0, length)]
+    count = math.ceil((length - overlap) / (tile - overlap))
+    size = int(math.ceil((length + (count - 1) * overlap) / count / 32)) * 32
+    starts = [min(length - size, round(i * (length - size) / (count - 1) / 32) * 32)
+              for i in range(count)]  # fmt: skip
+    return [(start, start + size) for start in starts]
+
+
 def apply_homography(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """points N x 2 -> N x 2 through a 3 x 3 projective transform."""
     ones = np.ones((len(points), 1), np.float64)
@@ -147,20 +183,11 @@ def model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-def default_threads() -> int:
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-    return max(1, min(4, usable))
-
-
 class OcrEngine:
     """PP-OCR detection + recognition on ONNX Runtime (CPU). Stateless per call: thread-safe."""
 
     def __init__(self, settings: OcrSettings = OcrSettings()):
         import cv2  # noqa: F401  (fail here, not mid-image, if OpenCV is missing)
-        import onnxruntime as ort
 
         self.settings = settings
         folder = model_dir()
@@ -171,25 +198,15 @@ class OcrEngine:
                     f"OCR model file {path} is missing; reinstall it: "
                     "pip install --force-reinstall 'rapidocr>=3.4,<4'"
                 )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # 10% of the detector's weights are denormal floats; x86 computes with them ~100x slower,
-        # which made two 1x1 convolutions take 60% of detection. Flushing them to zero is exact
-        # for the outputs (identical masks) and makes detection ~1.6x faster.
-        options.add_session_config_entry("session.set_denormal_as_zero", "1")
-        # Idle pool threads sleep instead of spinning: the CPU is shared with the face detector,
-        # other workers and other programs, and spinning threads made recognition 2x slower
-        # on a busy machine (no measurable loss on an idle one).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # Explicit provider: onnxruntime may list AzureExecutionProvider first (FACTS.md).
-        providers = ["CPUExecutionProvider"]
+        self._run_options = shrinking_run_options()
+        # 10% of the detector's weights are denormal floats: flushing them to zero is exact for
+        # the outputs (identical masks) and makes detection ~1.6x faster. No spinning: it made
+        # recognition 2x slower on a busy machine (no measurable loss on an idle one).
+        options = {"threads": settings.threads, "max_threads": 4, "low_memory": True,
+                   "spinning": False, "denormal_as_zero": True}
         try:
-            self.det = ort.InferenceSession(str(paths[DET_MODEL]), options, providers=providers)
-            self.rec = ort.InferenceSession(str(paths[REC_MODEL]), options, providers=providers)
+            self.det = onnx_session(paths[DET_MODEL], ["CPUExecutionProvider"], **options)
+            self.rec = onnx_session(paths[REC_MODEL], ["CPUExecutionProvider"], **options)
         except Exception as error:  # onnxruntime raises its own untyped errors
             raise ModelError(
                 f"could not open the OCR models in {folder} ({type(error).__name__}); "
@@ -225,24 +242,20 @@ class OcrEngine:
 
         height, width = bgr.shape[:2]
         s = self.settings
-        long_side = max(height, width)
-        scale = 1.0
-        if long_side > s.det_max_side:
-            scale = s.det_max_side / long_side
-        elif long_side < s.det_min_side:
-            scale = s.det_min_side / long_side
+        scale = detection_scale(width, height, s)
         det_h = max(32, int(round(height * scale / 32)) * 32)
         det_w = max(32, int(round(width * scale / 32)) * 32)
         interpolation = cv2.INTER_AREA if det_w < width else cv2.INTER_LINEAR
         resized = cv2.resize(bgr, (det_w, det_h), interpolation=interpolation)
-        blob = (resized.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(2, 0, 1)[None]
-        prob = self.det.run(None, {self.det_input: blob})[0][0, 0]  # det_h x det_w, 0..1
+        prob = self._probability(resized)  # det_h x det_w, 0..1
 
         mask = cv2.dilate((prob > s.bin_threshold).astype(np.uint8), np.ones((2, 2), np.uint8))
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         to_image = np.array([width / det_w, height / det_h], np.float32)
         quads = []
-        for contour in contours[: s.max_candidates]:
+        # The candidate cap is per screen's worth of detector pixels: a strip holds more lines.
+        screens = max(1, math.ceil(det_w * det_h / s.det_max_side**2))
+        for contour in contours[: s.max_candidates * screens]:
             (cx, cy), (rw, rh), angle = cv2.minAreaRect(contour)
             if min(rw, rh) < 3:
                 continue
@@ -272,6 +285,28 @@ class OcrEngine:
             row.append(quad)
         ordered.extend(sorted(row, key=lambda q: float(q[:, 0].min())))
         return ordered
+
+    def _probability(self, resized: np.ndarray) -> np.ndarray:
+        """The DB text probability map of a BGR image whose sides are multiples of 32. A long
+        strip is run in overlapping tiles along its long side and the maps are stitched at the
+        middle of each overlap, so a line crossing a seam stays one blob (read once, whole)."""
+        det_h, det_w = resized.shape[:2]
+        tall = det_h > det_w
+        length = det_h if tall else det_w
+        prob = np.empty((det_h, det_w), np.float32)
+        spans = tile_spans(length, self.settings.tile_length, TILE_OVERLAP)
+        for index, (start, end) in enumerate(spans):
+            tile = resized[start:end] if tall else resized[:, start:end]
+            blob = (tile.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(2, 0, 1)[None]
+            tile_prob = self.det.run(None, {self.det_input: blob}, self._run_options)[0][0, 0]
+            # Keep each tile's part up to the middle of its overlap with the neighbours.
+            keep0 = start if index == 0 else (start + spans[index - 1][1]) // 2
+            keep1 = end if index == len(spans) - 1 else (spans[index + 1][0] + end) // 2
+            if tall:
+                prob[keep0:keep1] = tile_prob[keep0 - start : keep1 - start]
+            else:
+                prob[:, keep0:keep1] = tile_prob[:, keep0 - start : keep1 - start]
+        return prob
 
     def recognise(self, bgr: np.ndarray, quad: np.ndarray) -> OcrLine | None:
         """Read one line. Upright first (or turned 90 degrees for tall boxes); a poor reading
@@ -313,7 +348,8 @@ class OcrEngine:
         blob[0, :, :, :content_w] = (resized.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(
             2, 0, 1
         )
-        probs = self.rec.run(None, {self.rec_input: blob})[0][0]  # columns x classes, softmaxed
+        outputs = self.rec.run(None, {self.rec_input: blob}, self._run_options)
+        probs = outputs[0][0]  # columns x classes, softmaxed
         text, centres, score = self._decode(probs, input_w)
         if not text:
             return None
@@ -435,10 +471,12 @@ class TextDetector:
             settings = replace(settings, threads=threads)
         self.engine = shared_engine(settings)
 
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> TextDetector:
+        return cls(settings.threshold, threads=settings.threads)
+
     def lines(self, image: np.ndarray, ctx: Context) -> list[OcrLine]:
-        everything = ctx.memo(
-            "ocr_lines", lambda: ctx.timed("ocr", lambda: self.engine.read(image))
-        )
+        everything = ctx.memo(OCR_LINES, lambda: ctx.timed("ocr", lambda: self.engine.read(image)))
         return [line for line in everything if line.score >= self.threshold]
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:

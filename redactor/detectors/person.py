@@ -22,7 +22,7 @@ import threading
 import numpy as np
 
 from redactor import attributes
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import PERSON_MASK, Context, DetectorSettings, Region
 from redactor.errors import ModelError
 
 DEFAULT_THRESHOLD = 0.5
@@ -66,6 +66,10 @@ class PersonDetector:
             self._model = module.SelfieSegmentation(model_selection=model_selection)
         self._lock = threading.Lock()  # a MediaPipe graph runs one image at a time
 
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> PersonDetector:
+        return cls(settings.threshold)  # MediaPipe picks its own threads
+
     def segment(self, image: np.ndarray) -> np.ndarray:
         """H x W float32 in [0, 1]: how likely each pixel belongs to a person."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -83,7 +87,7 @@ class PersonDetector:
         import cv2
 
         probability = ctx.memo(
-            "person_mask", lambda: ctx.timed("person", lambda: self.segment(image))
+            PERSON_MASK, lambda: ctx.timed("person", lambda: self.segment(image))
         )
         binary = (probability >= self.threshold).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)

@@ -13,16 +13,18 @@ covers the whole word (err on covering). Recognised text stays in memory: it is 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import sys
 import threading
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
 from redactor.detectors import names as nm
 from redactor.detectors import text_patterns as tp
-from redactor.detectors.base import Context, Region
+from redactor.detectors.base import Context, DetectorSettings, Region
 from redactor.detectors.ocr import OcrLine, TextDetector, polygon_box
 from redactor.errors import ModelError
 
@@ -89,11 +91,32 @@ _IGNORED_SPACY_LABELS = (
 
 
 
+@contextlib.contextmanager
+def _torch_hidden() -> Iterator[None]:
+    """thinc (spaCy's layer library) and Presidio's device probe import torch whenever it is
+    installed, for models and GPUs we never use: ~210 MB of resident memory in the daemon.
+    Hide torch while they load, unless something (a .pt model) imported it already; a later
+    `import torch` works as usual."""
+    if "torch" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # makes `import torch` fail
+    try:
+        yield
+    finally:
+        if "torch" in sys.modules and sys.modules["torch"] is None:
+            del sys.modules["torch"]
+
+
 class _Analyzer:
     """Presidio's AnalyzerEngine with our recognisers, built once per process (3-5 s)."""
 
     def __init__(self) -> None:
-        import spacy.util
+        with _torch_hidden():
+            import spacy.util
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer import predefined_recognizers as pr
+            from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
         if not spacy.util.is_package(SPACY_MODEL):
             # Presidio would try to download a missing model; we are offline.
@@ -103,9 +126,6 @@ class _Analyzer:
             )
         # Presidio logs a warning per unmapped label and, at debug level, decision details.
         logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer import predefined_recognizers as pr
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
         class SmallSpacyEngine(SpacyNlpEngine):
             """Loads the small model without the dependency parser, which Presidio does not
@@ -247,6 +267,15 @@ class PrivateTextDetector:
             else {entity: float(threshold) for entity in DEFAULT_THRESHOLDS}
         )
         self.fallback_threshold = FALLBACK_THRESHOLD if threshold is None else float(threshold)
+
+    @classmethod
+    def from_settings(cls, settings: DetectorSettings) -> PrivateTextDetector:
+        """Reads the lines of the pipeline's shared OCR detector (`settings.upstream["ocr"]`);
+        alone, of an OCR detector of its own (OCR engines are shared per process anyway)."""
+        ocr = settings.upstream.get("ocr") or TextDetector.from_settings(
+            DetectorSettings(threads=settings.threads)
+        )
+        return cls(ocr, settings.threshold)
 
     def detect(self, image: np.ndarray, ctx: Context) -> list[Region]:
         # The pipeline times this call as "pii" after running OCR (timed "ocr") on its own.

@@ -1,10 +1,12 @@
-"""Engines that run the batch redactor somewhere other than this machine's process pool.
+"""Engines that run the batch redactor somewhere other than this machine's process pool, and
+the file layer every engine shares.
 
-The local engine (worker processes on this machine) is `redactor.batch`. Here:
-- `storage`: files on local disk or any filesystem pyarrow opens (S3, GCS, HDFS, file://),
-  planned with the same rules as the local run;
-- `report_journal`: report.jsonl written as the run goes, and what earlier runs finished;
-- `ray_engine`: `redact --engine ray` (Ray Data, one Redactor per actor).
+The planner and the run loop are `redactor.batch` (`plan_batch`, `redact`), with the local
+runner (this process or a pool of processes). Here:
+- `storage`: files on local disk or any filesystem pyarrow opens (S3, GCS, HDFS, file://), the
+  one filesystem interface the planner lists and checks through;
+- `report_journal`: report.jsonl written as the run goes, and rewritten in input order;
+- `ray_engine`: `redact --engine ray` (`RayRunner`: Ray Data, one Redactor per actor).
 
 Nothing here imports Ray or pyarrow at import time.
 """

@@ -1,12 +1,10 @@
-"""`redact PATH... --engine ray`: the batch redactor on a Ray cluster.
+"""`redact PATH... --engine ray`: the batch redactor on a Ray cluster, as a `batch.Runner`.
 
-    driver   plan_files: the local run's output rules, local paths or pyarrow URIs
-             skip what is done: earlier report lines + outputs that exist (resume)
+    driver   redactor.batch.redact: the one planner and run loop (output rules, resume, reports)
     Ray Data from_items(jobs) -> map_batches(RedactWorker, pool of actors) -> iter_rows
     actor    one Redactor per actor (models loaded once, reused for every image); per image:
-             read, redact, write the output atomically from the actor; -> its report line
-    driver   appends each line to report.jsonl as it arrives; at the end rewrites the report
-             in input order (the local run's file); progress and summary as the local run
+             batch.redact_job (read, redact, write the output atomically) -> its report line
+    driver   the run loop appends each line to report.jsonl as it arrives
 
 Only paths travel through Ray (a job is a few strings), never pixels: each actor reads the image
 it redacts and writes its output, so memory stays at a batch of images per actor. Ray restarts an
@@ -30,20 +28,18 @@ import math
 import os
 import queue
 import socket
-import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from redactor import batch, errors
-from redactor.batch import Engine
-from redactor.engines.report_journal import ReportJournal
-from redactor.engines.storage import FileJob, FilePlan, Filesystems, Place, plan_files
-from redactor.errors import ImageError, RedactorError, UsageError
+from redactor import errors
+from redactor.batch import BatchPlan, Engine, Job, Outcome, redact_job
+from redactor.engines.storage import Filesystems, Place
+from redactor.errors import RedactorError, UsageError, first_line
 from redactor.pipeline import RedactOptions, Report
+from redactor.processes import cpu_threads
 
 # Ray restarts a dead actor without limit; a batch is retried this many times on a new actor
 # before its images are reported failed (an image that kills its worker every time must not
@@ -63,117 +59,27 @@ class RayCluster:
     batch_size: int = 4  # images per call to an actor
 
 
-@dataclass
-class ReportLine:
-    """One image's report entry as the run's report.jsonl holds it. Has what `batch.Summary.add`
-    and the CLI read from a Report (failed, error, counts, timings)."""
+class RayRunner:
+    """Runs the jobs on a Ray cluster (`batch.redact(request, options, RayRunner(...))`)."""
 
-    line: str
-    entry: dict = field(default_factory=dict)
-    worker: str = ""  # "host:pid" of the actor that did it
-
-    @classmethod
-    def parse(cls, line: str, worker: str = "") -> ReportLine:
-        return cls(line=line, entry=json.loads(line), worker=worker)
-
-    @classmethod
-    def from_report(cls, report: Report, *, with_text: bool = False) -> ReportLine:
-        entry = report.to_json(with_text=with_text)
-        return cls(line=json.dumps(entry), entry=entry)
-
-    @property
-    def failed(self) -> bool:
-        return self.entry.get("error") is not None
-
-    @property
-    def error(self) -> str | None:
-        return self.entry.get("error")
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return self.entry.get("counts") or {}
-
-    @property
-    def timings(self) -> dict[str, float]:
-        return self.entry.get("timings") or {}
-
-
-class RayRun:
-    """One run: plans and checks everything before Ray starts, then streams the work.
-
-        run = RayRun(["photos"], RedactOptions(), cluster=RayCluster(workers=2))
-        for job, line in run.run(): ...      # as each image finishes; report lines appended
-        written = run.finish()               # reports rewritten in input order
-    """
-
-    def __init__(
-        self,
-        inputs: Sequence[str],
-        options: RedactOptions,
-        *,
-        out: str | None = None,
-        recursive: bool = False,
-        dry_run: bool = False,
-        preview: bool = False,
-        report: str | None = None,
-        engine: Engine = Engine(),
-        cluster: RayCluster = RayCluster(),
-        filesystems: Filesystems | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine = Engine(), cluster: RayCluster = RayCluster()) -> None:
         _check_cluster(cluster)
-        self.options = options
         self.engine = engine
         self.cluster = cluster
-        self.plan: FilePlan = plan_files(
-            inputs, out=out, recursive=recursive, dry_run=dry_run, preview=preview,
-            report=report, filesystems=filesystems,
-        )
-        # Unknown or uncovered attributes stop here, before Ray starts (fail closed).
-        self.hide = sorted(engine.build().check(options))
-        self.journal = ReportJournal(self.plan.filesystems)
-        self.done, self.pending = self._split_done()
+        self._rows: Any = None
 
-    @property
-    def roots(self) -> list[str]:
-        return [root.shown for root in self.plan.roots]
+    def check(self, options: RedactOptions) -> list[str]:
+        return sorted(self.engine.build().check(options))
 
-    @property
-    def skipped(self) -> list[str]:
-        return self.plan.skipped
-
-    def _split_done(self) -> tuple[list[FileJob], list[FileJob]]:
-        """Jobs an earlier run finished (report line without error, for the same attributes,
-        output and preview present), and the rest."""
-        earlier = {target: self.journal.earlier(target) for target in self.plan.reports}
-        candidates = []
-        for job in self.plan.jobs:
-            entry = earlier[job.report].get(job.src.shown)
-            if (
-                entry is not None and entry.get("error") is None
-                and entry.get("hide") == self.hide
-                and entry.get("output") == (job.dst.shown if job.dst is not None else None)
-            ):
-                candidates.append(job)
-        if not candidates:
-            return [], list(self.plan.jobs)
-        present: set[tuple[str, str]] = set()
-        for root in dict.fromkeys(job.root for job in candidates):
-            present.update((root.fs, path) for path in self.plan.filesystems.files_below(root))
-        finished = {
-            job.src.key for job in candidates
-            if all(p is None or p.key in present for p in (job.dst, job.preview))
-        }
-        done = [job for job in self.plan.jobs if job.src.key in finished]
-        pending = [job for job in self.plan.jobs if job.src.key not in finished]
-        return done, pending
-
-    def connect(self) -> Any:
-        """Start or reach Ray (`run` does it too). UsageError when it cannot, or when a Ray
-        Client (ray://) caller gives local files, which the cluster cannot see. -> ray"""
+    def prepare(self, plan: BatchPlan, pending: list[Job]) -> None:
+        """Start or reach Ray (before the progress bar shows). UsageError when it cannot, or
+        when a Ray Client (ray://) caller gives local files, which the cluster cannot see."""
+        if not pending:
+            return
         ray = _import_ray()
         _connect(ray, self.cluster)
         if _through_client(ray):
-            local = [job.src.shown for job in self.pending if any(
+            local = [job.src.shown for job in pending if any(
                 place is not None and place.local for place in (job.src, job.dst, job.preview)
             )]
             if local:
@@ -181,18 +87,18 @@ class RayRun:
                     f"{local[0]}: through ray:// the workers cannot see this machine's files; "
                     "give URIs (s3://, gs://, hdfs://) or run on the cluster with --address auto"
                 )
-        return ray
 
-    def run(self) -> Iterator[tuple[FileJob, ReportLine]]:
-        """Redact the pending images on the cluster; yields each as its report line arrives (in
-        the order they finish), after appending the line to its report."""
-        if not self.pending:
+    def run(self, jobs: list[Job], options: RedactOptions, fs: Filesystems) -> Iterator[Outcome]:
+        """Yields each job's report line as it arrives (in the order they finish)."""
+        if not jobs:
             return
-        ray = self.connect()
-        items = [{"index": i, "job": json.dumps(asdict(job))} for i, job in enumerate(self.pending)]
-        pipeline = Pipeline(items, self.engine, self.options, self.plan.filesystems, self.cluster)
+        ray = _import_ray()
+        _connect(ray, self.cluster)
+        items = [{"index": i, "job": json.dumps(asdict(job))} for i, job in enumerate(jobs)]
+        pipeline = Pipeline(items, self.engine, options, fs, self.cluster)
         rows = _rows_through_coordinator(ray, pipeline) if _through_client(ray) else pipeline.rows()
-        unfinished = dict(enumerate(self.pending))
+        self._rows = rows
+        unfinished = dict(enumerate(jobs))
         try:
             for row in rows:
                 if row["fatal"]:
@@ -200,9 +106,7 @@ class RayRun:
                 job = unfinished.pop(row["index"], None)
                 if job is None:  # already seen (a retried batch's earlier result)
                     continue
-                line = ReportLine.parse(row["line"], row["worker"])
-                self.journal.append(job.report, line.line)
-                yield job, line
+                yield Outcome(job, json.loads(row["line"]), row["worker"])
             for job in unfinished.values():
                 report = Report(
                     input=job.src.shown,
@@ -211,21 +115,18 @@ class RayRun:
                     "the Ray logs); run again to retry",
                     error_code="internal_error",
                 )
-                line = ReportLine.from_report(report, with_text=self.options.report_text)
-                self.journal.append(job.report, line.line)
-                yield job, line
+                yield Outcome(job, report.to_json(with_text=options.report_text))
         finally:
+            self._rows = None
             rows.close()
-            self.journal.close()
 
-    def finish(self) -> list[str]:
-        """Rewrite each report in input order, one line per image. -> the reports written."""
-        written = []
-        for target in self.plan.reports:
-            inputs = [job.src.shown for job in self.plan.jobs if job.report == target]
-            self.journal.rewrite(target, inputs)
-            written.append(target.shown)
-        return written
+    def stop(self) -> Iterator[Outcome]:
+        """Ray Data stops when its iterator closes; what an actor finished after the interrupt
+        is redone (or skipped, its output being there) by the next run."""
+        rows, self._rows = self._rows, None
+        if rows is not None:
+            rows.close()
+        return iter(())
 
 
 @dataclass
@@ -291,7 +192,7 @@ class Coordinator:
             for row in pipeline.rows():
                 self.rows.put(row)
         except BaseException as error:  # noqa: BLE001 - handed to the caller
-            self.error = f"{type(error).__name__}: {_first(error)}"
+            self.error = f"{type(error).__name__}: {first_line(error, strerror=True)}"
         finally:
             self.finished = True
 
@@ -337,10 +238,9 @@ class RedactWorker:
         self.filesystems = filesystems
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.fatal = ""
-        self.hide: tuple[str, ...] = ()
         try:
             self.redactor = engine.build()
-            self.hide = tuple(self.redactor.check(options))
+            self.redactor.check(options)
             self.redactor.warm_up(options)  # models load now, once per actor
         except RedactorError as error:  # e.g. a model file missing on this node
             self.fatal = f"{type(error).__name__}: {error}"
@@ -354,8 +254,9 @@ class RedactWorker:
             line = ""
             if not problem:
                 try:
-                    report = self.redact(_job_from_json(str(text)))
-                    line = json.dumps(report.to_json(with_text=self.options.report_text))
+                    job = _job_from_json(str(text))
+                    entry = redact_job(self.redactor, job, self.options, self.filesystems)
+                    line = json.dumps(entry)
                 except RedactorError as error:  # concerns the whole run, as in the local engine
                     problem = f"{type(error).__name__}: {error}"
             lines.append(line)
@@ -363,53 +264,6 @@ class RedactWorker:
         return {
             "index": indices, "line": lines, "fatal": fatal, "worker": [self.worker] * len(lines),
         }
-
-    def redact(self, job: FileJob) -> Report:
-        if all(place is None or place.local for place in (job.src, job.dst, job.preview)):
-            report = batch.redact_job(self.redactor, _local_job(job), self.options)
-            return _as_shown(report, job, {})
-        with tempfile.TemporaryDirectory(prefix="redact-") as folder:
-            return self._redact_staged(job, Path(folder))
-
-    def _redact_staged(self, job: FileJob, folder: Path) -> Report:
-        """Through local copies: the source is fetched (at most the byte limit, plus one byte so
-        the reader sees it is over), redacted by the local code, and the results uploaded."""
-        name = PurePosixPath(job.src.path).name
-        staged: dict[str, str] = {}  # local copy -> shown place, for messages
-        src = Path(job.src.path)
-        if not job.src.local:
-            src = folder / "in" / name
-            src.parent.mkdir()
-            staged[str(src)] = job.src.shown
-            try:
-                self.filesystems.copy_to_local(job.src, src, self.redactor.limits.max_bytes + 1)
-            except FileNotFoundError:
-                return _failure(job, self.hide, ImageError(f"file not found: {job.src.shown}"))
-            except OSError as error:
-                problem = ImageError(f"could not read {job.src.shown}: {_first(error)}")
-                return _failure(job, self.hide, problem)
-        local = {}
-        for kind, place in (("out", job.dst), ("preview", job.preview)):
-            if place is None or place.local:
-                local[kind] = Path(place.path) if place is not None else None
-            else:
-                local[kind] = folder / kind / PurePosixPath(place.path).name
-                local[kind].parent.mkdir()
-                staged[str(local[kind])] = place.shown
-        report = batch.redact_job(
-            self.redactor, batch.Job(src, local["out"], local["preview"], root=folder), self.options
-        )
-        if not report.failed:
-            for kind, place in (("out", job.dst), ("preview", job.preview)):
-                if place is None or place.local:
-                    continue
-                try:
-                    self.filesystems.write_atomic(place, local[kind].read_bytes())
-                except OSError as error:
-                    report.error = f"could not write {place.shown}: {_first(error)}"
-                    report.error_code = ImageError.code
-                    break
-        return _as_shown(report, job, staged)
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -441,12 +295,14 @@ def _connect(ray: Any, cluster: RayCluster) -> None:
     arguments: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR}
     if cluster.address is None:
         arguments["include_dashboard"] = False
+        # Ray counts the machine's CPUs; the actors' thread shares must come from ours.
+        arguments["num_cpus"] = cpu_threads()
     try:
         # "local": a fresh Ray on this machine, never a stale one named in /tmp/ray.
         ray.init(address=cluster.address or "local", **arguments)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = cluster.address or "this machine"
-        raise UsageError(f"cannot start or reach Ray at {where}: {_first(error)}") from None
+        raise UsageError(f"cannot start or reach Ray at {where}: {first_line(error, strerror=True)}") from None
 
 
 def _resources(ray: Any, cluster: RayCluster) -> tuple[float, Any, float]:
@@ -500,47 +356,11 @@ def _fatal_error(text: str) -> RedactorError:
     return RedactorError(text)
 
 
-def _job_from_json(text: str) -> FileJob:
+def _job_from_json(text: str) -> Job:
     raw = json.loads(text)
+    mode = raw.pop("mode", None)
     places = {k: Place(**v) if v is not None else None for k, v in raw.items()}
-    return FileJob(**places)
+    return Job(**places, mode=mode)
 
 
-def _local_job(job: FileJob) -> batch.Job:
-    return batch.Job(
-        src=Path(job.src.path),
-        dst=Path(job.dst.path) if job.dst is not None else None,
-        preview=Path(job.preview.path) if job.preview is not None else None,
-        root=Path(job.root.path),
-    )
-
-
-def _as_shown(report: Report, job: FileJob, staged: dict[str, str]) -> Report:
-    """Report paths as the user wrote them (the actor works on absolute or staged paths)."""
-    report.input = job.src.shown
-    report.output = job.dst.shown if job.dst is not None else None
-    if report.error:
-        replacements = {**staged, job.src.path: job.src.shown}
-        if job.dst is not None:
-            replacements[job.dst.path] = job.dst.shown
-        for real, shown in sorted(replacements.items(), key=lambda item: -len(item[0])):
-            report.error = report.error.replace(real, shown)
-    return report
-
-
-def _failure(job: FileJob, hide: tuple[str, ...], error: RedactorError) -> Report:
-    return Report(
-        input=job.src.shown,
-        output=job.dst.shown if job.dst is not None else None,
-        hide=hide,
-        error=str(error),
-        error_code=error.code,
-    )
-
-
-def _first(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
-    return text.splitlines()[0][:200]
-
-
-__all__ = ["Coordinator", "Pipeline", "RayCluster", "RayRun", "RedactWorker", "ReportLine"]
+__all__ = ["Coordinator", "Pipeline", "RayCluster", "RayRunner", "RedactWorker"]

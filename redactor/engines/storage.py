@@ -1,28 +1,29 @@
 """Files on local disk or on any filesystem pyarrow opens from a URI (s3://, gs://, hdfs://,
-file://), and the batch plan over them.
+file://): the one filesystem interface the batch planner (`redactor.batch.plan_batch`) and both
+engines use.
 
 A `Place` is one file or folder: which filesystem it is on (a key into `Filesystems`), its path
 there, and how reports show it (the path or URI as the user wrote it, so a local run and a Ray run
-print the same strings). Plans over local paths come from `redactor.batch.plan_batch` itself;
-plans that involve a URI apply the same rules (`output_root`, `keep_folder`, `file_kind`,
-`preview_for`), so the output tree mirrors the input tree exactly as in a local run.
+print the same strings). Local places are handled with `os` (pyarrow is only needed for URIs), so
+that symlink loops, unreadable files and folders come back as `Fault`s instead of exceptions.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
+import stat
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from redactor import batch
-from redactor.errors import UsageError
-from redactor.imageio import IMAGE_SUFFIXES, write_atomic
+from redactor.errors import UsageError, first_line
+from redactor.files import write_atomic
 
 LOCAL = "local"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -65,24 +66,20 @@ class Place:
 
 
 @dataclass(frozen=True)
-class FileJob:
-    src: Place
-    dst: Place | None  # None: dry run
-    preview: Place | None
-    root: Place  # the output folder
-    report: Place  # the report.jsonl that lists this image
+class Fault:
+    """A file or folder the run cannot use, reported per file (the run goes on)."""
+
+    code: str  # "symlink_loop", "broken_link", "unreadable", "unreadable_folder"
+    message: str
 
 
-@dataclass
-class FilePlan:
-    jobs: list[FileJob]
-    roots: list[Place]  # output folders, in input order
-    skipped: list[str]  # files in folders that are not images (as shown)
-    filesystems: Filesystems
+@dataclass(frozen=True)
+class Entry:
+    """One thing found in a folder: a posix path relative to it, and what it is."""
 
-    @property
-    def reports(self) -> list[Place]:
-        return list(dict.fromkeys(job.report for job in self.jobs))
+    relative: str
+    kind: str  # "file", "dir_link" (a link to a folder, not followed), "fault"
+    fault: Fault | None = None
 
 
 class Filesystems:
@@ -102,9 +99,8 @@ class Filesystems:
         try:
             fs, path = pyarrow.fs.FileSystem.from_uri(location)
         except (OSError, ValueError, NotImplementedError) as error:
-            first = (str(error).splitlines() or [type(error).__name__])[0][:200]
             raise UsageError(
-                f"cannot open {location}: {first}. Check the URI, the credentials, and for "
+                f"cannot open {location}: {first_line(error)}. Check the URI, the credentials, and for "
                 "hdfs:// a Java runtime"
             ) from None
         self._table.setdefault(key, fs)
@@ -123,8 +119,22 @@ class Filesystems:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def kind(self, place: Place) -> str | None:
-        """"file", "dir", or None when nothing is there."""
+    def kind(self, place: Place) -> str | Fault | None:
+        """"file", "dir", None when nothing is there, or the Fault that stops us from knowing."""
+        if place.local:
+            try:
+                mode = os.stat(place.path).st_mode
+            except FileNotFoundError:
+                if os.path.lexists(place.path):
+                    return Fault("broken_link", f"broken symbolic link: {place.shown}")
+                return None
+            except OSError as error:
+                return _fault(error, place.shown)
+            if stat.S_ISDIR(mode):
+                return "dir"
+            return "file" if stat.S_ISREG(mode) else Fault(
+                "not_a_file", f"not a regular file: {place.shown}"
+            )
         import pyarrow.fs
 
         info = self[place.fs].get_file_info(place.path)
@@ -133,6 +143,61 @@ class Filesystems:
         if info.type == pyarrow.fs.FileType.Directory:
             return "dir"
         return None
+
+    def exists(self, place: Place) -> bool:
+        """Anything at all there (a dangling link counts: it is not ours to replace)."""
+        if place.local:
+            return os.path.lexists(place.path)
+        return self.kind(place) is not None
+
+    def identity(self, place: Place) -> tuple[str, str]:
+        """What two places that are the same file share (local: the real path)."""
+        return (LOCAL, os.path.realpath(place.path)) if place.local else place.key
+
+    def mode(self, place: Place) -> int | None:
+        """A local file's permission bits (None elsewhere, or when they cannot be read)."""
+        if not place.local:
+            return None
+        try:
+            return stat.S_IMODE(os.stat(place.path).st_mode)
+        except OSError:
+            return None
+
+    def folder_problem(self, place: Place) -> str | None:
+        """Why a folder cannot be created or written to, or None. Local folders only (a store
+        tells us only when we write)."""
+        if not place.local:
+            return None
+        path = place.path
+        while not os.path.lexists(path):
+            parent = os.path.dirname(path)
+            if parent == path:
+                break
+            path = parent
+        if not os.path.isdir(path):
+            return f"{path} is a file, not a folder"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return f"no permission to write in {path}"
+        return None
+
+    def entries(self, folder: Place, *, recursive: bool, keep: Callable[[str], bool],
+                skip: set[tuple[str, str]]) -> Iterator[Entry]:
+        """Everything below `folder` in the order a local walk gives (each folder's files sorted,
+        then its sub-folders), relative to it. `keep(name)`: whether to enter a sub-folder;
+        `skip`: identities of folders never entered (the run's own outputs)."""
+        if folder.local:
+            yield from _local_entries(folder.path, "", recursive, keep, skip)
+            return
+        excluded = [path.rstrip("/") + "/" for fs, path in skip if fs == folder.fs]
+        found = []
+        for path in self.files_below(folder, recursive=recursive):
+            if any((path + "/").startswith(prefix) for prefix in excluded):
+                continue
+            relative = posixpath.relpath(path, folder.path)
+            if all(keep(part) for part in relative.split("/")[:-1]):
+                found.append(relative)
+        for relative in sorted(found, key=_walk_order):
+            yield Entry(relative, "file")
 
     def files_below(self, folder: Place, *, recursive: bool = True) -> Iterator[str]:
         """Paths (inside the filesystem) of every file below `folder`; none if it is absent."""
@@ -209,164 +274,69 @@ class Filesystems:
             return None
 
 
-# -- planning ------------------------------------------------------------------------------
 
 
-def plan_files(
-    inputs: Sequence[str],
-    *,
-    out: str | None = None,
-    recursive: bool = False,
-    dry_run: bool = False,
-    preview: bool = False,
-    report: str | None = None,
-    filesystems: Filesystems | None = None,
-) -> FilePlan:
-    """Every input image, where its output goes and which report lists it. Local paths only:
-    `batch.plan_batch` decides; with a URI anywhere, the same rules on pyarrow filesystems.
-    UsageError for missing inputs, no images, or outputs that would overwrite an input."""
-    filesystems = filesystems or Filesystems()
-    locations = [*inputs, *(x for x in (out, report) if x is not None)]
-    if not any(is_uri(location) for location in locations):
-        plan = batch.plan_batch(
-            [Path(p) for p in inputs], out=Path(out) if out is not None else None,
-            recursive=recursive, dry_run=dry_run, preview=preview,
-        )
-        report_place = filesystems.place(report) if report is not None else None
-        jobs = [
-            FileJob(
-                src=filesystems.place(str(job.src)),
-                dst=filesystems.place(str(job.dst)) if job.dst is not None else None,
-                preview=filesystems.place(str(job.preview)) if job.preview is not None else None,
-                root=filesystems.place(str(job.root)),
-                report=report_place or filesystems.place(str(job.root / batch.REPORT_NAME)),
-            )
-            for job in plan.jobs
-        ]
-        roots = [filesystems.place(str(root)) for root in plan.roots]
-        return FilePlan(jobs, roots, [str(p) for p in plan.skipped], filesystems)
-    return _plan_places(
-        inputs, out=out, recursive=recursive, dry_run=dry_run, preview=preview, report=report,
-        filesystems=filesystems,
-    )
-
-
-def _plan_places(
-    inputs: Sequence[str],
-    *,
-    out: str | None,
-    recursive: bool,
-    dry_run: bool,
-    preview: bool,
-    report: str | None,
-    filesystems: Filesystems,
-) -> FilePlan:
-    if not inputs:
-        raise UsageError("give at least one file or folder to redact")
-    places = [filesystems.place(location) for location in inputs]
-    out_place = filesystems.place(out) if out is not None else None
-    report_place = filesystems.place(report) if report is not None else None
-    kinds = []
-    for place in places:
-        kind = filesystems.kind(place)
-        if kind is None:
-            raise UsageError(f"no such file or folder: {place.shown}")
-        if out_place is not None and out_place.key == place.key:
-            if kind == "dir":
-                raise UsageError(
-                    f"--out {out} is the input folder {place.shown}: the originals would be "
-                    "overwritten; choose another folder"
-                )
-            raise UsageError(f"--out {out} is an input file; give a folder")
-        kinds.append(kind)
-
-    several = len(places) > 1
-    roots: list[Place] = []
-    pairs: list[tuple[Place, str, Place]] = []  # (src, path relative to root, root)
-    skipped: list[str] = []
-    for place, kind in zip(places, kinds):
-        own = Path(place.path).resolve() if place.local else PurePosixPath(place.path)
-        is_dir = kind == "dir"
-
-        def rule(path: PurePath, out_path: PurePath | None) -> PurePath:
-            return batch.output_root(
-                path, own.name, own.parent.name, is_dir=is_dir, out=out_path, several=several
-            )
-
-        if out_place is not None:
-            root = out_place.derive(lambda path: rule(PurePosixPath("/"), path))
-        else:
-            if not place.local and is_dir and urlsplit(place.shown).path in ("", "/"):
-                raise UsageError(
-                    f"{place.shown} is the root of its bucket or filesystem: give --out for the "
-                    "redacted copies"
-                )
-            root = place.derive(lambda path: rule(path, None))
+def _local_entries(
+    path: str, relative: str, recursive: bool, keep: Callable[[str], bool],
+    skip: set[tuple[str, str]],
+) -> Iterator[Entry]:
+    try:
+        with os.scandir(path or ".") as listing:
+            children = sorted(listing, key=lambda child: child.name)
+    except OSError as error:
+        fault = _fault(error, path)
+        if fault.code == "unreadable":
+            fault = Fault("unreadable_folder", f"cannot list folder {path}: no permission")
+        yield Entry(relative, "fault", fault)  # "": the folder given itself
+        return
+    folders = []
+    for child in children:
+        name = posixpath.join(relative, child.name) if relative else child.name
+        try:
+            is_dir = child.is_dir(follow_symlinks=False)
+        except OSError as error:
+            yield Entry(name, "fault", _fault(error, child.path))
+            continue
         if is_dir:
-            found, not_images = _images_in(filesystems, place, recursive=recursive, exclude=root)
-            skipped.extend(place.join(relative).shown for relative in not_images)
-            pairs.extend((place.join(relative), relative, root) for relative in found)
-        else:
-            pairs.append((place, PurePosixPath(place.path).name, root))
-        if root not in roots:
-            roots.append(root)
-    if not pairs:
-        names = ", ".join(sorted(IMAGE_SUFFIXES))
-        raise UsageError(f"no images ({names}) found in {', '.join(inputs)}")
-
-    sources = {src.key for src, _, _ in pairs}
-    jobs: list[FileJob] = []
-    seen: dict[tuple[str, str], Place] = {}
-    for src, relative, root in pairs:
-        dst = root.join(relative)
-        if dst.key in sources:
-            raise UsageError(
-                f"the output for {src.shown} would overwrite an input ({dst.shown}); "
-                "choose another --out"
-            )
-        if dst.key in seen:
-            raise UsageError(
-                f"{seen[dst.key].shown} and {src.shown} would both be written to {dst.shown}; "
-                "redact them into different --out folders"
-            )
-        seen[dst.key] = src
-        preview_place = dst.derive(batch.preview_for) if preview else None
-        if preview_place is not None and preview_place.key in sources:
-            raise UsageError(
-                f"the preview for {src.shown} would overwrite an input ({preview_place.shown})"
-            )
-        jobs.append(FileJob(
-            src=src, dst=None if dry_run else dst, preview=preview_place, root=root,
-            report=report_place or root.join(batch.REPORT_NAME),
-        ))
-    return FilePlan(jobs, roots, skipped, filesystems)
-
-
-def _images_in(
-    filesystems: Filesystems, folder: Place, *, recursive: bool, exclude: Place
-) -> tuple[list[str], list[str]]:
-    """Image files below `folder` and other files, as posix paths relative to it, in the order a
-    local run lists them (each folder's files, then its sub-folders, all sorted)."""
-    excluded = exclude.path.rstrip("/") + "/" if exclude.fs == folder.fs else None
-    images: list[str] = []
-    others: list[str] = []
-    for path in filesystems.files_below(folder, recursive=recursive):
-        if excluded is not None and (path + "/").startswith(excluded):
+            folders.append((child, name))
             continue
-        relative = posixpath.relpath(path, folder.path)
-        *folders, name = relative.split("/")
-        if not all(batch.keep_folder(part) for part in folders):
+        if child.is_symlink():
+            try:
+                target = os.stat(child.path).st_mode
+            except FileNotFoundError:
+                broken = Fault("broken_link", f"broken symbolic link: {child.path}")
+                yield Entry(name, "fault", broken)
+                continue
+            except OSError as error:
+                yield Entry(name, "fault", _fault(error, child.path))
+                continue
+            if stat.S_ISDIR(target):
+                yield Entry(name, "dir_link")
+                continue
+        if not os.access(child.path, os.R_OK):
+            yield Entry(name, "fault", Fault("unreadable", f"no permission to read {child.path}"))
             continue
-        kind = batch.file_kind(name)
-        if kind is not None:
-            (images if kind == "image" else others).append(relative)
-    return sorted(images, key=_walk_order), sorted(others, key=_walk_order)
+        yield Entry(name, "file")
+    if not recursive:
+        return
+    for child, name in folders:
+        if not keep(child.name) or (LOCAL, os.path.realpath(child.path)) in skip:
+            continue
+        yield from _local_entries(child.path, name, recursive, keep, skip)
+
+
+def _fault(error: OSError, shown: str) -> Fault:
+    if isinstance(error, RuntimeError) or error.errno == errno.ELOOP:
+        return Fault("symlink_loop", f"symbolic link loop: {shown}")
+    if isinstance(error, PermissionError):
+        return Fault("unreadable", f"no permission to read {shown}")
+    return Fault("unreadable", f"cannot read {shown}: {error.strerror or error}")
 
 
 def _walk_order(relative: str) -> list[tuple[int, str]]:
-    # os.walk order: a folder's own files (0) before its sub-folders (1), names sorted.
+    # A local walk's order: a folder's own files (0) before its sub-folders (1), names sorted.
     *folders, name = relative.split("/")
     return [(1, part) for part in folders] + [(0, name)]
 
 
-__all__ = ["FileJob", "FilePlan", "Filesystems", "LOCAL", "Place", "is_uri", "plan_files"]
+__all__ = ["Entry", "Fault", "Filesystems", "LOCAL", "Place", "is_uri"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from redactor.errors import ModelError
+from redactor.errors import ModelError, first_line
 from redactor.files import atomic_output
 from redactor.model.privobfnet import ModelArgs, PrivObfNet
 
@@ -99,8 +99,9 @@ def model_from_payload(
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
-        first = str(error).splitlines()[0]
-        raise ModelError(f"{source} weights do not fit its model arguments: {first}") from None
+        raise ModelError(
+            f"{source} weights do not fit its model arguments: {first_line(error, limit=1000)}"
+        ) from None
     model.eval()
     return model, ModelMeta.from_dict(payload["meta"])
 

@@ -91,7 +91,12 @@ def test_folder_with_a_corrupt_file_completes_reports_it_and_exits_non_zero(phot
         "day1.webp",
         "bomb.png",
         "fake.jpg",
+        "notes.txt",
     }
+    # Files that are not images are named, not redacted (no output, no error).
+    assert by_name["notes.txt"]["skipped"].startswith("not an image")
+    assert by_name["notes.txt"]["output"] is None and "error" not in by_name["notes.txt"]
+    assert "notes.txt" in result.stderr
     assert by_name["broken.jpg"]["error_code"] == "bad_image"
     assert "truncated" in by_name["broken.jpg"]["error"]
     assert by_name["bomb.png"]["error_code"] == "image_too_large"
@@ -139,16 +144,20 @@ def test_dry_run_writes_no_images_and_preview_writes_overlays(photos: Path, tmp_
     assert sorted(p.name for p in out.iterdir()) == ["report.jsonl"]
     entries = [json.loads(x) for x in (out / "report.jsonl").read_text().splitlines()]
     assert all(e["output"] is None for e in entries)
-    assert sum(e["counts"].get("face", 0) for e in entries) == 3
+    assert sum(e.get("counts", {}).get("face", 0) for e in entries) == 3
 
     out = tmp_path / "preview"
     result = redact(
         photos / "portrait.png", "--hide", "face", "--dry-run", "--preview", "--out", out
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["portrait.preview.jpg", "report.jsonl"]
+    # The preview (the original, with overlays) never goes into the output folder.
+    assert sorted(p.name for p in out.iterdir()) == ["report.jsonl"]
+    previews = tmp_path / "preview_previews_UNREDACTED"
+    assert sorted(p.name for p in previews.iterdir()) == ["portrait.png.preview.jpg"]
 
 
+@pytest.mark.slow  # two spawned worker processes, each loading the models
 def test_two_workers_give_the_same_outputs(photos: Path, tmp_path: Path):
     (photos / "broken.jpg").unlink()
     one, two = tmp_path / "one", tmp_path / "two"
@@ -189,6 +198,7 @@ def test_outputs_never_overwrite_inputs(photos: Path):
     [
         (["--hide", "faces"], "error: unknown attribute 'faces'; valid names:"),
         (["--hide", "face,nudity"], NUDITY_ERROR),
+        (["--hide", "defaults,nudity"], NUDITY_ERROR),  # "defaults" is the usual set, not a name
         (["--mode", "swirl", "--hide", "face"], "error: unknown mode 'swirl'"),
         (["--threshold", "faces", "--hide", "face"], "error: --threshold wants NAME=VALUE"),
     ],
@@ -201,6 +211,7 @@ def test_usage_errors_are_one_line(photos: Path, args, message):
     assert not (photos.parent / "photos_redacted").exists()
 
 
+@pytest.mark.slow  # a `redact` subprocess
 def test_console_script_fails_closed_in_one_line(photos: Path):
     process = subprocess.run(
         [sys.executable, "-m", "redactor.cli", str(photos), "--hide", "nudity"],
@@ -210,6 +221,32 @@ def test_console_script_fails_closed_in_one_line(photos: Path):
     )
     assert process.returncode == 2
     assert process.stderr.strip().splitlines() == [NUDITY_ERROR]
+
+
+def test_a_missing_extra_is_its_pip_install_line(tmp_path: Path):
+    """One boundary for every command: an optional package that is not installed is named with
+    the line that installs it (torch made unimportable in a fresh interpreter)."""
+    process = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['torch'] = None; "
+         "from redactor.cli import run_app; run_app()",
+         "evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert process.returncode == 2, process.stderr
+    lines = process.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "error: `redact evaluate` needs the `train` extra (pip install -e '.[train]'): "
+    ), lines
+    assert "torch" in lines[0]
+
+
+def test_an_import_error_that_is_no_extra_is_not_disguised():
+    from redactor.commands import missing_extra
+
+    assert missing_extra(ModuleNotFoundError("x", name="torch"), "run") == "train"
+    assert missing_extra(ModuleNotFoundError("x", name="ray.data"), "run") == "ray"
+    # A typo in our own imports is a bug: no install line would fix it.
+    assert missing_extra(ImportError("cannot import name 'nope'", name="redactor.batch"), "run") is None
 
 
 def test_attributes_command_lists_every_attribute_and_its_detector():
@@ -227,6 +264,7 @@ def _mean_abs(a: np.ndarray, b: np.ndarray, box) -> float:
     return float(np.abs(a[y0:y1, x0:x1].astype(int) - b[y0:y1, x0:x1]).mean())
 
 
+@pytest.mark.slow  # the command loads its own OCR and private-text models (a second load)
 def test_default_run_hides_faces_and_names_and_keeps_plain_text(tmp_path: Path, face_detector):
     """End to end on a committed sample, with the default hide (faces and private text)."""
     sample = ASTRONAUT.parent / "badge_photo.jpg"

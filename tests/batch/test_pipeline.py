@@ -162,3 +162,24 @@ def test_threads_are_passed_to_detectors():
     session = single._detector("faces", None)._session
     assert session.get_session_options().intra_op_num_threads == 1
     assert session.get_providers() == ["CPUExecutionProvider"]
+
+
+def test_every_public_form_reports_the_same_stages_in_order(redactor, tmp_path):
+    """One core path (issue 15): bytes, files and dry runs all time decoding first, the
+    detectors, then obfuscation and encoding when there is an output."""
+    data = ASTRONAUT.read_bytes()
+    written = ["decode", "faces", "obfuscate", "encode"]
+    _, report = redactor.redact_bytes(data, FACE)
+    assert list(report.timings) == written
+    assert list(redactor.analyze_bytes(data, FACE).timings) == ["decode", "faces"]
+    out = tmp_path / "out.jpg"
+    report = redactor.redact_file(ASTRONAUT, out, FACE)
+    assert list(report.timings) == written and report.output == str(out) and out.is_file()
+    dry = redactor.redact_file(ASTRONAUT, None, FACE)
+    assert list(dry.timings) == ["decode", "faces"] and dry.output is None
+    assert dry.counts == report.counts == {"face": 1}
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(data[:200])
+    failed = redactor.redact_file(broken, tmp_path / "never.jpg", FACE)
+    assert failed.failed and failed.error_code == "bad_image" and failed.hide == report.hide
+    assert not (tmp_path / "never.jpg").exists()

@@ -27,3 +27,17 @@ def tiny_export(tiny_checkpoint: Path):
 @pytest.fixture(scope="session")
 def tiny_onnx(tiny_export) -> Path:
     return tiny_export.path
+
+
+@pytest.fixture(scope="session")
+def unmeasured_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny checkpoint with no recorded real-image validity (issue 13's gate refuses it)."""
+    return make_checkpoint(tmp_path_factory.mktemp("bare") / "bare.pt", validity={})
+
+
+@pytest.fixture(scope="session")
+def unmeasured_onnx(unmeasured_checkpoint: Path) -> Path:
+    from exporters.onnx_export import export_onnx
+
+    return export_onnx(unmeasured_checkpoint, unmeasured_checkpoint.with_suffix(".onnx"),
+                       samples=[ASTRONAUT]).path

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from redactor.detectors import Context
+from redactor.detectors.base import OCR_LINES, PERSON_MASK
 from redactor.detectors.model import ModelDetector
 from tests.export.tiny_model import ASTRONAUT, IDS, PRESENT
 
@@ -52,7 +53,7 @@ def test_findings_and_mask_regions(detector: ModelDetector, photo: np.ndarray) -
         assert region.kind == "model" and region.shape == "mask" and region.detector == "model"
         assert region.mask.shape == (y1 - y0, x1 - x0) and region.mask.dtype == bool
         assert region.mask.any() and region.score >= 0.5
-    assert "ocr_lines" not in ctx._memo  # OCR is never forced
+    assert OCR_LINES not in ctx._memo  # OCR is never forced
 
 
 def test_text_attributes_stay_inside_the_ocr_text_where_ocr_ran(detector: ModelDetector, photo: np.ndarray) -> None:
@@ -61,7 +62,7 @@ def test_text_attributes_stay_inside_the_ocr_text_where_ocr_ran(detector: ModelD
     ctx = Context(photo)
     # OCR ran (for another attribute) and found one line in the top-left quarter.
     square = np.array([[0, 0], [width // 2, 0], [width // 2, height // 2], [0, height // 2]], np.float32)
-    ctx.provide("ocr_lines", [Line(square)])
+    ctx.provide(OCR_LINES, [Line(square)])
     refined = by_attribute(detector.detect(photo, ctx))
     name = refined["a19_name_full"]  # mask type "text"
     x0, y0, x1, y1 = name.box
@@ -71,7 +72,7 @@ def test_text_attributes_stay_inside_the_ocr_text_where_ocr_ran(detector: ModelD
     assert refined["a12_semi_nudity"].box == plain["a12_semi_nudity"].box
     # no text at all where OCR ran: no text-type region
     empty = Context(photo)
-    empty.provide("ocr_lines", [])
+    empty.provide(OCR_LINES, [])
     assert "a19_name_full" not in by_attribute(detector.detect(photo, empty))
 
 
@@ -80,7 +81,7 @@ def test_human_attributes_follow_the_person_mask(detector: ModelDetector, photo:
     person = np.zeros((height, width), bool)
     person[:, width // 2 :] = True  # a person on the right half
     ctx = Context(photo)
-    ctx.provide("person_mask", person)
+    ctx.provide(PERSON_MASK, person)
     found = by_attribute(detector.detect(photo, ctx))
     for attribute_id in ("a12_semi_nudity", "a13_full_nudity", "a9_face_complete"):
         if attribute_id in found:
@@ -149,7 +150,7 @@ def test_real_person_mask_refines_human_attributes(detector: ModelDetector, phot
 
     ctx = Context(photo)
     PersonDetector().detect(photo, ctx)
-    person = ctx.peek("person_mask")
+    person = ctx.peek(PERSON_MASK)
     assert person is not None and 0.05 < (person >= 0.5).mean() < 0.95
     refined = by_attribute(detector.detect(photo, ctx))
     plain = by_attribute(detector.detect(photo, Context(photo)))

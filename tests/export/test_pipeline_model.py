@@ -99,6 +99,7 @@ finally:
 """
 
 
+@pytest.mark.slow  # two Python subprocesses
 def test_onnx_model_path_needs_no_torch(tiny_onnx: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

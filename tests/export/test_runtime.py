@@ -9,6 +9,7 @@ import onnx
 import pytest
 
 from redactor.errors import ModelError, UsageError
+from redactor.processes import cpu_threads
 from redactor.runtime import BACKENDS, onnx_providers, open_model
 from tests.export.tiny_model import ASTRONAUT, SIZE
 
@@ -40,6 +41,12 @@ def test_onnx_session_runs_on_the_chosen_provider(tiny_onnx: Path) -> None:
     model = open_model(tiny_onnx, device="cpu", threads=1)
     assert model.session.get_providers() == ["CPUExecutionProvider"]
     assert model.describe() == "onnxruntime CPUExecutionProvider (cpu)"
+    options = model.session.get_session_options()
+    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
+    # Inputs are always the model's input size: memory patterns stay on (detectors turn them off).
+    assert options.enable_mem_pattern and options.graph_optimization_level.name == "ORT_ENABLE_ALL"
+    default = open_model(tiny_onnx, device="cpu").session.get_session_options()
+    assert default.intra_op_num_threads == cpu_threads()  # the affinity, not os.cpu_count()
 
 
 def test_wrong_inputs_are_usage_errors(tiny_onnx: Path) -> None:

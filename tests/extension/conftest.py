@@ -65,8 +65,15 @@ def playwright() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="package")
-def browser(playwright: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    context = harness.launch(playwright, tmp_path_factory.mktemp("profile"))
+def profile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("profile")
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Any, profile_dir: Path, daemon: harness.Daemon) -> Iterator[Any]:
+    """Chromium with the extension, and the native host installed into its profile: the
+    extension gets the daemon's token with no paste, as a user's does."""
+    context = harness.launch(playwright, profile_dir, daemon=daemon)
     context.set_default_timeout(15_000)
     yield context
     context.close()

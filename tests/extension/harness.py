@@ -48,13 +48,13 @@ class ServerLoop:
         return asyncio.run_coroutine_threadsafe(_run(make), self.loop).result(timeout)
 
     def start(
-        self, app: web.Application, port: int = 0, **runner_options: Any
+        self, app: web.Application, port: int = 0, host: str = "127.0.0.1", **runner_options: Any
     ) -> tuple[web.AppRunner, int]:
         async def start() -> tuple[web.AppRunner, int]:
             options = {"access_log": None, "shutdown_timeout": 5, **runner_options}
             runner = web.AppRunner(app, **options)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", port)
+            site = web.TCPSite(runner, host, port)
             await site.start()
             return runner, runner.addresses[0][1]
 
@@ -92,6 +92,7 @@ class Daemon:
     port: int
     token: str
     access: AccessRecords
+    config_dir: Path  # its token and address: what `redact native-host` hands the extension
 
     @property
     def url(self) -> str:
@@ -103,27 +104,31 @@ def start_daemon(
     config_dir: Path,
     *,
     hide: tuple[str, ...] = ("face",),
-    token: str = "extension-test-token",
     port: int = 0,
     ready_within: float = 120,
 ) -> Daemon:
-    """The real daemon (real pipeline), on an ephemeral port unless told, ready to redact."""
+    """The real daemon (real pipeline), on an ephemeral port unless told, ready to redact. Its
+    token and address are in `config_dir`, where `redact serve` keeps them."""
+    from redactor.config_dir import load_or_create_token
+    from redactor.native_host import write_daemon_url
     from redactor.server import RouteAccessLogger, ServerConfig, create_app
 
     config = ServerConfig(host="127.0.0.1", port=0, hide=hide, config_dir=config_dir)
+    token = load_or_create_token(config_dir)
     access = AccessRecords()
     access_log = logging.getLogger(f"tests.extension.daemon-access.{id(access)}")
     access_log.addHandler(access)
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
     runner, port = servers.start(
-        create_app(config, token=token), port,
+        create_app(config), port,
         access_log_class=RouteAccessLogger, access_log=access_log,
     )  # fmt: skip
-    daemon = Daemon(runner, port, token, access)
+    daemon = Daemon(runner, port, token, access, config_dir)
+    write_daemon_url(config_dir, daemon.url)
     deadline = time.monotonic() + ready_within
     while True:
-        health = get_json(f"{daemon.url}/v1/health")
+        health = get_json(f"{daemon.url}/v1/health", token)
         if health.get("ready"):
             return daemon
         if health.get("status") == "failed" or time.monotonic() > deadline:
@@ -131,9 +136,12 @@ def start_daemon(
         time.sleep(0.1)
 
 
-def get_json(url: str) -> dict[str, Any]:
+def get_json(url: str, token: str | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
         return json.load(error)
@@ -280,8 +288,26 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def launch(playwright: Any, profile_dir: Path, *, extension: Path | None = EXTENSION_DIR) -> Any:
-    """Headless Chromium with a fresh profile, with the unpacked extension or without any."""
+def install_native_host(profile_dir: Path, daemon_config_dir: Path) -> None:
+    """`redact extension --install-native-host` into a Chromium profile, for the daemon whose
+    token and address are in `daemon_config_dir`: the extension then fetches the token itself."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "redactor.cli", "extension", "--install-native-host",
+               "--browser", "chromium", "--profile", str(profile_dir),
+               "--config-dir", str(daemon_config_dir)]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, timeout=60, cwd=REPO)
+
+
+def launch(
+    playwright: Any, profile_dir: Path, *, extension: Path | None = EXTENSION_DIR,
+    daemon: Daemon | None = None,
+) -> Any:
+    """Headless Chromium with a fresh profile, with the unpacked extension or without any;
+    with `daemon`, the native host that gives the extension that daemon's token."""
+    if daemon is not None:
+        install_native_host(profile_dir, daemon.config_dir)
     args = list(CHROMIUM_FLAGS)
     if extension is not None:
         args[:0] = [f"--disable-extensions-except={extension}", f"--load-extension={extension}"]
@@ -399,5 +425,22 @@ def faces_in(data: bytes) -> list[Any]:
 
     if _face_detector is None:
         _face_detector = FaceDetector()
-    pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    from PIL import ImageOps
+
+    # Oriented as a viewer shows it, so an original's faces and a redacted copy's line up.
+    pixels = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
     return _face_detector.detect(pixels)
+
+
+def faces_left(received: bytes, original: bytes) -> list[Any]:
+    """Faces found in `received` where `original` shows one: the faces that were not hidden.
+    (A blurred head can make a collar score as a weak "face" elsewhere: not the person's face.)"""
+    faces = [face.box for face in faces_in(original)]
+
+    def shared(a: tuple, b: tuple) -> float:
+        ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+        iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+        smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+        return ix * iy / smaller if smaller > 0 else 0.0
+
+    return [f for f in faces_in(received) if any(shared(f.box, box) > 0.3 for box in faces)]

@@ -28,7 +28,7 @@ def main(out: Path = OUT) -> None:
         except OSError:
             daemon = harness.start_daemon(servers, work / "config", hide=DEFAULT_HIDE)
         with sync_playwright() as playwright:
-            context = harness.launch(playwright, work / "profile")
+            context = harness.launch(playwright, work / "profile", daemon=daemon)
             worker = harness.extension_worker(context)
             harness.configure(worker, daemonUrl=daemon.url, disabledSites=["bank.example"])
             page = context.new_page()

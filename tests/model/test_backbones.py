@@ -22,7 +22,11 @@ def test_registry_lists_the_papers_backbones() -> None:
         backbone_info("vgg")
 
 
-@pytest.mark.parametrize("name", list_backbones())
+# The full-size ResNet-38d's training step is a slow test (the fast loop checks the others).
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n == "resnet38d" else n for n in list_backbones()],
+)
 def test_forward_backward(name: str) -> None:
     torch.manual_seed(0)
     info = backbone_info(name)

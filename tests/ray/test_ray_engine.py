@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from redactor.batch import plan_batch, run_batch, write_reports
+from redactor.batch import BatchRequest, LocalRunner, redact
 from redactor.cli import app
 from redactor.pipeline import RedactOptions
 from tests.ray.conftest import SAMPLES, make_photos
@@ -35,10 +35,22 @@ def face_photos(tmp_path_factory) -> Path:
 
 
 def local_run(folder: Path, out: Path, options: RedactOptions, redactor) -> None:
-    """The local engine, as the CLI runs it (one worker, the session's shared Redactor)."""
-    plan = plan_batch([folder], out=out, recursive=True)
-    reports = {job.src: report for job, report in run_batch(plan, options, redactor=redactor)}
-    write_reports(plan, reports)
+    """The local engine through the one run loop (one worker, the session's shared Redactor)."""
+    redact(BatchRequest((str(folder),), out=str(out), recursive=True), options,
+           LocalRunner(redactor=redactor))
+
+
+def ray_run(inputs, options: RedactOptions, *, out: str, cluster=None, **request):
+    """The Ray engine through the same loop. -> (summary, outcomes in the order they came)."""
+    from redactor.engines.ray_engine import RayCluster, RayRunner
+
+    outcomes, plans = [], []
+    summary = redact(
+        BatchRequest(tuple(inputs), out=out, recursive=True, resume=True, **request), options,
+        RayRunner(cluster=cluster or RayCluster(workers=1, batch_size=1)),
+        on_start=lambda plan, pending: plans.append((plan, pending)), on_result=outcomes.append,
+    )
+    return summary, outcomes, plans[0]
 
 
 def read_report(path: Path, *, out: str) -> list[dict]:
@@ -47,8 +59,8 @@ def read_report(path: Path, *, out: str) -> list[dict]:
     entries = []
     for line in path.read_text().splitlines():
         entry = json.loads(line)
-        entry.pop("timings")
-        if entry["output"]:
+        entry.pop("timings", None)
+        if entry.get("output"):
             entry["output"] = entry["output"].replace(out, "OUT")
         if entry.get("error"):
             entry["error"] = re.sub(r" at 0x[0-9a-f]+", "", entry["error"])
@@ -101,15 +113,15 @@ def test_uri_inputs_and_outputs_through_pyarrow(
 ):
     """file:// URIs go through pyarrow's filesystem layer (as s3:// or gs:// would): the images
     are fetched, redacted and uploaded by the actors; outputs equal the local engine's."""
-    from redactor.engines.ray_engine import RayCluster, RayRun
+    from redactor.engines.ray_engine import RayCluster
 
     local_out, ray_out = tmp_path / "local", tmp_path / "ray"
     local_run(face_photos, local_out, FACES, shared_redactor)
-    run = RayRun([face_photos.as_uri()], FACES, out=ray_out.as_uri(), recursive=True,
-                 cluster=RayCluster(workers=2, batch_size=2))
-    assert run.plan.jobs[0].src.fs.startswith("file://")
-    done = {job.src.shown: line for job, line in run.run()}
-    assert run.finish() == [f"{ray_out.as_uri()}/report.jsonl"]
+    summary, outcomes, (plan, _) = ray_run([face_photos.as_uri()], FACES, out=ray_out.as_uri(),
+                                           cluster=RayCluster(workers=2, batch_size=2))
+    assert plan.jobs[0].src.fs.startswith("file://")
+    done = {o.job.src.shown: o for o in outcomes}
+    assert summary.reports == [f"{ray_out.as_uri()}/report.jsonl"]
 
     assert sorted(done) == sorted(f"{face_photos.as_uri()}/{name}" for name in
                                   ("astronaut.jpg", "broken.jpg", "trip/small.webp", "trip/tiny.png"))
@@ -119,6 +131,7 @@ def test_uri_inputs_and_outputs_through_pyarrow(
     for entry in expected:
         entry["input"] = Path(entry["input"]).resolve().as_uri()
     assert got == expected
+    assert any("skipped" in entry for entry in got)  # notes.txt, named
 
 
 def test_interrupted_run_resumes_with_what_is_left(
@@ -127,11 +140,10 @@ def test_interrupted_run_resumes_with_what_is_left(
     """A run cut short: two images done (their lines and outputs kept), one output missing, the
     last report line cut in half. The rerun redacts only the rest and leaves the done files
     untouched; the final report is the complete one, one line per image, in input order."""
-    from redactor.engines.ray_engine import RayCluster, RayRun
-
     local_out, out = tmp_path / "local", tmp_path / "out"
     local_run(face_photos, local_out, FACES, shared_redactor)
-    full = (local_out / "report.jsonl").read_text().splitlines()
+    full = [line for line in (local_out / "report.jsonl").read_text().splitlines()
+            if "skipped" not in json.loads(line)]  # notes.txt, named first
     names = [Path(json.loads(line)["input"]).relative_to(face_photos).as_posix() for line in full]
     assert names == ["astronaut.jpg", "broken.jpg", "trip/small.webp", "trip/tiny.png"]
     # The interrupted run: astronaut and small.webp done; tiny.png's line written but its output
@@ -148,11 +160,9 @@ def test_interrupted_run_resumes_with_what_is_left(
     (out / "report.jsonl").write_text("\n".join(lines[:3]) + "\n" + lines[3][:40])
     kept = {name: os.stat(out / name).st_mtime_ns for name in ("astronaut.jpg", "trip/small.webp")}
 
-    run = RayRun([str(face_photos)], FACES, out=str(out), recursive=True,
-                 cluster=RayCluster(workers=1, batch_size=1))
-    assert sorted(Path(j.src.shown).name for j in run.done) == ["astronaut.jpg", "small.webp"]
-    redone = sorted(Path(job.src.shown).name for job, _ in run.run())
-    run.finish()
+    summary, outcomes, _ = ray_run([str(face_photos)], FACES, out=str(out))
+    assert summary.resumed == 2
+    redone = sorted(Path(o.job.src.shown).name for o in outcomes)
 
     assert redone == ["broken.jpg", "tiny.png"]  # the failed image is tried again
     assert {name: os.stat(out / name).st_mtime_ns for name in kept} == kept
@@ -160,37 +170,36 @@ def test_interrupted_run_resumes_with_what_is_left(
     assert read_report(out / "report.jsonl", out=str(out)) == read_report(
         local_out / "report.jsonl", out=str(local_out)
     )
-    # Nothing left to do: a third run starts no Ray work at all.
-    again = RayRun([str(face_photos)], FACES, out=str(out), recursive=True)
-    assert len(again.done) == 3 and [Path(j.src.shown).name for j in again.pending] == ["broken.jpg"]
-    # Other attributes asked for: nothing counts as done.
-    assert RayRun([str(face_photos)], RedactOptions(hide=("face", "name")), out=str(out),
-                  recursive=True).done == []
+    # Nothing left to do but the failed image.
+    summary, outcomes, _ = ray_run([str(face_photos)], FACES, out=str(out))
+    assert summary.resumed == 3 and [Path(o.job.src.shown).name for o in outcomes] == ["broken.jpg"]
 
 
 def test_a_killed_worker_is_restarted_and_its_images_redone(ray_cluster, tmp_path: Path):
     """SIGKILL the only actor as its first image comes back: Ray starts a new one and retries the
     batches the dead one held; every image is redacted once, completely (the images are large
     enough that the others are still to do when the first one arrives)."""
-    from redactor.engines.ray_engine import RayCluster, RayRun
+    from redactor.engines.ray_engine import RayCluster, RayRunner
 
     folder, out = tmp_path / "big", tmp_path / "out"
     folder.mkdir()
     photo = Image.open(SAMPLES / "astronaut.jpg").resize((1024, 1024))
     for i in range(6):
         photo.save(folder / f"photo{i}.jpg", quality=90)
-    run = RayRun([str(folder)], FACES, out=str(out), cluster=RayCluster(workers=1, batch_size=1))
-    seen, killed = [], None
-    for job, line in run.run():
-        seen.append((Path(job.src.shown).name, line))
-        if killed is None:
-            killed = line.worker
-            os.kill(int(killed.rsplit(":", 1)[1]), signal.SIGKILL)
-    run.finish()
+    seen, killed = [], []
 
-    assert sorted(name for name, _ in seen) == [f"photo{i}.jpg" for i in range(6)]
-    assert all(not line.failed and line.counts == {"face": 1} for _, line in seen)
-    assert any(line.worker != killed for _, line in seen)  # work done by the restarted actor
+    def kill_the_first(outcome) -> None:
+        seen.append(outcome)
+        if not killed:
+            killed.append(outcome.worker)
+            os.kill(int(outcome.worker.rsplit(":", 1)[1]), signal.SIGKILL)
+
+    redact(BatchRequest((str(folder),), out=str(out)), FACES,
+           RayRunner(cluster=RayCluster(workers=1, batch_size=1)), on_result=kill_the_first)
+
+    assert sorted(Path(o.job.src.shown).name for o in seen) == [f"photo{i}.jpg" for i in range(6)]
+    assert all(not o.failed and o.entry["counts"] == {"face": 1} for o in seen)
+    assert any(o.worker != killed[0] for o in seen)  # work done by the restarted actor
     for i in range(6):  # complete files only under the real names (a cut write stays a temp)
         assert Image.open(out / f"photo{i}.jpg").size == (1024, 1024)
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
@@ -213,11 +222,10 @@ def test_the_coordinator_that_serves_ray_client_callers(ray_cluster, face_photos
     """Through ray:// the pipeline runs in a coordinator actor that the caller polls: the same
     rows come back (driven here from a normal driver; the ray:// connection itself needs a
     cluster with a client server, checked by hand, see README)."""
-    from redactor.batch import Engine
+    from redactor.batch import Engine, plan_batch
     from redactor.engines.ray_engine import Pipeline, RayCluster, _rows_through_coordinator
-    from redactor.engines.storage import plan_files
 
-    plan = plan_files([face_photos.as_uri()], out=(tmp_path / "out").as_uri())
+    plan = plan_batch(BatchRequest((face_photos.as_uri(),), out=(tmp_path / "out").as_uri()))
     items = [{"index": i, "job": json.dumps(__import__("dataclasses").asdict(job))}
              for i, job in enumerate(plan.jobs)]
     pipeline = Pipeline(items, Engine(), FACES, plan.filesystems, RayCluster(workers=1, batch_size=2))

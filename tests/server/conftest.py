@@ -139,7 +139,8 @@ def start_server(
 ) -> ServerThread:
     """`token` None: the daemon creates its own in `tmp_path / "cfg"`."""
     settings.setdefault("hide", FACE_HIDE)
-    config = ServerConfig(host="127.0.0.1", port=0, config_dir=tmp_path / "cfg", **settings)
+    settings.setdefault("host", "127.0.0.1")
+    config = ServerConfig(port=0, config_dir=tmp_path / "cfg", **settings)
     server = ServerThread(Daemon(config, redactor=redactor, token=token))
     server.wait_ready()
     return server

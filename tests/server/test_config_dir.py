@@ -1,4 +1,4 @@
-"""The token and pairing files: created private, reused, tightened, location overridable."""
+"""The token file: created private, reused, tightened, location overridable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from redactor import config_dir
-from redactor.config_dir import ConfigDirError, PairedOrigins, load_or_create_token
+from redactor.config_dir import ConfigDirError, load_or_create_token
 
 
 def mode_of(path) -> int:
@@ -49,12 +49,41 @@ def test_location_follows_env_override_then_xdg(monkeypatch, tmp_path):
     assert config_dir.default_config_dir() == tmp_path / "xdg" / "redactor"
 
 
-def test_pairings_persist_privately_and_survive_a_damaged_file(tmp_path):
-    paired = PairedOrigins(tmp_path)
-    origin = "moz-extension://0b6f3c2e-4a7e-4a51-9a55-1d2c3b4a5f60"
-    assert paired.add(origin) is True
-    assert paired.add(origin) is False
-    assert origin in PairedOrigins(tmp_path)
-    assert mode_of(tmp_path / config_dir.PAIRED_FILE) == 0o600
-    (tmp_path / config_dir.PAIRED_FILE).write_text("{not json")
-    assert origin not in PairedOrigins(tmp_path)
+def test_a_symlinked_config_dir_is_refused(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(ConfigDirError, match="symlink"):
+        load_or_create_token(link)
+    assert list(real.iterdir()) == []  # nothing written through the link
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder to another user")
+def test_a_config_dir_of_another_user_is_refused(tmp_path):
+    directory = tmp_path / "theirs"
+    directory.mkdir(mode=0o700)
+    os.chown(directory, 65534, 65534)
+    with pytest.raises(ConfigDirError, match="another user"):
+        load_or_create_token(directory)
+
+
+def test_a_symlinked_token_file_is_refused_and_its_target_left_alone(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("x" * 64)
+    os.chmod(victim, 0o644)
+    directory = tmp_path / "cfg"
+    directory.mkdir(mode=0o700)
+    (directory / config_dir.TOKEN_FILE).symlink_to(victim)
+    with pytest.raises(ConfigDirError, match="symlink"):
+        load_or_create_token(directory)
+    assert mode_of(victim) == 0o644  # chmod did not follow the link
+    assert victim.read_text() == "x" * 64
+
+
+def test_a_group_readable_config_dir_is_tightened(tmp_path):
+    directory = tmp_path / "loose"
+    directory.mkdir()
+    os.chmod(directory, 0o755)
+    load_or_create_token(directory)
+    assert mode_of(directory) == 0o700

@@ -62,6 +62,8 @@ def test_non_loopback_is_warned_about_loudly(tmp_path):
         asyncio.run(serve(config, echo=printed.append))
     assert printed and printed[0].startswith("WARNING: binding 192.0.2.1")
     assert "other machines" in printed[0]
+    # True now that no request skips the token: the risk left is the unencrypted traffic.
+    assert "Every request needs the token" in printed[0] and "unencrypted" in printed[0]
 
 
 def test_a_daemon_that_cannot_load_says_why_and_exits_non_zero(tmp_path):
@@ -88,7 +90,12 @@ def test_redact_serve_end_to_end_with_sigterm_mid_flight(tmp_path, images):
         port = int(match.group(1))
         lines = [process.stdout.readline() for _ in range(5)]
         assert lines[0].startswith("ready"), lines
-        assert any("--show-token" in line for line in lines)  # how to pair Firefox
+        assert any("--show-token" in line for line in lines)  # the paste fallback
+        assert any("--install-native-host" in line for line in lines)
+        # Where `redact native-host` finds the daemon for the extension, privately.
+        url_file = tmp_path / "cfg" / "daemon-url"
+        assert url_file.read_text().strip() == f"http://127.0.0.1:{port}"
+        assert oct(url_file.stat().st_mode & 0o777) == "0o600"
         token_file = tmp_path / "cfg" / TOKEN_FILE
         assert oct(token_file.stat().st_mode & 0o777) == "0o600"
 
@@ -122,7 +129,9 @@ class _Client:
 
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            connection.request("GET", "/v1/health")
+            connection.request(  # the queue's counters are for token holders only
+                "GET", "/v1/health", headers={"Authorization": f"Bearer {self.token}"}
+            )
             return json.loads(connection.getresponse().read())["queue"]["pending"]
         finally:
             connection.close()
@@ -139,3 +148,22 @@ class _Client:
             return response
         finally:
             connection.close()
+
+
+def test_serve_hide_defaults_plus_a_name_starts(tmp_path):
+    """`redact serve --hide defaults,text` means the usual set plus any text, as `?hide=
+    defaults,text` does over HTTP (it used to stop at start-up: unknown attribute 'defaults')."""
+    env = {**os.environ, "REDACTOR_CONFIG_DIR": str(tmp_path / "cfg"), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "redactor.cli", "serve", "--port", "0", "--hide", "defaults,text"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert "listening on" in lines[0], (lines, process.stderr.read())
+        assert lines[1].startswith("ready"), (lines, process.stderr.read())
+        hidden = lines[1].split("hiding by default: ", 1)[1].strip().split(", ")
+        assert hidden[:2] == ["face", "name"] and hidden[-1] == "text", hidden
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)

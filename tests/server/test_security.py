@@ -1,7 +1,10 @@
-"""Who may use the daemon: token, Origin, Host, CORS, pairing, the token file, and the logs."""
+"""Who may use the daemon: token, Origin, Host, CORS, the challenge, the token file, the logs."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import os
 import socket
@@ -9,7 +12,7 @@ import stat
 
 import pytest
 
-from redactor.config_dir import TOKEN_FILE, PairedOrigins
+from redactor.config_dir import TOKEN_FILE
 from redactor.server_security import EXTENSION_ID
 
 from .conftest import SAMPLES, TOKEN, start_server
@@ -37,18 +40,24 @@ def test_missing_or_wrong_token_is_401(server, images):
     assert server.call("GET", "/v1/attributes").status == 200  # the right token
 
 
+ROUTES = [("GET", "/v1/attributes"), ("POST", "/v1/redact"), ("POST", "/v1/analyze"),
+          ("POST", "/v1/pair"), ("GET", "/v1/nowhere"), ("PUT", "/v1/redact")]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "origin",
     ["https://evil.example", "http://127.0.0.1:8080", "null",
-     "chrome-extension://bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", FIREFOX],
+     "chrome-extension://bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"],
 )  # fmt: skip
 def test_foreign_origin_is_403_without_cors_even_with_the_token(server, images, origin):
     reply = server.redact(images.astronaut_jpeg, "?hide=face", headers={"Origin": origin})
     assert reply.status == 403
     assert reply.json()["error"] == "forbidden_origin"
     assert cors_headers(reply) == {}
-    health = server.call("GET", "/v1/health", headers={"Origin": origin}, token=None)
-    assert health.status == 403 and cors_headers(health) == {}
+    for path in ("/v1/health", "/v1/challenge"):
+        method = "GET" if path == "/v1/health" else "POST"
+        public = server.call(method, path, b"", headers={"Origin": origin}, token=None)
+        assert public.status == 403 and cors_headers(public) == {}, path
     preflight = server.call(
         "OPTIONS", "/v1/redact",
         headers={"Origin": origin, "Access-Control-Request-Method": "POST",
@@ -63,19 +72,58 @@ def test_a_web_page_request_without_origin_is_refused(server):
     assert reply.status == 403
 
 
-def test_an_extension_page_get_without_origin_reads_only_the_attributes(server, images):
-    """Chromium sends no Origin on an extension page's GET: /v1/attributes (nothing private)
-    is readable then; nothing else is, and a page's request (cross-site) never."""
-    browser = {"Sec-Fetch-Site": "none"}
-    assert server.call("GET", "/v1/attributes", headers=browser, token=None).status == 200
-    refused = server.redact(images.astronaut_jpeg, "?hide=face", headers=browser, token=None)
-    assert refused.status == 401
-    assert server.call("GET", "/v1/attributes", token=None).status == 401  # curl: no such header
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Origin": EXTENSION}, {"Origin": FIREFOX}, {"Sec-Fetch-Site": "none"},
+     {"Origin": EXTENSION, "Sec-Fetch-Site": "none"}],
+    ids=["local-tool", "extension-origin", "firefox-origin", "extension-get", "both"],
+)  # fmt: skip
+def test_no_request_without_the_token_whatever_its_origin(server, images, headers):
+    """Origin is a browser convention any local process can send: it never stands in for the
+    token (it used to: the pinned extension's Origin skipped it)."""
+    for method, path in ROUTES:
+        sent = {"Content-Type": "image/jpeg", **headers}
+        reply = server.call(method, path, images.astronaut_jpeg, sent, token=None)
+        assert reply.status == 401, (method, path, reply.status)
+        assert reply.json()["error"] == "token_required"
+        assert b"\xff\xd8" not in reply.body and len(reply.body) < 1000
 
 
-def test_the_pinned_extension_needs_no_token_and_gets_cors(server, images):
-    reply = server.redact(images.astronaut_jpeg, "?hide=face", headers={"Origin": EXTENSION},
-                          token=None)  # fmt: skip
+def test_no_request_without_the_token_from_the_network_either(shared_redactor, tmp_path, images):
+    """Bound beyond loopback, a client addressing the daemon by the IP it connected to (as a
+    machine on the network does) still needs the token; the extension's Origin changes nothing."""
+    import http.client
+
+    running = start_server(shared_redactor, tmp_path, host="0.0.0.0")
+    try:
+        addresses = ["127.0.0.2"]  # a loopback address that is not 127.0.0.1, like a LAN one
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect(("192.0.2.1", 9))  # no packet is sent; picks the outgoing address
+                addresses.append(probe.getsockname()[0])
+            except OSError:
+                pass
+        for address in addresses:
+            for headers in ({}, {"Origin": EXTENSION}):
+                connection = http.client.HTTPConnection(address, running.port, timeout=60)
+                sent = {"Host": f"{address}:{running.port}", "Content-Type": "image/jpeg",
+                        **headers}  # fmt: skip
+                connection.request("POST", "/v1/redact", images.astronaut_jpeg, sent)
+                reply = connection.getresponse()
+                assert reply.status == 401, (address, headers, reply.status)
+                reply.read()
+                host = {"Host": f"{address}:{running.port}"}
+                connection.request("GET", "/v1/health", headers=host)
+                health = connection.getresponse()
+                assert health.status == 200, address  # reachable: the 401 is the token check
+                health.read()
+                connection.close()
+    finally:
+        running.stop()
+
+
+def test_the_extension_with_the_token_gets_cors(server, images):
+    reply = server.redact(images.astronaut_jpeg, "?hide=face", headers={"Origin": EXTENSION})
     assert reply.status == 200, reply.body[:200]
     assert reply.header("Access-Control-Allow-Origin") == EXTENSION
     assert "X-Redactor-Summary" in reply.header("Access-Control-Expose-Headers")
@@ -89,9 +137,13 @@ def test_the_pinned_extension_needs_no_token_and_gets_cors(server, images):
     assert preflight.header("Access-Control-Allow-Origin") == EXTENSION
     assert "Authorization" in preflight.header("Access-Control-Allow-Headers")
     assert "POST" in preflight.header("Access-Control-Allow-Methods")
-    # A wrong token is refused even from the extension, with CORS so it can read why.
-    wrong = server.call("GET", "/v1/attributes", headers={"Origin": EXTENSION}, token="wrong")
-    assert wrong.status == 401 and wrong.header("Access-Control-Allow-Origin") == EXTENSION
+    # A missing or wrong token is refused, with CORS so that the extension can read why.
+    for token in (None, "wrong"):
+        refused = server.call("GET", "/v1/attributes", headers={"Origin": EXTENSION}, token=token)
+        assert refused.status == 401 and refused.header("Access-Control-Allow-Origin") == EXTENSION
+    # Firefox's random per-profile origin: the token decides, as for everyone.
+    firefox = server.redact(images.astronaut_jpeg, "?hide=face", headers={"Origin": FIREFOX})
+    assert firefox.status == 200 and firefox.header("Access-Control-Allow-Origin") == FIREFOX
 
 
 def test_bad_host_is_403(server):
@@ -112,24 +164,81 @@ def test_bad_host_is_403(server):
     assert rebound.status == 403 and cors_headers(rebound) == {}
 
 
-def test_pairing_registers_a_firefox_origin_with_the_token(server, images, tmp_path):
-    unpaired = server.redact(images.astronaut_jpeg, headers={"Origin": FIREFOX}, token=None)
-    assert unpaired.status == 403
-    assert server.call("POST", "/v1/pair", b"", {"Origin": FIREFOX}, token=None).status == 401
-    wrong = server.call("POST", "/v1/pair", b"", {"Origin": FIREFOX}, token="guess")
-    assert wrong.status == 401
-    assert server.call("POST", "/v1/pair", b"", {"Origin": "https://evil.example"}).status == 403
-    assert server.call("POST", "/v1/pair", b"").status == 400  # a local tool has nothing to pair
-    paired = server.call("POST", "/v1/pair", b"", {"Origin": FIREFOX})
-    assert paired.status == 200 and paired.json() == {"paired": True, "origin": FIREFOX}
-    assert paired.header("Access-Control-Allow-Origin") == FIREFOX
-    reply = server.redact(images.astronaut_jpeg, "?hide=face", headers={"Origin": FIREFOX},
-                          token=None)  # fmt: skip
-    assert reply.status == 200 and reply.header("Access-Control-Allow-Origin") == FIREFOX
-    # Persisted in the config dir, privately.
-    config_dir = server.daemon.config.config_dir
-    assert FIREFOX in PairedOrigins(config_dir)
-    assert stat.S_IMODE(os.stat(config_dir / "paired-origins.json").st_mode) == 0o600
+def test_pairing_is_gone(server):
+    """Pairing registered an origin that then needed no token; nothing replaces it."""
+    for origin in ({"Origin": FIREFOX}, {}):
+        assert server.call("POST", "/v1/pair", b"", origin).status == 404
+        assert server.call("POST", "/v1/pair", b"", origin, token=None).status == 401
+
+
+def nonce() -> str:
+    import base64
+    import secrets
+
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+
+
+def challenge(running, sent_nonce, headers=None, **kwargs):
+    body = json.dumps({"nonce": sent_nonce}).encode()
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    return running.call("POST", "/v1/challenge", body, sent, token=None, **kwargs)
+
+
+def expected_proof(token: str, sent_nonce: str, address: str) -> str:
+    # Written out here, not imported: the extension computes the same with WebCrypto.
+    message = f"redactor-daemon-v1|{sent_nonce}|{address}".encode()
+    return hmac.new(token.encode(), message, hashlib.sha256).hexdigest()
+
+
+def test_challenge_proves_the_token_bound_to_the_daemons_address(server):
+    sent = nonce()
+    reply = challenge(server, sent, {"Origin": EXTENSION})
+    assert reply.status == 200, reply.body
+    assert reply.header("Access-Control-Allow-Origin") == EXTENSION
+    assert reply.header("Cache-Control") == "no-store"
+    proof = reply.json()["proof"]
+    assert proof == expected_proof(TOKEN, sent, f"127.0.0.1:{server.port}")
+    # Bound to this nonce, this token and this address: a relay on another port, or a daemon
+    # holding another token, gives a different answer; the token itself is not in it.
+    assert proof != expected_proof(TOKEN, sent, f"127.0.0.1:{server.port + 1}")
+    assert proof != expected_proof(TOKEN, sent, f"[::1]:{server.port}")
+    assert proof != expected_proof("another-token-0123456789-abcdefghijklmnopq", sent,
+                                   f"127.0.0.1:{server.port}")  # fmt: skip
+    assert challenge(server, nonce()).json()["proof"] != proof
+    assert TOKEN not in reply.body.decode()
+
+
+def test_challenge_over_ipv6_is_bound_to_the_ipv6_address(shared_redactor, tmp_path):
+    import http.client
+
+    if not socket.has_ipv6:
+        pytest.fail("this machine has no IPv6 loopback; the test needs one")
+    running = start_server(shared_redactor, tmp_path, host="::1")
+    try:
+        sent = nonce()
+        connection = http.client.HTTPConnection("::1", running.port, timeout=30)
+        connection.request("POST", "/v1/challenge", json.dumps({"nonce": sent}),
+                           {"Host": f"[::1]:{running.port}"})  # fmt: skip
+        reply = connection.getresponse()
+        assert reply.status == 200
+        assert json.load(reply)["proof"] == expected_proof(TOKEN, sent, f"[::1]:{running.port}")
+        connection.close()
+    finally:
+        running.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"not json", b"[1]", b'{"nonce": 5}', b'{"nonce": "short"}', b'{"other": 1}',
+     json.dumps({"nonce": "A" * 42 + "="}).encode(), json.dumps({"nonce": "A" * 44}).encode(),
+     json.dumps({"nonce": "+" * 43}).encode(), b'{"nonce": "' + b"A" * 2000 + b'"}'],
+)  # fmt: skip
+def test_a_bad_nonce_is_400(server, body):
+    reply = server.call("POST", "/v1/challenge", body, {"Content-Type": "application/json"},
+                        token=None)  # fmt: skip
+    assert reply.status in (400, 413), reply.status
+    assert reply.json()["error"] in ("bad_nonce", "body_too_large")
+    assert "proof" not in reply.json()
 
 
 def test_token_file_is_created_0600_and_works(shared_redactor, tmp_path, images):
@@ -142,10 +251,10 @@ def test_token_file_is_created_0600_and_works(shared_redactor, tmp_path, images)
         assert token != TOKEN and len(token) >= 40
         assert running.call("GET", "/v1/attributes", token=token).status == 200
         assert running.call("GET", "/v1/attributes", token=TOKEN).status == 401
-        # --extension-id adds a trusted development origin.
+        # --extension-id adds a development origin, which needs the token like everyone.
         dev_origin = {"Origin": "chrome-extension://" + "a" * 32}
-        dev = running.call("GET", "/v1/attributes", headers=dev_origin, token=None)
-        assert dev.status == 200
+        assert running.call("GET", "/v1/attributes", headers=dev_origin, token=token).status == 200
+        assert running.call("GET", "/v1/attributes", headers=dev_origin, token=None).status == 401
     finally:
         running.stop()
 

@@ -60,6 +60,7 @@ def test_every_label_has_a_mask_and_only_labels_do(small_set):
                 assert masks["a0_safe"].all()
 
 
+@pytest.mark.slow  # a pool of worker processes
 def test_same_seed_same_set_any_worker_count(tmp_path, small_set):
     root, _ = small_set
     again = tmp_path / "again"

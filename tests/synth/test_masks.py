@@ -68,6 +68,7 @@ class CountingComputer(MaskComputer):
     pass
 
 
+@pytest.mark.slow  # builds the mask detectors and runs them four times
 def test_masks_computed_once_and_reused(fixture_set):
     root, face, text = fixture_set
     computer = CountingComputer(resolve_backend("auto"))

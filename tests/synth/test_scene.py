@@ -70,6 +70,7 @@ def test_canvas_keeps_only_visible_evidence():
     assert tuple(pixels[20, 20]) == (255, 0, 0) and tuple(pixels[20, 40]) == (0, 255, 0)
 
 
+@pytest.mark.slow  # statistics over many generated scenes
 def test_label_statistics_follow_vispr():
     sampler = LabelSampler()
     counts: collections.Counter = collections.Counter()

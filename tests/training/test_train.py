@@ -50,6 +50,7 @@ def trained(shapes: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return result.checkpoint
 
 
+@pytest.mark.slow  # the `trained` fixture: a training run
 def test_tiny_model_beats_trivial_baselines(shapes: Path, trained: Path) -> None:
     result = evaluate_checkpoint(trained, shapes, "test")
     train_labels = open_source(shapes, "train").label_matrix()
@@ -79,6 +80,7 @@ def test_tiny_model_beats_trivial_baselines(shapes: Path, trained: Path) -> None
     assert set(result["masks"]["per_group"]) == {"Documents", "Personal Description"}
 
 
+@pytest.mark.slow  # the `trained` fixture: a training run
 def test_checkpoint_and_metrics_files(trained: Path) -> None:
     folder = trained.parent
     lines = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
@@ -144,6 +146,7 @@ def test_ablation_switches_select_the_losses(shapes: Path) -> None:
         assert (model.cropped is not None) == config.use_cropped, name
 
 
+@pytest.mark.slow  # the `trained` fixture: a training run
 def test_cli_train_and_evaluate(shapes: Path, trained: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "cli"

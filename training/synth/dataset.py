@@ -16,8 +16,6 @@ reproducible whatever the number of worker processes.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from PIL import Image
 from redactor.attributes import VISPR_IDS
 from redactor.errors import RedactorError, UsageError
 from redactor.files import write_text_atomic
+from redactor.processes import process_pool
 
 SPLITS = ("train2017", "val2017", "test2017")
 DEFAULT_RATIOS = (0.7, 0.1, 0.2)
@@ -174,9 +173,11 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             if progress:
                 progress(len(results), config.n)
     else:
-        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with ctx.Pool(workers, initializer=_worker_init, initargs=(config.stats_path,)) as pool:
-            for result in pool.imap_unordered(make_one, tasks, chunksize=8):
+        # fork (spawn where there is none): workers start cheaply, with this process's imports.
+        with process_pool(
+            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path,)
+        ) as pool:
+            for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
                 if progress:
                     progress(len(results), config.n)

@@ -13,25 +13,27 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFilter
 
 from redactor.attributes import BY_ID, VISPR_IDS
-from training.synth import backgrounds, documents as docs, props, sources
+from training.synth import backgrounds, props, sources
+from training.synth import documents as docs
 from training.synth.canvas import Canvas, Layer
 from training.synth.figures import (
+    CLOTH,
+    HAIR_COLORS,
     OUTFIT_CUES,
-    draw_figure,
+    SKIN_TONES,
+    FigureSpec,
     crowd,
+    draw_figure,
     hand_holding,
     photo_figure,
     random_spec,
-    SKIN_TONES,
-    CLOTH,
-    HAIR_COLORS,
 )
 from training.synth.persona import Persona, make_persona
 from training.synth.typeset import Page, TextItem
@@ -112,6 +114,65 @@ def _union(into: dict[str, np.ndarray], found: dict[str, np.ndarray]) -> None:
             into[attr] = into[attr] | mask
         else:
             into[attr] = mask
+
+
+@dataclass(frozen=True)
+class FigureView:
+    """How a placed person was drawn, which decides what its visible parts are evidence of."""
+
+    front: bool
+    grayscale: bool
+    face_h: float  # face height in pixels
+    face_complete_ok: bool = True  # False: a photo whose face is cut shows only part of one
+    seated: bool = False
+
+
+def figure_evidence(canvas: Canvas, key: str, size: int, view: FigureView) -> dict[str, np.ndarray]:
+    """A person's descriptor and cue evidence from what stayed visible; `_body` for groups."""
+    vis = canvas.visible_fraction
+    out: dict[str, np.ndarray] = {}
+    face_frac = vis(key, "face")
+    face_ok = view.front and view.face_h >= FACE_MIN * size
+    complete = face_ok and view.face_complete_ok and face_frac >= 0.9
+    partial = face_ok and not complete and face_frac >= 0.25
+    face = canvas.visible(key, "face")
+    head = canvas.visible(key, "head")
+    body = canvas.visible(key, "body")
+    if complete:
+        out["a9_face_complete"] = face.copy()
+    if partial:
+        out["a10_face_partial"] = face.copy()
+    if (complete or partial) and vis(key, "eyes") >= 0.8 and view.face_h >= CLOSEUP * size:
+        out["a5_eye_color"] = face.copy()
+    hair = canvas.visible(key, "hair")
+    full_hair = canvas.placed[key].full_area.get("hair", 0)
+    if hair.sum() >= max(15, 0.3 * full_hair) and view.face_h >= FACE_MIN * size:
+        out["a6_hair_color"] = hair.copy()
+    skin = canvas.visible(key, "skin")
+    if not view.grayscale and skin.sum() >= 20:
+        out["a17_color"] = skin.copy()
+    if complete or partial:
+        out["a1_age_approx"] = head.copy()
+        if not view.grayscale:
+            out["a16_race"] = head.copy()
+    if vis(key, "head") >= 0.5 and vis(key, "torso") >= 0.25 and view.face_h >= FACE_MIN * size:
+        out["a4_gender"] = body.copy()
+    if vis(key, "torso") >= 0.9 and vis(key, "legs") >= 0.4:
+        out["a2_weight_approx"] = body.copy()
+    if (
+        not view.seated
+        and vis(key, "body") >= 0.9
+        and vis(key, "feet") >= 0.9
+        and vis(key, "head") >= 0.9
+    ):
+        out["a3_height_approx"] = body.copy()
+    for part in canvas.placed[key].full_area:
+        if part.startswith("cue:") and vis(key, part) >= 0.4:
+            mask = canvas.visible(key, part)
+            if mask.sum() >= 12:
+                out[part[4:]] = mask.copy()
+    out["_body"] = body.copy()
+    return out
 
 
 class Scene:
@@ -230,56 +291,7 @@ class Scene:
         group: str | None = None,
     ) -> str:
         size = self.size
-        holder: list[str] = []
-
-        def read(canvas: Canvas) -> dict[str, np.ndarray]:
-            key = holder[0]
-            vis = canvas.visible_fraction
-            out: dict[str, np.ndarray] = {}
-            face_frac = vis(key, "face")
-            face_ok = front and face_h >= FACE_MIN * size
-            complete = face_ok and face_complete_ok and face_frac >= 0.9
-            partial = face_ok and not complete and face_frac >= 0.25
-            face = canvas.visible(key, "face")
-            head = canvas.visible(key, "head")
-            body = canvas.visible(key, "body")
-            if complete:
-                out["a9_face_complete"] = face.copy()
-            if partial:
-                out["a10_face_partial"] = face.copy()
-            if (complete or partial) and vis(key, "eyes") >= 0.8 and face_h >= CLOSEUP * size:
-                out["a5_eye_color"] = face.copy()
-            hair = canvas.visible(key, "hair")
-            full_hair = canvas.placed[key].full_area.get("hair", 0)
-            if hair.sum() >= max(15, 0.3 * full_hair) and face_h >= FACE_MIN * size:
-                out["a6_hair_color"] = hair.copy()
-            skin = canvas.visible(key, "skin")
-            if not grayscale and skin.sum() >= 20:
-                out["a17_color"] = skin.copy()
-            if complete or partial:
-                out["a1_age_approx"] = head.copy()
-                if not grayscale:
-                    out["a16_race"] = head.copy()
-            if vis(key, "head") >= 0.5 and vis(key, "torso") >= 0.25 and face_h >= FACE_MIN * size:
-                out["a4_gender"] = body.copy()
-            if vis(key, "torso") >= 0.9 and vis(key, "legs") >= 0.4:
-                out["a2_weight_approx"] = body.copy()
-            if (
-                not seated
-                and vis(key, "body") >= 0.9
-                and vis(key, "feet") >= 0.9
-                and vis(key, "head") >= 0.9
-            ):
-                out["a3_height_approx"] = body.copy()
-            for part in canvas.placed[key].full_area:
-                if part.startswith("cue:") and vis(key, part) >= 0.4:
-                    mask = canvas.visible(key, part)
-                    if mask.sum() >= 12:
-                        out[part[4:]] = mask.copy()
-            out["_body"] = body.copy()
-            return out
-
-        w, h = layer.size
+        view = FigureView(front, grayscale, face_h, face_complete_ok, seated)
         if face_h >= FACE_MIN * size:
             fb = layer.parts.get("head")
             if fb is not None and fb.any():
@@ -287,8 +299,8 @@ class Scene:
                 self.protected.append(
                     (xy[0] + xs.min(), xy[1] + ys.min(), xy[0] + xs.max(), xy[1] + ys.max())
                 )
-        key = self.add(layer, xy, read, protect=False)
-        holder.append(key)
+        # The reader runs once the scene is composed, when `key` is bound.
+        key = self.add(layer, xy, lambda c: figure_evidence(c, key, size, view), protect=False)
         self.placed[-1].items = []
         self.placed[-1].offset = xy
         if group:
@@ -303,14 +315,40 @@ class Scene:
 # --- planning ---------------------------------------------------------------------------------
 
 
-def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict], bool]:
-    """Person plans: each a dict with mode, view, cues, outfit, group. Returns (plans, hands)."""
+@dataclass
+class PersonPlan:
+    """One person to draw: framing (closeup | medium | waist | full | partial | group), facing,
+    cue attributes, a forced outfit, and the relation group it belongs to."""
+
+    mode: str = "medium"
+    view: str = "front"  # front | back
+    cues: set[str] = field(default_factory=set)
+    outfit: str | None = None
+    group: str | None = None
+    index: int = 0  # place within its group
+    group_height: float | None = None  # shared by a group's members, set when first drawn
+
+    def can_carry(self, cue: str) -> bool:
+        """Whether this person can show `cue` (at most one outfit cue per person)."""
+        if cue in OUTFIT_CUES and (self.outfit is not None or self.cues & OUTFIT_CUES):
+            return False
+        if cue == "a57_culture" and self.view != "front":
+            return False
+        if cue == "a39_disability_physical" and self.mode in ("group", "closeup"):
+            return False
+        # Arms, clothes and wheelchairs need more than a head and shoulders.
+        return cue == "a57_culture" or self.mode not in ("closeup", "partial")
+
+
+def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[PersonPlan], bool]:
+    """The people a label set needs. Returns (plans, hands): hands when skin must show without a
+    person (a hand holding something)."""
     person_need = R & (DESCRIPTORS | CUE_ATTRS | set(GROUPS))
     if not person_need:
         return [], False
     if not (R & (CUE_ATTRS | set(GROUPS))) and (R & DESCRIPTORS) <= {"a17_color"}:
         return [], True  # skin without a person: a hand holding something
-    plans: list[dict] = []
+    plans: list[PersonPlan] = []
     legs = bool(R & {"a2_weight_approx", "a3_height_approx"})
     feet = "a3_height_approx" in R
 
@@ -320,32 +358,45 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
             return rng.choice(("full", "medium"))
         return rng.choice(("waist", "medium")) if legs else "medium"
 
-    main: dict = {"mode": "medium", "view": "front", "cues": set(), "outfit": None, "group": None}
+    main = PersonPlan()
     if "a5_eye_color" in R:
-        main["mode"] = "closeup"
+        main.mode = "closeup"
     elif "a9_face_complete" in R:
-        main["mode"] = rng.choice(("closeup", body_mode(), body_mode()))
+        main.mode = rng.choice(("closeup", body_mode(), body_mode()))
     elif "a10_face_partial" in R:
-        main["mode"] = "partial"
+        main.mode = "partial"
     elif R & {"a1_age_approx", "a16_race"}:
-        main["mode"] = "partial"  # age and race are read from a face: at least part of one
+        main.mode = "partial"  # age and race are read from a face: at least part of one
     else:
-        main["view"] = "back"
-        main["mode"] = body_mode()
+        main.view = "back"
+        main.mode = body_mode()
     # With a group in the picture, the main person is one of its members.
-    if not (set(GROUPS) & R) or main["mode"] in ("closeup", "partial"):
+    if not (set(GROUPS) & R) or main.mode in ("closeup", "partial"):
         plans.append(main)
-    if "a10_face_partial" in R and main["mode"] != "partial":
-        plans.append(
-            {"mode": "partial", "view": "front", "cues": set(), "outfit": None, "group": None}
-        )
-    if "a3_height_approx" in R and main["mode"] != "full":
-        view = "front" if R & {"a9_face_complete"} else "back"
-        plans.append({"mode": "full", "view": view, "cues": set(), "outfit": None, "group": None})
-    elif "a2_weight_approx" in R and main["mode"] not in ("full", "waist"):
-        view = "front" if R & {"a9_face_complete"} else "back"
-        plans.append({"mode": "waist", "view": view, "cues": set(), "outfit": None, "group": None})
-    # Relations: groups of people at one scale.
+    if "a10_face_partial" in R and main.mode != "partial":
+        plans.append(PersonPlan("partial"))
+    if "a3_height_approx" in R and main.mode != "full":
+        plans.append(PersonPlan("full", "front" if "a9_face_complete" in R else "back"))
+    elif "a2_weight_approx" in R and main.mode not in ("full", "waist"):
+        plans.append(PersonPlan("waist", "front" if "a9_face_complete" in R else "back"))
+    plans += group_plans(R, rng)
+    # Cues: at most one outfit cue per person.
+    for cue in sorted(R & CUE_ATTRS):
+        host = next((plan for plan in plans if plan.can_carry(cue)), None)
+        if host is None:
+            view = "front" if cue == "a57_culture" or R & {"a9_face_complete"} else "back"
+            host = PersonPlan(body_mode(), view)
+            plans.append(host)
+        host.cues.add(cue)
+    return plans, False
+
+
+GROUP_OUTFITS = {"a66_rel_professional": "suit", "a67_rel_competitors": "jersey"}
+
+
+def group_plans(R: set[str], rng: random.Random) -> list[PersonPlan]:
+    """Relations: groups of people at one scale (the views group seen from behind)."""
+    plans: list[PersonPlan] = []
     for group, n in GROUPS.items():
         if group not in R:
             continue
@@ -355,43 +406,11 @@ def plan_people(R: set[str], rng: random.Random, size: int) -> tuple[list[dict],
             if group == "a69_rel_views" or not R & {"a9_face_complete", "a10_face_partial"}
             else "front"
         )
-        outfit = {"a66_rel_professional": "suit", "a67_rel_competitors": "jersey"}.get(group)
-        for k in range(count):
-            plans.append(
-                {
-                    "mode": "group",
-                    "view": view,
-                    "cues": set(),
-                    "outfit": outfit,
-                    "group": group,
-                    "index": k,
-                }
-            )
-    # Cues: at most one outfit cue per person.
-    for cue in sorted(R & CUE_ATTRS):
-        host = None
-        for plan in plans:
-            if cue in OUTFIT_CUES and (plan["outfit"] is not None or plan["cues"] & OUTFIT_CUES):
-                continue
-            if cue == "a57_culture" and plan["view"] != "front":
-                continue
-            if cue == "a39_disability_physical" and plan["mode"] in ("group", "closeup"):
-                continue
-            if cue not in ("a57_culture",) and plan["mode"] in ("closeup", "partial"):
-                continue  # arms, clothes and wheelchairs need more than a head and shoulders
-            host = plan
-            break
-        if host is None:
-            host = {
-                "mode": body_mode(),
-                "view": "front" if cue == "a57_culture" or R & {"a9_face_complete"} else "back",
-                "cues": set(),
-                "outfit": None,
-                "group": None,
-            }
-            plans.append(host)
-        host["cues"].add(cue)
-    return plans, False
+        outfit = GROUP_OUTFITS.get(group)
+        plans += [
+            PersonPlan("group", view, outfit=outfit, group=group, index=k) for k in range(count)
+        ]
+    return plans
 
 
 OUTFIT_FOR_CUE = {
@@ -403,20 +422,53 @@ OUTFIT_FOR_CUE = {
 }
 
 
-def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Random) -> None:
-    s = scene.size
-    n = len(plans)
-    no_hair = "a6_hair_color" not in R
-    gray = not R & {"a17_color", "a16_race"}  # skin colour and race need a colour person
-    eyes = "a5_eye_color" in R
-    order = list(range(n))
-    hats = ((40, 40, 45), (200, 30, 30), (230, 200, 30), (240, 240, 240), (30, 60, 140))
-    # Farther (smaller) people first, so nearer ones overlap them.
-    drawn = []
-    crowd_n = sum(p["mode"] not in ("closeup", "partial") for p in plans)
-    for i in order:
+HATS = ((40, 40, 45), (200, 30, 30), (230, 200, 30), (240, 240, 240), (30, 60, 140))
+
+
+@dataclass(frozen=True)
+class PeopleLook:
+    """What the label set asks of every person drawn."""
+
+    no_hair: bool  # hair colour not requested: hats on
+    gray: bool  # skin colour and race not requested: grey people
+    eyes: bool  # eye colour requested: close-ups may show the eyes
+
+    @classmethod
+    def of(cls, R: set[str]) -> PeopleLook:
+        return cls("a6_hair_color" not in R, not R & {"a17_color", "a16_race"}, "a5_eye_color" in R)
+
+
+def realise_people(scene: Scene, plans: list[PersonPlan], R: set[str], rng: random.Random) -> None:
+    look = PeopleLook.of(R)
+    for height, i in person_heights(scene, plans, rng):
         plan = plans[i]
-        mode = plan["mode"]
+        mode = plan.mode
+        cues = frozenset(plan.cues)
+        if "a39_disability_physical" in cues and mode not in ("group",):
+            mode = "full"  # the wheelchair must be in view
+        outfit = plan.outfit
+        for cue in cues:
+            if OUTFIT_FOR_CUE.get(cue):
+                outfit = OUTFIT_FOR_CUE[cue]
+            if cue == "a46_occupation":
+                outfit = rng.choice(("hivis", "labcoat"))
+        name = photo_choice(plan, mode, cues, outfit, look, rng)
+        if name and add_photo_person(scene, plans, i, mode, name, height, look, rng):
+            continue
+        spec = figure_spec(plan, cues, outfit, height, look, scene.size, rng)
+        add_drawn_person(scene, plans, i, mode, spec, height, look)
+
+
+def person_heights(
+    scene: Scene, plans: list[PersonPlan], rng: random.Random
+) -> list[tuple[float, int]]:
+    """(height, plan index) in drawing order: farther (smaller) people first, so nearer ones
+    overlap them; groups after the others (they are the subject), close-ups last."""
+    s = scene.size
+    drawn = []
+    crowd_n = sum(p.mode not in ("closeup", "partial") for p in plans)
+    for i, plan in enumerate(plans):
+        mode = plan.mode
         if mode == "closeup":
             height = rng.uniform(1.0, 1.9) * s
         elif mode == "full":
@@ -424,149 +476,166 @@ def realise_people(scene: Scene, plans: list[dict], R: set[str], rng: random.Ran
         elif mode == "waist":
             height = rng.uniform(0.75, 1.3) * s
         elif mode == "group":
-            height = plans[i].setdefault("_group_h", None) or 0
-            if not height:
+            if not plan.group_height:
                 base = rng.uniform(0.45, 1.0) * s
                 for p in plans:
-                    if p.get("group") == plan["group"]:
-                        p["_group_h"] = base * rng.uniform(0.95, 1.05)
-                height = plan["_group_h"]
+                    if p.group == plan.group:
+                        p.group_height = base * rng.uniform(0.95, 1.05)
+            height = plan.group_height
         elif mode == "partial":
             height = rng.uniform(0.6, 1.6) * s if scene.show_legs else rng.uniform(1.1, 1.8) * s
         else:
             height = rng.uniform(0.45, 1.5) * s
-        if plan["cues"] & {"a39_disability_physical"}:
+        if plan.cues & {"a39_disability_physical"}:
             height = min(height, 0.9 * s)
         if mode not in ("closeup", "partial") and crowd_n > 1:
             # Side by side: a figure is about 0.45 of its height wide.
             height = min(height, rng.uniform(1.8, 2.4) * s / crowd_n)
         drawn.append((height, i))
-    # Groups after the others (they are the subject), close-ups last (nearest the camera).
     drawn.sort(
-        key=lambda hi: (
-            plans[hi[1]]["mode"] == "closeup",
-            plans[hi[1]].get("group") is not None,
-            hi[0],
-        )
+        key=lambda hi: (plans[hi[1]].mode == "closeup", plans[hi[1]].group is not None, hi[0])
     )
-    for height, i in drawn:
-        plan = plans[i]
-        mode = plan["mode"]
-        cues = frozenset(plan["cues"])
-        if "a39_disability_physical" in cues and mode not in ("group",):
-            mode = "full"  # the wheelchair must be in view
-        outfit = plan["outfit"]
-        for cue in cues:
-            if cue in OUTFIT_FOR_CUE and OUTFIT_FOR_CUE[cue]:
-                outfit = OUTFIT_FOR_CUE[cue]
-            if cue == "a46_occupation":
-                outfit = rng.choice(("hivis", "labcoat"))
-        u = height / 7.5
-        use_photo = (
-            mode in ("closeup", "medium")
-            and plan["view"] == "front"
-            and not cues
-            and outfit is None
-            and not no_hair
-            and rng.random() < 0.35
+    return drawn
+
+
+def photo_choice(
+    plan: PersonPlan,
+    mode: str,
+    cues: frozenset[str],
+    outfit: str | None,
+    look: PeopleLook,
+    rng: random.Random,
+) -> str | None:
+    """The packaged photo to cut this person from, or None to draw them."""
+    use_photo = (
+        mode in ("closeup", "medium")
+        and plan.view == "front"
+        and not cues
+        and outfit is None
+        and not look.no_hair
+        and rng.random() < 0.35
+    )
+    if mode == "partial" and look.gray and rng.random() < 0.6:
+        use_photo = True
+    if not use_photo:
+        return None
+    colour_photos = sources.available(("astronaut", "grace_hopper"))
+    name = (
+        "camera"
+        if look.gray or mode == "partial" and rng.random() < 0.3
+        else (rng.choice(colour_photos) if colour_photos else "camera")
+    )
+    if name == "camera" and not look.gray or name != "camera" and look.gray:
+        return None
+    if not sources.available((name,)) or not sources.cutout_available(name):
+        return None  # its package, or its person mask, is not installed
+    return name
+
+
+def add_photo_person(
+    scene: Scene,
+    plans: list[PersonPlan],
+    i: int,
+    mode: str,
+    name: str,
+    height: float,
+    look: PeopleLook,
+    rng: random.Random,
+) -> bool:
+    """Places a person cut from a photo; False when its face would show the eyes unasked (the
+    caller then draws one instead)."""
+    upper = height * 0.5  # the photos show the upper body: head to waist
+    pf = photo_figure(name, int(upper), rng, flip=rng.random() < 0.5)
+    layer = pf.layer
+    ys, xs = np.nonzero(layer.parts["face"])
+    face_h = float(ys.max() - ys.min()) if len(ys) else 0.0
+    if not look.eyes and face_h >= CLOSEUP * scene.size:
+        return False  # a close-up shows eye colour, unlabelled here
+    face_box = (xs.min(), ys.min(), xs.max(), ys.max())
+    xy = place_person(scene, layer, plans, i, mode, face_box=face_box, legs=False)
+    scene.add_figure(
+        layer,
+        xy,
+        front=True,
+        grayscale=pf.grayscale,
+        face_h=face_h,
+        face_complete_ok=pf.face_complete,
+        group=plans[i].group,
+    )
+    return True
+
+
+def figure_spec(
+    plan: PersonPlan,
+    cues: frozenset[str],
+    outfit: str | None,
+    height: float,
+    look: PeopleLook,
+    s: int,
+    rng: random.Random,
+) -> FigureSpec:
+    """The drawn figure for a plan: random looks, then what the labels and the group force."""
+    spec = random_spec(
+        rng,
+        int(height),
+        view=plan.view,
+        grayscale=look.gray,
+        cues=cues,
+        number=str(rng.randrange(1, 99)),
+    )
+    if outfit:
+        spec = replace(spec, outfit=outfit)
+    if plan.group == "a67_rel_competitors":
+        spec = replace(spec, top=CLOTH[plan.index % 2 * 3 + 1], outfit="jersey")
+    if plan.group == "a64_rel_personal" and plan.index == 0:
+        spec = replace(spec, arm_across=1)
+    if look.no_hair:
+        spec = replace(spec, hair=None, hat=rng.choice(HATS))
+    elif spec.hair is None:
+        spec = replace(spec, hair=HAIR_COLORS[rng.randrange(len(HAIR_COLORS))])
+    if "a11_tattoo" in cues and spec.outfit not in ("swim", "nude"):
+        spec = replace(
+            spec,
+            short_sleeves=True,
+            outfit="casual" if spec.outfit in ("suit", "labcoat", "ethnic") else spec.outfit,
         )
-        if mode == "partial" and gray and rng.random() < 0.6:
-            use_photo = True
-        if use_photo:
-            colour_photos = sources.available(("astronaut", "grace_hopper"))
-            name = (
-                "camera"
-                if gray or mode == "partial" and rng.random() < 0.3
-                else (rng.choice(colour_photos) if colour_photos else "camera")
-            )
-            if name == "camera" and not gray or name != "camera" and gray:
-                use_photo = False
-            if not sources.available((name,)) or not sources.cutout_available(name):
-                use_photo = False  # its package, or its person mask, is not installed
-        if use_photo:
-            upper = height * 0.5  # the photos show the upper body: head to waist
-            pf = photo_figure(name, int(upper), rng, flip=rng.random() < 0.5)
-            layer = pf.layer
-            ys, xs = np.nonzero(layer.parts["face"])
-            face_h = float(ys.max() - ys.min()) if len(ys) else 0.0
-            if eyes or face_h < CLOSEUP * s:  # a close-up shows eye colour, unlabelled here
-                xy = place_person(
-                    scene,
-                    layer,
-                    plans,
-                    i,
-                    mode,
-                    face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
-                    legs=False,
-                )
-                scene.add_figure(
-                    layer,
-                    xy,
-                    front=True,
-                    grayscale=pf.grayscale,
-                    face_h=face_h,
-                    face_complete_ok=pf.face_complete,
-                    group=plan["group"],
-                )
-                continue
-        spec = random_spec(
-            rng,
-            int(height),
-            view=plan["view"],
-            grayscale=gray,
-            cues=cues,
-            number=str(rng.randrange(1, 99)),
-        )
-        if outfit:
-            spec = replace(spec, outfit=outfit)
-        if plan["group"] == "a67_rel_competitors":
-            spec = replace(spec, top=CLOTH[plan.get("index", 0) % 2 * 3 + 1], outfit="jersey")
-        if plan["group"] == "a64_rel_personal" and plan.get("index", 0) == 0:
-            spec = replace(spec, arm_across=1)
-        if no_hair:
-            spec = replace(spec, hair=None, hat=rng.choice(hats))
-        elif spec.hair is None:
-            spec = replace(spec, hair=HAIR_COLORS[rng.randrange(len(HAIR_COLORS))])
-        if "a11_tattoo" in cues and spec.outfit not in ("swim", "nude"):
-            spec = replace(
-                spec,
-                short_sleeves=True,
-                outfit="casual" if spec.outfit in ("suit", "labcoat", "ethnic") else spec.outfit,
-            )
-        if u >= CLOSEUP * s and not eyes and spec.view == "front":
-            spec = replace(spec, sunglasses=True)
-        layer = draw_figure(spec)
-        # Partial faces are cut through the face itself, not through the hair above it.
-        part = layer.parts.get("face") if mode == "partial" else layer.parts.get("head")
-        if part is None or not part.any():
-            part = layer.parts.get("head")
-        ys, xs = (
-            np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
-        )
-        xy = place_person(
-            scene,
-            layer,
-            plans,
-            i,
-            mode,
-            face_box=(xs.min(), ys.min(), xs.max(), ys.max()),
-            legs=True,
-        )
-        scene.add_figure(
-            layer,
-            xy,
-            front=spec.view == "front",
-            grayscale=gray,
-            face_h=u,
-            seated="a39_disability_physical" in cues,
-            group=plan["group"],
-        )
+    if height / 7.5 >= CLOSEUP * s and not look.eyes and spec.view == "front":
+        spec = replace(spec, sunglasses=True)
+    return spec
+
+
+def add_drawn_person(
+    scene: Scene,
+    plans: list[PersonPlan],
+    i: int,
+    mode: str,
+    spec: FigureSpec,
+    height: float,
+    look: PeopleLook,
+) -> None:
+    layer = draw_figure(spec)
+    # Partial faces are cut through the face itself, not through the hair above it.
+    part = layer.parts.get("face") if mode == "partial" else layer.parts.get("head")
+    if part is None or not part.any():
+        part = layer.parts.get("head")
+    ys, xs = np.nonzero(part) if part is not None and part.any() else (np.array([0]), np.array([0]))
+    face_box = (xs.min(), ys.min(), xs.max(), ys.max())
+    xy = place_person(scene, layer, plans, i, mode, face_box=face_box, legs=True)
+    scene.add_figure(
+        layer,
+        xy,
+        front=spec.view == "front",
+        grayscale=look.gray,
+        face_h=height / 7.5,
+        seated="a39_disability_physical" in spec.cues,
+        group=plans[i].group,
+    )
 
 
 def place_person(
     scene: Scene,
     layer: Layer,
-    plans: list[dict],
+    plans: list[PersonPlan],
     i: int,
     mode: str,
     face_box: tuple[int, int, int, int],
@@ -574,13 +643,13 @@ def place_person(
 ) -> tuple[int, int]:
     s = scene.size
     rng = scene.rng
-    w, h = layer.size
+    h = layer.size[1]
     n = len(plans)
     fx0, fy0, fx1, fy1 = face_box
     fcx = (fx0 + fx1) / 2
     # Close-ups stand at the left; everyone else shares the rest of the width in slots, so a
     # big near person does not hide a group.
-    big = [k for k, p in enumerate(plans) if p["mode"] == "closeup"]
+    big = [k for k, p in enumerate(plans) if p.mode == "closeup"]
     small = [k for k in range(n) if k not in big]
     if mode == "closeup":
         cx = rng.uniform(0.08, 0.22) * s
@@ -626,115 +695,130 @@ def place_person(
     return int(x), int(y)
 
 
-TEXT_HOSTS = {
-    "form": set(docs.FORM_FIELDS),
-    "id": set(docs.CARD_FIELDS) - {"a82_date_time", "a78_address_home_complete"},
-    "chat": {"a19_name_full", "a20_name_first", "a49_phone", "a90_email", "a85_username"},
-    "email": {"a90_email", "a19_name_full", "a49_phone"},
-    "envelope": {"a19_name_full", "a78_address_home_complete", "a26_handwriting"},
-    "receipt": {"a82_date_time"},
-    "ticket": {"a82_date_time"},
-    "card": {"a19_name_full"},
-    "prescription": {"a19_name_full"},
-    "certificate": {"a19_name_full"},
-    "note": {"a49_phone", "a20_name_first", "a19_name_full"},
-    "post": {"a85_username", "a82_date_time", "a61_opinion_general", "a62_opinion_political"},
-    "business": {
-        "a19_name_full",
-        "a20_name_first",
-        "a21_name_last",
-        "a90_email",
-        "a49_phone",
-        "a85_username",
-    },
+# --- text carriers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPlan:
+    """One document or screen to draw: its carrier kind, the text attributes it shows, and
+    carrier options (id kind, signed, political...)."""
+
+    carrier: str
+    fields: list[str]
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CarrierJob:
+    """Everything a carrier renderer may use; every renderer takes just this."""
+
+    rng: random.Random
+    who: Persona
+    other: Persona
+    fields: list[str]
+    options: dict
+    scale: float
+
+
+@dataclass(frozen=True)
+class Carrier:
+    render: Callable[[CarrierJob], docs.Doc]
+    fields: frozenset[str] = frozenset()  # further text attributes it can carry
+    fixed_size: bool = False  # a sign or badge: never blown up to fill the frame alone
+    handheld: bool = False  # small enough to be held up by a hand
+    tilts: bool = True  # may be shown rotated
+    where: str = "free"  # free | chest (pinned on a person) | corner (a camera's stamp)
+
+
+NAME = frozenset({"a19_name_full"})
+DATED = frozenset({"a82_date_time"})
+ID_FIELDS = frozenset(docs.CARD_FIELDS) - {"a82_date_time", "a78_address_home_complete"}
+CARRIERS: dict[str, Carrier] = {
+    "form": Carrier(
+        lambda j: docs.form(
+            j.rng,
+            j.who,
+            j.fields,
+            j.scale,
+            signed=j.options.get("signed", False),
+            hand=j.options.get("hand", False),
+        ),
+        frozenset(docs.FORM_FIELDS),
+    ),
+    "id": Carrier(
+        lambda j: docs.id_card(j.rng, j.who, j.options["kind"], j.fields, j.scale),
+        ID_FIELDS,
+        handheld=True,
+    ),
+    "passport": Carrier(
+        lambda j: docs.passport(j.rng, j.who, j.fields, j.scale), ID_FIELDS, handheld=True
+    ),
+    "card": Carrier(
+        lambda j: docs.credit_card(j.rng, j.who, j.fields, j.scale), NAME, handheld=True
+    ),
+    "ticket": Carrier(
+        lambda j: docs.ticket(j.rng, j.scale, dated="a82_date_time" in j.fields),
+        DATED,
+        handheld=True,
+    ),
+    "chat": Carrier(
+        lambda j: docs.chat_screen(j.rng, j.who, j.other, j.fields, j.scale),
+        frozenset({"a19_name_full", "a20_name_first", "a49_phone", "a90_email", "a85_username"}),
+        handheld=True,
+    ),
+    "email": Carrier(
+        lambda j: docs.email_window(j.rng, j.who, j.fields, j.scale),
+        frozenset({"a90_email", "a19_name_full", "a49_phone"}),
+    ),
+    "envelope": Carrier(
+        lambda j: docs.envelope(j.rng, j.who, j.fields, j.scale),
+        frozenset({"a19_name_full", "a78_address_home_complete", "a26_handwriting"}),
+    ),
+    "receipt": Carrier(lambda j: docs.receipt(j.rng, j.fields, j.scale), DATED),
+    "prescription": Carrier(lambda j: docs.prescription(j.rng, j.who, j.fields, j.scale), NAME),
+    "certificate": Carrier(lambda j: docs.certificate(j.rng, j.who, j.fields, j.scale), NAME),
+    "placard": Carrier(lambda j: docs.placard(j.rng, j.options["political"], j.scale)),
+    "post": Carrier(
+        lambda j: docs.social_post(j.rng, j.who, j.fields, j.scale),
+        frozenset(
+            {"a85_username", "a82_date_time", "a61_opinion_general", "a62_opinion_political"}
+        ),
+    ),
+    "street_sign": Carrier(
+        lambda j: docs.street_sign(j.rng, j.who, j.options["complete"], j.scale),
+        fixed_size=True,
+        tilts=False,
+    ),
+    "plaque": Carrier(lambda j: docs.house_plaque(j.rng, j.who, j.scale), fixed_size=True),
+    "note": Carrier(
+        lambda j: docs.handwritten_note(j.rng, j.who, j.fields, j.scale),
+        frozenset({"a49_phone", "a20_name_first", "a19_name_full"}),
+        handheld=True,
+    ),
+    "timestamp": Carrier(lambda j: docs.timestamp_stamp(j.rng, j.scale), where="corner"),
+    "badge": Carrier(
+        lambda j: docs.name_badge(j.rng, j.who, j.fields[0], j.scale),
+        fixed_size=True,
+        where="chest",
+    ),
+    "phone_sign": Carrier(lambda j: docs.phone_sign(j.rng, j.who, j.scale), fixed_size=True),
+    "business": Carrier(
+        lambda j: docs.business_card(j.rng, j.who, j.fields, j.scale),
+        frozenset(
+            {
+                "a19_name_full",
+                "a20_name_first",
+                "a21_name_last",
+                "a90_email",
+                "a49_phone",
+                "a85_username",
+            }
+        ),
+        handheld=True,
+    ),
 }
+TEXT_HOSTS = {name: set(c.fields) for name, c in CARRIERS.items() if c.fields}
 TEXT_ATTRS = frozenset(a.id for a in BY_ID.values() if a.index >= 0 and a.mask_type == "text")
-
-
-def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[tuple[str, list[str], dict]]:
-    """Carriers for the text and document attributes: (carrier, fields it shows, options)."""
-    todo = set(R) & (TEXT_ATTRS | set(ID_DOCS) | {"a30_credit_card", "a38_ticket"})
-    todo -= set(PLATES)
-    carriers: list[tuple[str, list[str], dict]] = []
-
-    def absorb(host: str, extra: set[str] = frozenset(), prob: float = 0.8) -> list[str]:
-        allowed = TEXT_HOSTS.get(host, set()) | extra
-        got = [a for a in sorted(todo & allowed) if rng.random() < prob or a in extra]
-        todo.difference_update(got)
-        return got
-
-    for doc in ID_DOCS:
-        if doc in todo:
-            todo.discard(doc)
-            carriers.append(
-                ("passport" if doc == "a31_passport" else "id", absorb("id"), {"kind": doc})
-            )
-    if "a30_credit_card" in todo:
-        todo.discard("a30_credit_card")
-        carriers.append(("card", absorb("card"), {}))
-    if "a38_ticket" in todo:
-        todo.discard("a38_ticket")
-        carriers.append(("ticket", absorb("ticket"), {}))
-    singles = [
-        ("a97_online_conversation", "chat"),
-        ("a92_email_content", "email"),
-        ("a35_mail", "envelope"),
-        ("a37_receipt", "receipt"),
-        ("a43_medicine", "prescription"),
-        ("a70_education_history", "certificate"),
-    ]
-    for attr, host in singles:
-        if attr in todo:
-            todo.discard(attr)
-            carriers.append((host, absorb(host), {}))
-    for attr in ("a61_opinion_general", "a62_opinion_political"):
-        if attr in todo:
-            todo.discard(attr)
-            if rng.random() < 0.5:
-                carriers.append(("placard", [attr], {"political": attr == "a62_opinion_political"}))
-            else:
-                carriers.append(("post", [attr] + absorb("post"), {}))
-    if "a75_address_current_partial" in todo:
-        todo.discard("a75_address_current_partial")
-        carriers.append(("street_sign", [], {"complete": False}))
-    if "a74_address_current_complete" in todo:
-        todo.discard("a74_address_current_complete")
-        carriers.append(("street_sign", [], {"complete": True}))
-    if "a79_address_home_partial" in todo and rng.random() < 0.5:
-        todo.discard("a79_address_home_partial")
-        carriers.append(("plaque", [], {}))
-    if "a26_handwriting" in todo:
-        todo.discard("a26_handwriting")
-        if rng.random() < 0.6 or not todo & TEXT_HOSTS["form"]:
-            carriers.append(("note", absorb("note"), {}))
-        else:
-            carriers.append(("form", absorb("form", prob=1.0), {"hand": True}))
-    if "a82_date_time" in todo and rng.random() < 0.6:
-        todo.discard("a82_date_time")
-        carriers.append(("timestamp", [], {}))
-    names = todo & {"a19_name_full", "a20_name_first", "a21_name_last"}
-    if persons and names and rng.random() < 0.6:
-        attr = sorted(names)[0]
-        todo.discard(attr)
-        carriers.append(("badge", [attr], {}))
-    if "a49_phone" in todo and rng.random() < 0.4:
-        todo.discard("a49_phone")
-        carriers.append(("phone_sign", [], {}))
-    if todo & {"a90_email", "a85_username"} and rng.random() < 0.5:
-        carriers.append(("business", absorb("business", prob=1.0), {}))
-    signed = "a8_signature" in todo
-    todo.discard("a8_signature")
-    if todo:
-        form_fields = sorted(todo & TEXT_HOSTS["form"])
-        todo.difference_update(form_fields)
-        if form_fields or signed:
-            carriers.append(("form", form_fields, {"signed": signed}))
-            signed = False
-        for leftover in sorted(todo):  # e.g. a username without a host yet
-            carriers.append(("business", [leftover], {}))
-    if signed:
-        carriers.append(("form", [], {"signed": True}))
-    return carriers
 
 
 def render_carrier(
@@ -746,49 +830,93 @@ def render_carrier(
     other: Persona,
     scale: float,
 ) -> docs.Doc:
-    if carrier == "form":
-        return docs.form(
-            rng, who, fields, scale, signed=opts.get("signed", False), hand=opts.get("hand", False)
-        )
-    if carrier == "id":
-        return docs.id_card(rng, who, opts["kind"], fields, scale)
-    if carrier == "passport":
-        return docs.passport(rng, who, fields, scale)
-    if carrier == "card":
-        return docs.credit_card(rng, who, fields, scale)
-    if carrier == "ticket":
-        return docs.ticket(rng, scale, dated="a82_date_time" in fields)
-    if carrier == "chat":
-        return docs.chat_screen(rng, who, other, fields, scale)
-    if carrier == "email":
-        return docs.email_window(rng, who, fields, scale)
-    if carrier == "envelope":
-        return docs.envelope(rng, who, fields, scale)
-    if carrier == "receipt":
-        return docs.receipt(rng, fields, scale)
-    if carrier == "prescription":
-        return docs.prescription(rng, who, fields, scale)
-    if carrier == "certificate":
-        return docs.certificate(rng, who, fields, scale)
-    if carrier == "placard":
-        return docs.placard(rng, opts["political"], scale)
-    if carrier == "post":
-        return docs.social_post(rng, who, fields, scale)
-    if carrier == "street_sign":
-        return docs.street_sign(rng, who, opts["complete"], scale)
-    if carrier == "plaque":
-        return docs.house_plaque(rng, who, scale)
-    if carrier == "note":
-        return docs.handwritten_note(rng, who, fields, scale)
-    if carrier == "timestamp":
-        return docs.timestamp_stamp(rng, scale)
-    if carrier == "badge":
-        return docs.name_badge(rng, who, fields[0], scale)
-    if carrier == "phone_sign":
-        return docs.phone_sign(rng, who, scale)
-    if carrier == "business":
-        return docs.business_card(rng, who, fields, scale)
-    raise KeyError(carrier)
+    """One carrier's document (the table's renderer, called with the loose arguments)."""
+    return CARRIERS[carrier].render(CarrierJob(rng, who, other, fields, opts, scale))
+
+
+# Document attributes and the carrier that shows each, in planning order.
+DOCUMENTS = (
+    ("a29_ausweis", "id"),
+    ("a31_passport", "passport"),
+    ("a32_drivers_license", "id"),
+    ("a33_student_id", "id"),
+    ("a30_credit_card", "card"),
+    ("a38_ticket", "ticket"),
+    ("a97_online_conversation", "chat"),
+    ("a92_email_content", "email"),
+    ("a35_mail", "envelope"),
+    ("a37_receipt", "receipt"),
+    ("a43_medicine", "prescription"),
+    ("a70_education_history", "certificate"),
+)
+
+
+def plan_text(R: set[str], rng: random.Random, persons: bool) -> list[TextPlan]:
+    """Carriers for the text and document attributes, each with the fields it shows."""
+    todo = set(R) & (TEXT_ATTRS | set(ID_DOCS) | {"a30_credit_card", "a38_ticket"})
+    todo -= set(PLATES)
+    carriers: list[TextPlan] = []
+
+    def absorb(host: str, prob: float = 0.8) -> list[str]:
+        got = [a for a in sorted(todo & CARRIERS[host].fields) if rng.random() < prob]
+        todo.difference_update(got)
+        return got
+
+    def add(carrier: str, fields: list[str], **options) -> None:
+        carriers.append(TextPlan(carrier, fields, options))
+
+    for attr, carrier in DOCUMENTS:
+        if attr in todo:
+            todo.discard(attr)
+            add(carrier, absorb(carrier), **({"kind": attr} if attr in ID_DOCS else {}))
+    for attr in ("a61_opinion_general", "a62_opinion_political"):
+        if attr in todo:
+            todo.discard(attr)
+            if rng.random() < 0.5:
+                add("placard", [attr], political=attr == "a62_opinion_political")
+            else:
+                add("post", [attr] + absorb("post"))
+    if "a75_address_current_partial" in todo:
+        todo.discard("a75_address_current_partial")
+        add("street_sign", [], complete=False)
+    if "a74_address_current_complete" in todo:
+        todo.discard("a74_address_current_complete")
+        add("street_sign", [], complete=True)
+    if "a79_address_home_partial" in todo and rng.random() < 0.5:
+        todo.discard("a79_address_home_partial")
+        add("plaque", [])
+    if "a26_handwriting" in todo:
+        todo.discard("a26_handwriting")
+        if rng.random() < 0.6 or not todo & CARRIERS["form"].fields:
+            add("note", absorb("note"))
+        else:
+            add("form", absorb("form", prob=1.0), hand=True)
+    if "a82_date_time" in todo and rng.random() < 0.6:
+        todo.discard("a82_date_time")
+        add("timestamp", [])
+    names = todo & {"a19_name_full", "a20_name_first", "a21_name_last"}
+    if persons and names and rng.random() < 0.6:
+        attr = min(names)
+        todo.discard(attr)
+        add("badge", [attr])
+    if "a49_phone" in todo and rng.random() < 0.4:
+        todo.discard("a49_phone")
+        add("phone_sign", [])
+    if todo & {"a90_email", "a85_username"} and rng.random() < 0.5:
+        add("business", absorb("business", prob=1.0))
+    signed = "a8_signature" in todo
+    todo.discard("a8_signature")
+    if todo:
+        form_fields = sorted(todo & CARRIERS["form"].fields)
+        todo.difference_update(form_fields)
+        if form_fields or signed:
+            add("form", form_fields, signed=signed)
+            signed = False
+        for leftover in sorted(todo):  # e.g. a username without a host yet
+            add("business", [leftover])
+    if signed:
+        add("form", [], signed=True)
+    return carriers
 
 
 def fit(doc: docs.Doc, max_side: float) -> docs.Doc:
@@ -802,8 +930,9 @@ def fit(doc: docs.Doc, max_side: float) -> docs.Doc:
     items = []
     for item in doc.page.items:
         poly = [(x * factor, y * factor) for x, y in item.polygon]
-        box = tuple(int(round(v * factor)) for v in item.box)
-        items.append(TextItem(item.text, item.kind, box, poly, item.attributes, item.line))  # type: ignore[arg-type]
+        x0, y0, x1, y1 = (round(v * factor) for v in item.box)
+        box = (x0, y0, x1, y1)
+        items.append(TextItem(item.text, item.kind, box, poly, item.attributes, item.line))
     extra = {
         k: np.asarray(Image.fromarray(v).resize(size, Image.NEAREST))
         for k, v in doc.extra_parts.items()
@@ -826,36 +955,48 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
     scene.groups = {}
     scene.show_legs = bool(R & {"a2_weight_approx", "a3_height_approx"})
     scene.show_feet = "a3_height_approx" in R
-    s = size
-    unit = s / 448.0
+    # Back to front: far objects, clutter, people, vehicles, props, text.
+    add_far_objects(scene, R)
+    add_clutter(scene)
+    realise_people(scene, people_plans, R, rng)
+    add_vehicle(scene, R, who)
+    add_near_props(scene, R)
+    texts = plan_text(R, rng, persons=bool(people_plans))
+    stamps = [t for t in texts if CARRIERS[t.carrier].where == "corner"]
+    texts = [t for t in texts if CARRIERS[t.carrier].where != "corner"]
+    add_texts(scene, texts, who, other, hands, alone=not people_plans)
+    if "a99_legal_involvement" in R:
+        add_police_tape(scene)
+    for text in stamps:
+        add_stamp(scene, text, who, other)
+    return finish(scene, sorted(requested))
 
-    # Far objects: landmarks, buildings, flags, spectators.
-    if "a73_landmark" in R:
-        layer = props.landmark(rng, int(rng.uniform(0.45, 0.9) * s))
-        xy = (
-            int(rng.uniform(-0.1, 0.7) * s),
-            int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
-        )
-        scene.add_layer_with_parts(
-            layer,
-            xy,
-            {"cue:a73_landmark": "a73_landmark"},
-            {"cue:a73_landmark": 0.25},
-            protect=False,
-        )
-    if "a55_religion" in R:
-        layer = props.place_of_worship(rng, int(rng.uniform(0.35, 0.75) * s))
-        xy = (
-            int(rng.uniform(0, 0.6) * s),
-            int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
-        )
-        scene.add_layer_with_parts(
-            layer,
-            xy,
-            {"cue:a55_religion": "a55_religion"},
-            {"cue:a55_religion": 0.25},
-            protect=False,
-        )
+
+# Big landmarks standing on the ground: attribute, maker, width range, left edge range.
+FAR_PROPS = (
+    ("a73_landmark", props.landmark, (0.45, 0.9), (-0.1, 0.7)),
+    ("a55_religion", props.place_of_worship, (0.35, 0.75), (0, 0.6)),
+)
+# Props in front of the people: attribute, maker, size range.
+NEAR_PROPS = (
+    ("a60_occassion_personal", props.party, (0.2, 0.4)),
+    ("a58_hobbies", props.hobby, (0.15, 0.35)),
+    ("a7_fingerprint", props.fingerprint, (0.12, 0.25)),
+)
+
+
+def add_far_objects(scene: Scene, R: set[str]) -> None:
+    """Landmarks, buildings, spectators, an office and flags: the back of the scene."""
+    rng, s, ground = scene.rng, scene.size, scene.ground
+    for attr, maker, width, left in FAR_PROPS:
+        if attr in R:
+            layer = maker(rng, int(rng.uniform(*width) * s))
+            xy = (
+                int(rng.uniform(*left) * s),
+                int(min(ground, s * 0.85) - layer.size[1] * rng.uniform(0.8, 1.0)),
+            )
+            cue = f"cue:{attr}"
+            scene.add_layer_with_parts(layer, xy, {cue: attr}, {cue: 0.25}, protect=False)
     if "a68_rel_spectators" in R:
         band_h = int(rng.uniform(0.2, 0.4) * s)
         layer = crowd(s, band_h, rng, head=rng.uniform(0.018, 0.03) * s)
@@ -880,7 +1021,11 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
             layer, xy, {"cue:a56_sexual_orientation": "a56_sexual_orientation"}
         )
 
-    # Harmless clutter behind the people and documents.
+
+def add_clutter(scene: Scene) -> None:
+    """Harmless objects, plain signs and greeked sheets behind the people and documents."""
+    rng, s = scene.rng, scene.size
+    unit = s / 448.0
     for _ in range(rng.randint(0, 3)):
         layer = props.clutter(rng, int(rng.uniform(0.08, 0.25) * s))
         xy = scene.free_spot(*layer.size)
@@ -891,81 +1036,79 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
     if rng.random() < 0.2:
         scene.add_doc(fit(docs.greeked_sheet(rng, unit * rng.uniform(0.8, 1.5)), 0.6 * s))
 
-    # People, nearest last.
-    realise_people(scene, people_plans, R, rng)
-    # Vehicles, in front of the people.
-    plate_attr = next((p for p in PLATES if p in R), None)
-    if "a102_vehicle_ownership" in R or plate_attr:
-        whole = "a102_vehicle_ownership" in R
-        rear = plate_attr is not None
-        if not rear and rng.random() < 0.3 and props.sources.available(("motorcycle",)):
-            layer = props.motorcycle(rng, int(rng.uniform(0.4, 0.8) * s))
-        else:
-            width = int(rng.uniform(0.45, 0.85) * s) if whole else int(rng.uniform(0.6, 0.95) * s)
-            layer = props.car(rng, width, rear, who.plate if rear else None, plate_attr)
-        w, h = layer.size
-        if whole:
-            xy = (
-                int(rng.uniform(0, max(1, s - w))),
-                int(rng.uniform(max(0, ground - h * 0.6), max(1, s - h))),
-            )
-        else:  # only part of the car: cut by a side of the frame, its plate still in view
-            cut = rng.uniform(0.22, 0.3) * w
-            x = -cut if rng.random() < 0.5 else s - w + cut
-            xy = (int(x), int(rng.uniform(max(0, ground - h * 0.5), max(1, s - h * 0.8))))
-        if plate_attr == "a104_license_plate_partial":
-            plate = layer.parts["plate"]
-            ys, xs = np.nonzero(plate)
-            pw = xs.max() - xs.min()
-            # The plate cut by the frame's left or right edge.
-            if rng.random() < 0.5:
-                xy = (int(-xs.min() - pw * rng.uniform(0.3, 0.6)), xy[1])
-            else:
-                xy = (int(s - xs.max() + pw * rng.uniform(0.3, 0.6)), xy[1])
-        mapping = {"vehicle": "a102_vehicle_ownership"}
-        minimum = {"vehicle": 0.85}
-        if plate_attr:
-            mapping["plate"] = "_plate"
-            minimum["plate"] = 0.2
-        # In front of the people (a car nearer the camera), so nobody hides its plate.
-        scene.add_layer_with_parts(layer, xy, mapping, minimum, protect=False)
 
-    # Props in front.
-    for attr, maker, frac in (
-        ("a60_occassion_personal", props.party, (0.2, 0.4)),
-        ("a58_hobbies", props.hobby, (0.15, 0.35)),
-        ("a7_fingerprint", props.fingerprint, (0.12, 0.25)),
-    ):
+def add_vehicle(scene: Scene, R: set[str], who: Persona) -> None:
+    """A car or motorcycle in front of the people, so nobody hides its plate."""
+    plate_attr = next((p for p in PLATES if p in R), None)
+    if "a102_vehicle_ownership" not in R and not plate_attr:
+        return
+    rng, s, ground = scene.rng, scene.size, scene.ground
+    whole = "a102_vehicle_ownership" in R
+    rear = plate_attr is not None
+    if not rear and rng.random() < 0.3 and props.sources.available(("motorcycle",)):
+        layer = props.motorcycle(rng, int(rng.uniform(0.4, 0.8) * s))
+    else:
+        width = int(rng.uniform(0.45, 0.85) * s) if whole else int(rng.uniform(0.6, 0.95) * s)
+        layer = props.car(rng, width, rear, who.plate if rear else None, plate_attr)
+    w, h = layer.size
+    if whole:
+        xy = (
+            int(rng.uniform(0, max(1, s - w))),
+            int(rng.uniform(max(0, ground - h * 0.6), max(1, s - h))),
+        )
+    else:  # only part of the car: cut by a side of the frame, its plate still in view
+        cut = rng.uniform(0.22, 0.3) * w
+        x = -cut if rng.random() < 0.5 else s - w + cut
+        xy = (int(x), int(rng.uniform(max(0, ground - h * 0.5), max(1, s - h * 0.8))))
+    if plate_attr == "a104_license_plate_partial":
+        plate = layer.parts["plate"]
+        xs = np.nonzero(plate)[1]
+        pw = xs.max() - xs.min()
+        # The plate cut by the frame's left or right edge.
+        if rng.random() < 0.5:
+            xy = (int(-xs.min() - pw * rng.uniform(0.3, 0.6)), xy[1])
+        else:
+            xy = (int(s - xs.max() + pw * rng.uniform(0.3, 0.6)), xy[1])
+    mapping = {"vehicle": "a102_vehicle_ownership"}
+    minimum = {"vehicle": 0.85}
+    if plate_attr:
+        mapping["plate"] = "_plate"
+        minimum["plate"] = 0.2
+    scene.add_layer_with_parts(layer, xy, mapping, minimum, protect=False)
+
+
+def add_near_props(scene: Scene, R: set[str]) -> None:
+    rng, s = scene.rng, scene.size
+    for attr, maker, frac in NEAR_PROPS:
         if attr in R:
             layer = maker(rng, int(rng.uniform(*frac) * s))
             xy = scene.free_spot(*layer.size)
             scene.add_layer_with_parts(layer, xy, {f"cue:{attr}": attr})
 
-    # Documents and text.
-    carriers = plan_text(R, rng, persons=bool(people_plans))
-    stamps = [c for c in carriers if c[0] == "timestamp"]
-    carriers = [c for c in carriers if c[0] != "timestamp"]
-    n_docs = len(carriers)
-    for carrier, fields, opts in carriers:
-        if (
-            n_docs == 1
-            and not people_plans
-            and carrier not in ("badge", "street_sign", "plaque", "phone_sign")
-        ):
+
+def add_texts(
+    scene: Scene, texts: list[TextPlan], who: Persona, other: Persona, hands: bool, alone: bool
+) -> None:
+    """Documents and screens; with `hands`, the first hand-held one is held by a hand. A lone
+    document with no people around fills most of the frame."""
+    rng, s = scene.rng, scene.size
+    unit = s / 448.0
+    for text in texts:
+        carrier = CARRIERS[text.carrier]
+        if len(texts) == 1 and alone and not carrier.fixed_size:
             scale = unit * rng.uniform(1.3, 2.2)
             max_side = rng.uniform(0.7, 0.98) * s
         else:
             scale = unit * rng.uniform(0.9, 1.4)
             max_side = rng.uniform(0.35, 0.65) * s
-        doc = render_carrier(carrier, fields, opts, rng, who, other, scale)
-        if carrier == "badge":
-            doc = fit(doc, 0.3 * s)
-            badge_on_person(scene, doc)
+        doc = carrier.render(CarrierJob(rng, who, other, text.fields, text.options, scale))
+        if carrier.where == "chest":
+            badge_on_person(scene, fit(doc, 0.3 * s))
             continue
-        if carrier not in ("street_sign",) and rng.random() < 0.7:
+        if carrier.tilts and rng.random() < 0.7:
             doc = docs.rotated(doc, max(-25.0, min(25.0, rng.gauss(0, 8))))
         doc = fit(doc, max_side)
-        if hands and carrier in ("card", "id", "chat", "ticket", "passport", "business", "note"):
+        if hands and carrier.handheld:
             w, h = doc.page.image.size
             xy = scene.free_spot(w, h)
             hand = hand_holding(max(12, int(w * 0.45)), rng.choice(SKIN_TONES), rng)
@@ -984,28 +1127,34 @@ def render_scene(requested: set[str] | frozenset[str], seed: int, size: int = 44
             hand, scene.free_spot(*hand.size), {"skin": "a17_color"}, {"skin": 0.3}
         )
 
-    if "a99_legal_involvement" in R:
-        layer = props.police_tape(rng, int(s * 1.5))
-        angle = rng.uniform(-25, 25)
-        image = layer.image.rotate(angle, expand=True, resample=Image.BICUBIC)
-        part = Image.fromarray(
-            layer.parts["cue:a99_legal_involvement"].astype(np.uint8) * 255
-        ).rotate(angle, expand=True)
-        rotated = Layer(image, {"cue:a99_legal_involvement": np.asarray(part) > 127})
-        xy = (int(s / 2 - image.width / 2), int(rng.uniform(0.45, 0.85) * s - image.height / 2))
-        scene.add_layer_with_parts(
-            rotated,
-            xy,
-            {"cue:a99_legal_involvement": "a99_legal_involvement"},
-            {"cue:a99_legal_involvement": 0.2},
-        )
-    for carrier, fields, opts in stamps:
-        doc = render_carrier(carrier, fields, opts, rng, who, other, unit * rng.uniform(0.9, 1.3))
-        w, h = doc.page.image.size
-        x = int(s - w - 0.03 * s) if rng.random() < 0.7 else int(0.03 * s)
-        scene.add_doc(doc, (x, int(s - h - 0.03 * s)))
 
-    return finish(scene, sorted(requested))
+def add_police_tape(scene: Scene) -> None:
+    rng, s = scene.rng, scene.size
+    layer = props.police_tape(rng, int(s * 1.5))
+    angle = rng.uniform(-25, 25)
+    image = layer.image.rotate(angle, expand=True, resample=Image.BICUBIC)
+    part = Image.fromarray(layer.parts["cue:a99_legal_involvement"].astype(np.uint8) * 255).rotate(
+        angle, expand=True
+    )
+    rotated = Layer(image, {"cue:a99_legal_involvement": np.asarray(part) > 127})
+    xy = (int(s / 2 - image.width / 2), int(rng.uniform(0.45, 0.85) * s - image.height / 2))
+    scene.add_layer_with_parts(
+        rotated,
+        xy,
+        {"cue:a99_legal_involvement": "a99_legal_involvement"},
+        {"cue:a99_legal_involvement": 0.2},
+    )
+
+
+def add_stamp(scene: Scene, text: TextPlan, who: Persona, other: Persona) -> None:
+    """A camera's date stamp in a bottom corner."""
+    rng, s = scene.rng, scene.size
+    scale = s / 448.0 * rng.uniform(0.9, 1.3)
+    job = CarrierJob(rng, who, other, text.fields, text.options, scale)
+    doc = CARRIERS[text.carrier].render(job)
+    w, h = doc.page.image.size
+    x = int(s - w - 0.03 * s) if rng.random() < 0.7 else int(0.03 * s)
+    scene.add_doc(doc, (x, int(s - h - 0.03 * s)))
 
 
 def badge_on_person(scene: Scene, doc: docs.Doc) -> None:

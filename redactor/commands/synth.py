@@ -1,0 +1,41 @@
+"""`redact synth`: a synthetic privacy data set in VISPR's layout (the `train` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def command(
+    out: Path = typer.Option(..., "--out", help="Empty folder for the data set (VISPR layout + masks/)."),
+    n: int = typer.Option(..., "--n", help="Number of images."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed makes the same set."),
+    size: int = typer.Option(448, "--size", help="Image side in pixels (square images)."),
+    split_ratio: str = typer.Option("0.7,0.1,0.2", "--split-ratio", help="train,val,test fractions."),
+    workers: int = typer.Option(0, "--workers", help="Processes (0: one per CPU)."),
+    masks: bool = typer.Option(False, "--masks", help="Then compute the human/text masks cache (`redact masks`)."),
+) -> None:
+    """Generate a synthetic privacy data set in VISPR's layout, with a mask per label.
+
+    People, documents, screens and objects, with labels drawn from VISPR's label statistics.
+    """
+    from rich.console import Console
+
+    from redactor.commands.masks import compute_masks
+    from redactor.commands.progress import progress_bar
+    from redactor.processes import cpu_threads
+    from training.synth.dataset import SynthConfig, check_config, generate, parse_ratios
+
+    console = Console(stderr=True)
+    workers = workers or cpu_threads()  # one per CPU this process may use
+    config = SynthConfig(out, n, seed, size, parse_ratios(split_ratio), workers)
+    check_config(config)
+    with progress_bar(console) as progress:
+        task = progress.add_task("synth", total=n)
+        summary = generate(config, lambda done, total: progress.update(task, completed=done))
+    typer.echo(f"{n} images in {summary['seconds']} s -> {out} "
+               f"(train {summary['splits']['train2017']}, val {summary['splits']['val2017']}, "
+               f"test {summary['splits']['test2017']})")
+    if masks:
+        compute_masks(out, None, "auto", workers, console)
