@@ -30,7 +30,7 @@ import numpy as np
 from redactor import attributes
 from redactor.detectors.base import OCR_LINES, Context, DetectorSettings, Region
 from redactor.errors import ImageError, ModelError
-from redactor.runtime import onnx_session, shrinking_run_options
+from redactor.runtime import onnx_session, run_options_for, shrinking_run_options
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
@@ -298,7 +298,8 @@ class OcrEngine:
         for index, (start, end) in enumerate(spans):
             tile = resized[start:end] if tall else resized[:, start:end]
             blob = (tile.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(2, 0, 1)[None]
-            tile_prob = self.det.run(None, {self.det_input: blob}, self._run_options)[0][0, 0]
+            options = run_options_for(blob, self._run_options)
+            tile_prob = self.det.run(None, {self.det_input: blob}, options)[0][0, 0]
             # Keep each tile's part up to the middle of its overlap with the neighbours.
             keep0 = start if index == 0 else (start + spans[index - 1][1]) // 2
             keep1 = end if index == len(spans) - 1 else (spans[index + 1][0] + end) // 2
@@ -348,7 +349,7 @@ class OcrEngine:
         blob[0, :, :, :content_w] = (resized.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(
             2, 0, 1
         )
-        outputs = self.rec.run(None, {self.rec_input: blob}, self._run_options)
+        outputs = self.rec.run(None, {self.rec_input: blob}, run_options_for(blob, self._run_options))
         probs = outputs[0][0]  # columns x classes, softmaxed
         text, centres, score = self._decode(probs, input_w)
         if not text:
