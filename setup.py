@@ -7,6 +7,6 @@ from setuptools import find_packages, setup
 EXTENSION = ["redactor.extension_files", "redactor.extension_files.icons"]
 
 setup(
-    packages=[*find_packages(include=["redactor*", "training*", "exporters*"]), *EXTENSION],
+    packages=[*find_packages(include=["redactor*"]), *EXTENSION],
     package_dir={"redactor.extension_files": "extension"},
 )

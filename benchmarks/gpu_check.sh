@@ -65,7 +65,7 @@ phase "model for the bench: $backbone at ${size} px, random weights, ONNX export
 "$PY" - "$backbone" "$size" "$work" <<'EOF' || { echo "could not make the bench model"; exit 1; }
 import sys
 from pathlib import Path
-from exporters.bench import make_bench_models
+from redactor.exporters.bench import make_bench_models
 for path in make_bench_models(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])):
     print(path)
 EOF
@@ -80,8 +80,8 @@ if has tensorrt; then
   phase "TensorRT engine (fp16, profile 1:8:32)"
   if timeout 240 "$PY" - "$work/$backbone.pt" "$work/${backbone}_fp16.engine" <<'EOF'
 import sys
-from exporters.export import export
-from exporters.formats import ExportOptions
+from redactor.exporters.export import export
+from redactor.exporters.formats import ExportOptions
 result = export(sys.argv[1], "tensorrt", sys.argv[2], ExportOptions(fp16=True, batch=(1, 8, 32)))
 print("\n".join(result.parity.lines()))
 EOF
@@ -92,12 +92,12 @@ else
 fi
 
 phase "bench: $backends, fp32 and fp16, batches $batches (limit ${bench_limit} s)"
-timeout "$bench_limit" "$PY" -m exporters.bench --model "${models[@]}" --backend "$backends" \
+timeout "$bench_limit" "$PY" -m redactor.exporters.bench --model "${models[@]}" --backend "$backends" \
   --precision fp32,fp16 --batch "$batches" --device "$device" --device-io --runs "$runs" \
   --max-seconds "$max_s" --json "$results/bench.json" || failures=$((failures + 1))
 
 phase "bench: torch.compile fp32 and fp16 (limit ${compile_limit} s)"
-timeout "$compile_limit" "$PY" -m exporters.bench --model "$work/$backbone.pt" --backend torch-compile \
+timeout "$compile_limit" "$PY" -m redactor.exporters.bench --model "$work/$backbone.pt" --backend torch-compile \
   --precision fp32,fp16 --batch "$batches" --device "$device" --device-io --runs "$runs" \
   --max-seconds "$max_s" --json "$results/bench_compile.json" || failures=$((failures + 1))
 

@@ -29,9 +29,9 @@ import torch
 
 from redactor.attributes import mask_type_vector
 from redactor.model import ModelArgs, PrivObfNet
-from training.config import TrainConfig
-from training.optim import make_optimizer
-from training.step import Batch, autocast_context, compute_losses
+from redactor.training.config import TrainConfig
+from redactor.training.optim import make_optimizer
+from redactor.training.step import Batch, autocast_context, compute_losses
 
 PAPER = {"image_size": 448, "crop_size": 320, "batch": 4, "crops": 6}
 CPU_SMOKE = {"image_size": 32, "crop_size": 24, "batch": 2, "crops": 2}

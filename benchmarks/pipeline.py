@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from redactor import RedactOptions, Redactor  # noqa: E402
-from redactor.batch import BatchRequest, Engine, LocalRunner, redact  # noqa: E402
+from redactor.batch import BatchRequest, RedactorSetup, LocalRunner, redact  # noqa: E402
 from redactor.imageio import IMAGE_SUFFIXES  # noqa: E402
 from redactor.pipeline import STAGES  # noqa: E402
 from redactor.processes import cpu_threads  # noqa: E402
@@ -85,7 +85,7 @@ def batch_run(
         for r in range(rounds):
             for path in files:
                 shutil.copy(path, source / f"r{r}_{path.name}")
-        engine = Engine()
+        engine = RedactorSetup()
         redactor = engine.build() if workers == 1 else None
         if redactor is not None:
             redactor.warm_up(options)

@@ -6,8 +6,8 @@
 
 Makes the synthetic set (`redact synth`) and its mask cache (`redact masks`) when `--data` holds
 none, trains with the README's `redact train` line (plus any `--set`), evaluates the test split
-and the real set (`python -m training.real_set` builds one), and writes `summary.json` and
-`summary.md` into `--out`. A collapsed training run (training/collapse.py) is reported as such.
+and the real set (`python -m redactor.training.real_set` builds one), and writes `summary.json` and
+`summary.md` into `--out`. A collapsed training run (redactor/training/collapse.py) is reported as such.
 Sized for a GPU or a quiet machine: the full recipe is about 10 minutes on 2 CPU cores per
 1,000 training images and epoch.
 """
@@ -76,19 +76,19 @@ def side_by_side(synthetic: dict[str, Any], real: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from training.collapse import TrainingCollapsedError
-    from training.config import make_config
-    from training.evaluate import evaluate_checkpoint
-    from training.real_eval import evaluate_real
-    from training.trainer import train
+    from redactor.training.collapse import TrainingCollapsedError
+    from redactor.training.config import make_config
+    from redactor.training.evaluate import evaluate_checkpoint
+    from redactor.training.real_eval import evaluate_real
+    from redactor.training.trainer import train
 
     args.out.mkdir(parents=True, exist_ok=True)
     if not (args.data / "annotations").is_dir():
-        from training.synth.dataset import SynthConfig, generate
+        from redactor.training.synth.dataset import SynthConfig, generate
 
         generate(SynthConfig(args.data, n=args.n, size=args.size, workers=2))
     if not args.no_masks:
-        from training.masks import precompute_masks
+        from redactor.training.masks import precompute_masks
 
         precompute_masks(args.data, workers=2)
     config = make_config(overrides=[*README_RECIPE, *args.overrides])

@@ -96,7 +96,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def ensure_data(args: argparse.Namespace) -> None:
     if (args.data / "annotations").is_dir():
         return
-    from training.synth.dataset import SynthConfig, generate
+    from redactor.training.synth.dataset import SynthConfig, generate
 
     started = time.perf_counter()
     summary = generate(SynthConfig(args.data, n=args.n, seed=args.seed, size=args.size, workers=2))
@@ -109,7 +109,7 @@ def ensure_data(args: argparse.Namespace) -> None:
 
 def ensure_masks(args: argparse.Namespace) -> None:
     """The human/text mask cache (`redact masks`): computed once, reused afterwards."""
-    from training.masks import precompute_masks
+    from redactor.training.masks import precompute_masks
 
     started = time.perf_counter()
     summary = precompute_masks(args.data, workers=2)
@@ -123,9 +123,9 @@ def ensure_masks(args: argparse.Namespace) -> None:
 def run_row(
     name: str, overrides: list[str], args: argparse.Namespace, index: int
 ) -> dict[str, Any]:
-    from training.config import make_config
-    from training.evaluate import evaluate_checkpoint
-    from training.trainer import train
+    from redactor.training.config import make_config
+    from redactor.training.evaluate import evaluate_checkpoint
+    from redactor.training.trainer import train
 
     config = make_config(overrides=[*BASE, *overrides, *args.overrides, f"seed={args.seed}"])
     folder = args.out / f"row{index}"

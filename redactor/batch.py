@@ -107,7 +107,7 @@ class BatchPlan:
 
 
 @dataclass(frozen=True)
-class Engine:
+class RedactorSetup:
     """How to build a Redactor in each process."""
 
     model: Path | None = None
@@ -628,7 +628,7 @@ _WORKER: Redactor | None = None
 _WORKER_ERROR: RedactorError | None = None
 
 
-def _start_worker(engine: Engine, options: RedactOptions) -> None:
+def _start_worker(engine: RedactorSetup, options: RedactOptions) -> None:
     global _WORKER, _WORKER_ERROR
     # Ctrl-C reaches the whole process group: the parent decides what happens, not the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -651,7 +651,7 @@ class LocalRunner:
     building its own Redactor once (ONNX Runtime threads split between them)."""
 
     def __init__(
-        self, engine: Engine = Engine(), workers: int = 1, redactor: Redactor | None = None
+        self, engine: RedactorSetup = RedactorSetup(), workers: int = 1, redactor: Redactor | None = None
     ) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
@@ -678,7 +678,7 @@ class LocalRunner:
 
         engine = self.engine
         if engine.threads is None:  # the workers split the CPUs this process may use
-            engine = Engine(engine.model, engine.person, engine.limits, thread_share(workers))
+            engine = RedactorSetup(engine.model, engine.person, engine.limits, thread_share(workers))
         # spawn: a clean interpreter per worker (no inherited ONNX Runtime or progress threads).
         pool = process_pool(
             workers, start="spawn", initializer=_start_worker, initargs=(engine, options),
@@ -895,7 +895,7 @@ def _split_done(plan: BatchPlan, hide: Sequence[str]) -> tuple[list[Job], list[J
 
 
 __all__ = [
-    "BatchPlan", "BatchRequest", "Engine", "Job", "LocalRunner", "Note", "Outcome", "Runner",
+    "BatchPlan", "BatchRequest", "Job", "LocalRunner", "Note", "Outcome", "RedactorSetup", "Runner",
     "Summary", "plan_batch", "redact", "redact_job",
 ]
 

@@ -90,7 +90,7 @@ def main(
 # name -> module (each module's `command`), in the order `redact --help` lists them.
 app.command("run")(run.command)  # batch redactor (redactor/batch.py)
 app.command("attributes")(attributes.command)
-app.command("synth")(synth.command)  # synthetic data (training/synth)
+app.command("synth")(synth.command)  # synthetic data (redactor/training/synth)
 app.command("masks")(masks.command)
 app.command("train")(train.command)  # PrivObfNet (training/)
 app.command("evaluate")(evaluate.command)

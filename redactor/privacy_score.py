@@ -1,5 +1,5 @@
 """An image's privacy score from its attributes by a privacy profile: the pure part of
-training/privacy_profile.py, here so that redacting (detector fusion, redactor/fusion.py)
+redactor/training/privacy_profile.py, here so that redacting (detector fusion, redactor/fusion.py)
 needs neither training code nor torch.
 
 A profile is one sensitivity in [0, 1] per VISPR attribute and a rule (with w_a = p_a * s_a,

@@ -1,7 +1,7 @@
 """The local daemon (`redact serve`): the browser extension and local tools send an image, get
 it back redacted. An aiohttp application built by `create_app`; the pipeline is loaded once per
 process in a cleanup context and runs on worker threads, with concurrent requests for the same
-options gathered into micro-batches (redactor/batching.py). Who may call is decided in
+options gathered into micro-batches (redactor/microbatch.py). Who may call is decided in
 redactor/server_security.py.
 
 API (errors are JSON `{"error": code, "message": text}`):
@@ -47,7 +47,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from redactor import __version__, attributes, formats
-from redactor.batching import MicroBatcher, Overloaded
+from redactor.microbatch import MicroBatcher, Overloaded
 from redactor.config_dir import default_config_dir, load_or_create_token, token_path
 from redactor.errors import RedactorError, UsageError
 from redactor.obfuscate import MODES

@@ -17,7 +17,7 @@ import typer
 # The optional packages (top-level module -> the extra of pyproject.toml that installs it).
 EXTRA_OF_MODULE = {
     "torch": "train", "torchvision": "train", "onnx": "train", "faker": "train",
-    "matplotlib": "train", "training": "train", "exporters": "train",
+    "matplotlib": "train",
     "mediapipe": "human", "absl": "human",
     "tensorrt": "tensorrt",
     "ray": "ray", "pyarrow": "ray",

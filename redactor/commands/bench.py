@@ -30,7 +30,7 @@ def command(
 
     from rich.console import Console
 
-    from exporters.bench import (
+    from redactor.exporters.bench import (
         BenchResult, BenchSettings, bench_pipeline, environment, make_bench_models, parse_batches,
         render_rich, run_bench, split_list, write_json,
     )  # fmt: skip

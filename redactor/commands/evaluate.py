@@ -32,17 +32,17 @@ def command(
 
     from rich.console import Console
 
-    from training.report import evaluation_tables, real_tables
+    from redactor.training.report import evaluation_tables, real_tables
 
     if (data is None) == (real is None):
         fail("give one of --data (a training-format set) or --real (a real-image set)")
     if real is not None:
-        from training.real_eval import evaluate_real
+        from redactor.training.real_eval import evaluate_real
 
         result = evaluate_real(checkpoint, real, device=device, fused=True)
         dataset = real.resolve().name
     else:
-        from training.evaluate import evaluate_checkpoint
+        from redactor.training.evaluate import evaluate_checkpoint
 
         result = evaluate_checkpoint(
             checkpoint, data, split, device=device, batch_size=batch_size,
@@ -53,8 +53,8 @@ def command(
     if record:
         from datetime import datetime, timezone
 
-        from exporters.validity import record_validity
-        from training.real_eval import validity_of
+        from redactor.exporters.validity import record_validity
+        from redactor.training.real_eval import validity_of
 
         when = datetime.now(timezone.utc).isoformat(timespec="seconds")
         validity = validity_of(result, dataset, when)

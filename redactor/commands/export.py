@@ -35,9 +35,9 @@ def command(
     """
     import json
 
-    from exporters.export import export
-    from exporters.formats import DEFAULT_BATCH, DEFAULT_OPSET, ExportOptions, parse_batch
-    from exporters.parity import ParityError, image_files
+    from redactor.exporters.export import export
+    from redactor.exporters.formats import DEFAULT_BATCH, DEFAULT_OPSET, ExportOptions, parse_batch
+    from redactor.exporters.parity import ParityError, image_files
     from redactor.errors import first_line
 
     given = {name for name, value in (("fp16", fp16), ("int8", int8), ("calib", calib),

@@ -23,7 +23,7 @@ def command(
 def compute_masks(data: Path, splits: Optional[list[str]], human: str, workers: int, console: Any) -> None:
     """Also `redact synth --masks`."""
     from redactor.commands.progress import progress_bar
-    from training.masks import precompute_masks
+    from redactor.training.masks import precompute_masks
 
     with progress_bar(console) as progress:
         task = progress.add_task("masks", total=None)

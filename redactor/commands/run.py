@@ -87,7 +87,7 @@ def command(
     from rich.console import Console
 
     from redactor.attributes import parse_hide
-    from redactor.batch import BatchRequest, Engine, LocalRunner
+    from redactor.batch import BatchRequest, RedactorSetup, LocalRunner
     from redactor.errors import RedactorError
     from redactor.pipeline import RedactOptions
 
@@ -98,7 +98,7 @@ def command(
             keep_metadata=keep_metadata, thresholds=parse_thresholds(threshold),
             report_text=report_text, trust_model=trust_model,
         )
-        engine = Engine(model=model, person=person)
+        engine = RedactorSetup(model=model, person=person)
         on_ray = use_ray(engine_name, [*paths, out, report], address=address,
                          gpus_per_worker=gpus_per_worker, batch_size=batch_size)
         request = BatchRequest(

@@ -25,7 +25,7 @@ def command(
     from redactor.commands.masks import compute_masks
     from redactor.commands.progress import progress_bar
     from redactor.processes import cpu_threads
-    from training.synth.dataset import SynthConfig, check_config, generate, parse_ratios
+    from redactor.training.synth.dataset import SynthConfig, check_config, generate, parse_ratios
 
     console = Console(stderr=True)
     workers = workers or cpu_threads()  # one per CPU this process may use

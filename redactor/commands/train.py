@@ -19,10 +19,10 @@ def command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same as --set seed=N)."),
 ) -> None:
     """Train PrivObfNet (runs unchanged under `torchrun --nproc_per_node N -m redactor.cli train ...`)."""
-    from training.collapse import TrainingCollapsedError
-    from training.config import make_config, parse_overrides
-    from training.progress import RichReporter
-    from training.trainer import resume_config, train
+    from redactor.training.collapse import TrainingCollapsedError
+    from redactor.training.config import make_config, parse_overrides
+    from redactor.training.progress import RichReporter
+    from redactor.training.trainer import resume_config, train
 
     overrides = parse_overrides(set_)
     if seed is not None:
@@ -32,7 +32,7 @@ def command(
         result = train(data, settings, out, resume=resume, reporter=RichReporter())
     except FloatingPointError as error:  # the loss diverged: the trainer says where
         fail(str(error))
-    except TrainingCollapsedError as error:  # training/collapse.py: exit 3, apart from usage errors
+    except TrainingCollapsedError as error:  # redactor/training/collapse.py: exit 3, apart from usage errors
         fail(str(error), 3)
     if result.is_main:
         typer.echo(f"model: {result.checkpoint}\nmetrics: {result.metrics}")

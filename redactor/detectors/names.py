@@ -8,7 +8,7 @@ A name-list hit alone is weak evidence ("Grace", "Hall"): a run of words counts 
 with a second cue (a first name with another listed name, an initial, a label, a greeting).
 
 The lists (data/first_names.txt, data/last_names.txt) were derived from the `names-dataset`
-package (Apache-2.0 data) by training/name_lists.py: names ranked in the top 1500 (first) or
+package (Apache-2.0 data) by redactor/training/name_lists.py: names ranked in the top 1500 (first) or
 2500 (last) of at least one of its 105 countries, common English words removed.
 """
 

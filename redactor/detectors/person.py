@@ -9,7 +9,7 @@ does not, so it is not used.
 The model (256x256 general model, `model_selection=0`; 1 is the landscape model) gives a
 probability per pixel that it belongs to a person. It is made for one or a few people near the
 camera: small, distant people are often missed (the training masks add face-derived bodies, see
-training/masks.py). Regions: one per connected blob above the threshold, shape "mask".
+redactor/training/masks.py). Regions: one per connected blob above the threshold, shape "mask".
 """
 
 from __future__ import annotations

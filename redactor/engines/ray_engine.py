@@ -35,7 +35,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from redactor import errors
-from redactor.batch import BatchPlan, Engine, Job, Outcome, redact_job
+from redactor.batch import BatchPlan, RedactorSetup, Job, Outcome, redact_job
 from redactor.engines.storage import Filesystems, Place
 from redactor.errors import RedactorError, UsageError, first_line
 from redactor.pipeline import RedactOptions, Report
@@ -62,7 +62,7 @@ class RayCluster:
 class RayRunner:
     """Runs the jobs on a Ray cluster (`batch.redact(request, options, RayRunner(...))`)."""
 
-    def __init__(self, engine: Engine = Engine(), cluster: RayCluster = RayCluster()) -> None:
+    def __init__(self, engine: RedactorSetup = RedactorSetup(), cluster: RayCluster = RayCluster()) -> None:
         _check_cluster(cluster)
         self.engine = engine
         self.cluster = cluster
@@ -136,7 +136,7 @@ class Pipeline:
     coordinator actor inside the cluster for a Ray Client (ray://) caller."""
 
     items: list[dict]
-    engine: Engine
+    engine: RedactorSetup
     options: RedactOptions
     filesystems: Filesystems
     cluster: RayCluster
@@ -146,7 +146,7 @@ class Pipeline:
 
         cpus, compute, gpus = _resources(ray, self.cluster)
         # ONNX Runtime threads per actor = the CPUs Ray reserved for it.
-        engine = Engine(self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus)))
+        engine = RedactorSetup(self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus)))
         blocks = min(MAX_BLOCKS, math.ceil(len(self.items) / self.cluster.batch_size))
         with _quiet_ray_data(), warnings.catch_warnings():
             # Ray 2.5x deprecates map_batches' free remote args, but max_task_retries has no
@@ -233,7 +233,7 @@ def _through_client(ray: Any) -> bool:
 class RedactWorker:
     """A Ray Data actor: builds the Redactor once, then redacts batches of jobs."""
 
-    def __init__(self, engine: Engine, options: RedactOptions, filesystems: Filesystems) -> None:
+    def __init__(self, engine: RedactorSetup, options: RedactOptions, filesystems: Filesystems) -> None:
         self.options = options
         self.filesystems = filesystems
         self.worker = f"{socket.gethostname()}:{os.getpid()}"

@@ -8,7 +8,7 @@ one class-activation map (CAM) per attribute (paper §3.1–3.2).
   backbone features (so they need no masks at inference). Model-Cropped carries only the CAM
   head: the paper's attribute and privacy losses use Model-Image alone, and unused heads would
   stall DistributedDataParallel.
-- `forward` returns outputs, never losses (training/losses.py holds those).
+- `forward` returns outputs, never losses (redactor/training/losses.py holds those).
 - Inference uses Model-Image only: `infer` returns a dict, `ImageModel` (for export) a tuple.
 
 Tensor conventions: images float32 [B, 3, H, W], RGB, normalised ((x/255 - mean) / std, with
@@ -46,7 +46,7 @@ class ModelArgs:
     privacy_head: bool = True
     attribute_head: bool = True
     head_hidden: int = 256
-    # Without a privacy head, the score is the privacy profile (training/privacy_profile.py)
+    # Without a privacy head, the score is the privacy profile (redactor/training/privacy_profile.py)
     # applied to the attribute probabilities p: with w = p * sensitivity, rule "max" is max w,
     # "noisy_or" is 1 - prod(1 - w), "mix" their mean. Sensitivity: one value per class.
     score_sensitivity: tuple[float, ...] | None = None
@@ -99,7 +99,7 @@ def profile_score(
     probabilities: torch.Tensor, sensitivity: torch.Tensor, rule: str
 ) -> torch.Tensor:
     """Privacy score [B] from attribute probabilities [B, C] by a privacy profile's rule (the
-    torch twin of training/privacy_profile.combine; `rule` is fixed per model, so tracing
+    torch twin of redactor/training/privacy_profile.combine; `rule` is fixed per model, so tracing
     sees no branch)."""
     weighted = probabilities * sensitivity
     strongest = weighted.amax(dim=1)

@@ -106,7 +106,7 @@ def test_batch_workers_split_the_affinity_not_cpu_count(tmp_path: Path):
         batch.process_pool = recording_pool
         summary = batch.redact(
             batch.BatchRequest(({str(folder)!r},), out={str(tmp_path / "out")!r}),
-            RedactOptions(hide=("face",)), batch.LocalRunner(batch.Engine(), workers=2),
+            RedactOptions(hide=("face",)), batch.LocalRunner(batch.RedactorSetup(), workers=2),
         )
         print(json.dumps({{"pools": seen, "images": summary.images, "failed": summary.failed}}))
     """)

@@ -18,7 +18,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_export(tiny_checkpoint: Path):
     """The ExportResult of the tiny checkpoint's ONNX export (parity on random + real images)."""
-    from exporters.onnx_export import export_onnx
+    from redactor.exporters.onnx_export import export_onnx
 
     return export_onnx(tiny_checkpoint, tiny_checkpoint.with_suffix(".onnx"),
                        samples=[ASTRONAUT, SAMPLES / "id_card.png"])
@@ -37,7 +37,7 @@ def unmeasured_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def unmeasured_onnx(unmeasured_checkpoint: Path) -> Path:
-    from exporters.onnx_export import export_onnx
+    from redactor.exporters.onnx_export import export_onnx
 
     return export_onnx(unmeasured_checkpoint, unmeasured_checkpoint.with_suffix(".onnx"),
                        samples=[ASTRONAUT]).path

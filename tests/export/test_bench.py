@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exporters.bench import BenchSettings, main, plan_cases, render_text, run_bench
+from redactor.exporters.bench import BenchSettings, main, plan_cases, render_text, run_bench
 from redactor.cli import app
 from redactor.errors import UsageError
 from tests.export.tiny_model import ASTRONAUT
@@ -65,7 +65,7 @@ def test_cli_bench_writes_json_and_times_the_pipeline(tiny_checkpoint: Path, tin
 
 
 def test_bench_runs_without_typer_and_rich(tiny_onnx: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """`python -m exporters.bench` is what the GPU script runs on machines with torch only."""
+    """`python -m redactor.exporters.bench` is what the GPU script runs on machines with torch only."""
     out = tmp_path / "b.json"
     assert main(["--model", str(tiny_onnx), "--batch", "1", "--runs", "2", "--warmup", "0",
                  "--json", str(out)]) == 0

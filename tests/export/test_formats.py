@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exporters.export import export
-from exporters.formats import (
+from redactor.exporters.export import export
+from redactor.exporters.formats import (
     FORMATS,
     OPTION_FLAGS,
     ExportOptions,

@@ -19,7 +19,7 @@ import torch
 if __name__ == "__main__":  # run as a script: make `tests` and `redactor` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from exporters.parity import compare, torch_reference  # noqa: E402
+from redactor.exporters.parity import compare, torch_reference  # noqa: E402
 from redactor.runtime import open_model  # noqa: E402
 from tests.export.tiny_model import SIZE, make_checkpoint  # noqa: E402
 
@@ -48,7 +48,7 @@ def skip(reason: str) -> None:
 
 
 def reference_of(checkpoint: Path):
-    from exporters.onnx_export import load_inference_module
+    from redactor.exporters.onnx_export import load_inference_module
 
     module, _ = load_inference_module(checkpoint)
     return torch_reference(module)
@@ -88,7 +88,7 @@ def test_detector_on_cuda_finds_what_onnx_runtime_finds(checkpoint: Path, tmp_pa
 
     if importlib.util.find_spec("PIL") is None:
         skip("Pillow is not installed (the detector resizes images with it)")
-    from exporters.onnx_export import export_onnx
+    from redactor.exporters.onnx_export import export_onnx
     from redactor.detectors import Context
     from redactor.detectors.model import ModelDetector
 
@@ -104,7 +104,7 @@ def test_detector_on_cuda_finds_what_onnx_runtime_finds(checkpoint: Path, tmp_pa
 
 
 def test_bench_on_cuda_times_device_resident_batches(checkpoint: Path) -> None:
-    from exporters.bench import BenchSettings, run_bench
+    from redactor.exporters.bench import BenchSettings, run_bench
 
     settings = BenchSettings(batches=(1, 8), precisions=("fp32", "fp16"), device="cuda", warmup=2,
                              runs=5, max_seconds=2.0, device_io=True)

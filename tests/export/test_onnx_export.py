@@ -12,8 +12,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-import exporters.onnx_export as onnx_export
-from exporters.parity import TOLERANCES, ParityError
+import redactor.exporters.onnx_export as onnx_export
+from redactor.exporters.parity import TOLERANCES, ParityError
 from redactor.cli import app
 from redactor.model import load_checkpoint
 from redactor.runtime import META_KEY, open_model, preprocess

@@ -17,8 +17,8 @@ from redactor.imageio import load
 from redactor.pipeline import RedactOptions, Redactor
 from redactor.runtime import open_model, preprocess
 from tests.export.tiny_model import SAMPLES
-from training.metrics import roc_auc
-from training.real_eval import SET_FILE, evaluate_real, read_real_set
+from redactor.training.metrics import roc_auc
+from redactor.training.real_eval import SET_FILE, evaluate_real, read_real_set
 
 skimage_data = pytest.importorskip("skimage.data")
 PACKAGE = Path(skimage_data.__file__).parent

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.formats import ExportOptions
-from exporters.tensorrt_build import CalibrationImages, engine_sidecar
+from redactor.exporters.formats import ExportOptions
+from redactor.exporters.tensorrt_build import CalibrationImages, engine_sidecar
 from redactor.errors import ModelError
 from redactor.model import load_checkpoint
 from redactor.runtime import EngineSidecar, open_model, sidecar_path
@@ -75,7 +75,7 @@ def test_engine_without_tensorrt_says_what_to_install(fake_engine: Path, tiny_ch
                                                       tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="needs TensorRT"):
         open_model(fake_engine)
-    from exporters.export import export
+    from redactor.exporters.export import export
 
     with pytest.raises(ModelError, match="needs TensorRT"):
         export(tiny_checkpoint, "tensorrt", tmp_path / "new.engine", ExportOptions(fp16=True))
@@ -111,7 +111,7 @@ def test_calibration_images_come_in_full_preprocessed_batches(tmp_path: Path, ti
 @pytest.mark.gpu
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
 def test_tensorrt_export_reopens_and_matches_torch(tiny_checkpoint: Path, tmp_path: Path, precision: str) -> None:
-    from exporters.export import export
+    from redactor.exporters.export import export
 
     options = ExportOptions(fp16=precision == "fp16", batch=(1, 2, 4), given=frozenset({"batch"}))
     result = export(tiny_checkpoint, "tensorrt", tmp_path / "tiny.engine", options,

@@ -12,7 +12,7 @@ import onnx
 import pytest
 from typer.testing import CliRunner
 
-from exporters.validity import record_validity
+from redactor.exporters.validity import record_validity
 from redactor.cli import app
 from redactor.errors import ModelError, UnvalidatedModelError
 from redactor.imageio import load
@@ -21,8 +21,8 @@ from redactor.model_meta import VALIDITY_BAR
 from redactor.pipeline import RedactOptions, Redactor
 from redactor.runtime import META_KEY, EngineSidecar, open_model, sidecar_path
 from tests.export.tiny_model import ASTRONAUT, VALIDATED, make_checkpoint
-from training.real_eval import validity_of
-from training.metrics import roc_auc
+from redactor.training.real_eval import validity_of
+from redactor.training.metrics import roc_auc
 
 runner = CliRunner()
 NUDITY = ("nudity",)  # a12/a13: no detector but the model finds them
@@ -119,7 +119,7 @@ def test_onnx_without_validity_is_refused_and_recording_makes_it_usable(
 
 
 def test_export_carries_the_checkpoints_validity_to_onnx(tmp_path: Path) -> None:
-    from exporters.onnx_export import export_onnx
+    from redactor.exporters.onnx_export import export_onnx
 
     checkpoint = make_checkpoint(tmp_path / "v.pt", validity=weak(0.91))
     path = export_onnx(checkpoint, tmp_path / "v.onnx", samples=[ASTRONAUT]).path
@@ -130,9 +130,9 @@ def test_export_carries_the_checkpoints_validity_to_onnx(tmp_path: Path) -> None
 def test_tensorrt_sidecar_carries_validity_and_recording_updates_it(tmp_path: Path) -> None:
     # No TensorRT here: the sidecar is the metadata's carrier, written and read as the
     # exporter does, beside a stand-in engine file.
-    from exporters.formats import DEFAULT_BATCH, DEFAULT_OPSET, ExportOptions
-    from exporters.onnx_export import load_inference_module
-    from exporters.tensorrt_build import engine_sidecar
+    from redactor.exporters.formats import DEFAULT_BATCH, DEFAULT_OPSET, ExportOptions
+    from redactor.exporters.onnx_export import load_inference_module
+    from redactor.exporters.tensorrt_build import engine_sidecar
 
     checkpoint = make_checkpoint(tmp_path / "v.pt", validity=weak(0.88))
     _, meta = load_inference_module(checkpoint)
@@ -154,9 +154,9 @@ def test_evaluate_record_writes_validity_into_the_checkpoint(tmp_path: Path) -> 
     # 68-attribute tiny model: `--record` writes each attribute's measured AUC and counts.
     from redactor.model import save_checkpoint
     from tests.training.fixtures import write_vispr
-    from training.config import make_config
-    from training.datasets import open_source
-    from training.trainer import build_model, model_meta
+    from redactor.training.config import make_config
+    from redactor.training.datasets import open_source
+    from redactor.training.trainer import build_model, model_meta
 
     records = [
         ("2017_00000001", ["a9_face_complete", "a13_full_nudity"]),

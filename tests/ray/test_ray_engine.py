@@ -222,13 +222,13 @@ def test_the_coordinator_that_serves_ray_client_callers(ray_cluster, face_photos
     """Through ray:// the pipeline runs in a coordinator actor that the caller polls: the same
     rows come back (driven here from a normal driver; the ray:// connection itself needs a
     cluster with a client server, checked by hand, see README)."""
-    from redactor.batch import Engine, plan_batch
+    from redactor.batch import RedactorSetup, plan_batch
     from redactor.engines.ray_engine import Pipeline, RayCluster, _rows_through_coordinator
 
     plan = plan_batch(BatchRequest((face_photos.as_uri(),), out=(tmp_path / "out").as_uri()))
     items = [{"index": i, "job": json.dumps(__import__("dataclasses").asdict(job))}
              for i, job in enumerate(plan.jobs)]
-    pipeline = Pipeline(items, Engine(), FACES, plan.filesystems, RayCluster(workers=1, batch_size=2))
+    pipeline = Pipeline(items, RedactorSetup(), FACES, plan.filesystems, RayCluster(workers=1, batch_size=2))
     rows = list(_rows_through_coordinator(ray_cluster, pipeline))
     assert sorted(row["index"] for row in rows) == [0, 1]  # astronaut.jpg, broken.jpg
     assert all(row["fatal"] == "" for row in rows)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.synth.dataset import SynthConfig, generate
+from redactor.training.synth.dataset import SynthConfig, generate
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 Scenes covering every carrier kind, person framing, outfit, cue and photo cut-out, plus a small
 data set written by `generate` (what `redact synth` runs), are hashed and compared with
-golden_hashes.json. A refactor of training/synth must keep every rng draw in the same order, so
+golden_hashes.json. A refactor of redactor/training/synth must keep every rng draw in the same order, so
 these hashes do not move. When a change is meant to alter the output, refresh the file with
 
     REDACTOR_REFRESH_GOLDEN=1 python -m pytest tests/synth/test_golden.py -q
@@ -21,10 +21,10 @@ import numpy as np
 import PIL
 
 from redactor.attributes import VISPR_IDS
-from training.synth import sources
-from training.synth.dataset import LabelSampler, SynthConfig, generate
-from training.synth.figures import lfw_faces
-from training.synth.scene import CUE_ATTRS, render_scene
+from redactor.training.synth import sources
+from redactor.training.synth.dataset import LabelSampler, SynthConfig, generate
+from redactor.training.synth.figures import lfw_faces
+from redactor.training.synth.scene import CUE_ATTRS, render_scene
 
 GOLDEN = Path(__file__).with_name("golden_hashes.json")
 REFRESH = os.environ.get("REDACTOR_REFRESH_GOLDEN") == "1"

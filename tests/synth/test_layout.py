@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from redactor.attributes import VISPR_IDS
 from redactor.errors import UsageError
-from training.datasets import vispr_source
-from training.synth.dataset import SPLITS, SynthConfig, generate, parse_ratios, read_masks
+from redactor.training.datasets import vispr_source
+from redactor.training.synth.dataset import SPLITS, SynthConfig, generate, parse_ratios, read_masks
 
 
 def test_layout_reads_back_like_vispr(small_set):

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from training.masks import (
+from redactor.training.masks import (
     MaskComputer,
     body_from_face,
     open_cache,
     precompute_masks,
     resolve_backend,
 )
-from training.synth import documents as docs
-from training.synth.figures import photo_figure
-from training.synth.persona import make_persona
-from training.synth.typeset import polygon_mask
+from redactor.training.synth import documents as docs
+from redactor.training.synth.figures import photo_figure
+from redactor.training.synth.persona import make_persona
+from redactor.training.synth.typeset import polygon_mask
 
 import random
 

@@ -12,8 +12,8 @@ from redactor.detectors import detector_class
 from redactor.detectors.base import Context
 from redactor.errors import ModelError, UsageError
 from redactor.detectors import person as person_module
-from training import masks as mask_module
-from training.synth import sources
+from redactor.training import masks as mask_module
+from redactor.training.synth import sources
 
 needs_mediapipe = pytest.mark.skipif(
     not person_module.available(),

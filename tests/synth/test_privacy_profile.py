@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from redactor.attributes import VISPR_IDS
-from training.privacy_profile import (
+from redactor.training.privacy_profile import (
     ProfileError,
     default_profile,
     image_score,

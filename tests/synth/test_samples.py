@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from redactor.attributes import VISPR_IDS
-from training.synth import samples
-from training.synth.persona import luhn_valid
+from redactor.training.synth import samples
+from redactor.training.synth.persona import luhn_valid
 
 ROOT = Path(__file__).resolve().parents[2] / "samples"
 KINDS = {"name", "address", "email", "phone", "card", "date", "id", "username", "plain"}

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from redactor.attributes import BY_ID, VISPR_IDS
-from training.synth.canvas import Canvas, Layer
-from training.synth.dataset import LabelSampler, image_seed
-from training.synth.scene import render_scene
-from training.synth.statistics import derive, frequencies, load_stats
+from redactor.training.synth.canvas import Canvas, Layer
+from redactor.training.synth.dataset import LabelSampler, image_seed
+from redactor.training.synth.scene import render_scene
+from redactor.training.synth.statistics import derive, frequencies, load_stats
 
 
 @pytest.mark.parametrize("attribute", VISPR_IDS)

@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 from redactor.cli import app
 from redactor.model import load_checkpoint, save_checkpoint
 from tests.training.fixtures import write_shapes
-from training.collapse import COLLAPSED_NAME, MIN_SPREAD, TrainingCollapsedError, output_spread
-from training.config import make_config
-from training.datasets import open_source
-from training.evaluate import evaluate_checkpoint
-from training.synth.dataset import SynthConfig, generate
-from training.trainer import SilentReporter, build_model, model_meta, train
+from redactor.training.collapse import COLLAPSED_NAME, MIN_SPREAD, TrainingCollapsedError, output_spread
+from redactor.training.config import make_config
+from redactor.training.datasets import open_source
+from redactor.training.evaluate import evaluate_checkpoint
+from redactor.training.synth.dataset import SynthConfig, generate
+from redactor.training.trainer import SilentReporter, build_model, model_meta, train
 
 # The README's `redact train` line (mobilenet_v2, ImageNet weights, both models, 2 crops,
 # frozen_stages=7, SGD at the defaults), with its sizes and epochs scaled down.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from redactor.errors import UsageError
-from training.config import TrainConfig, make_config, parse_overrides
+from redactor.training.config import TrainConfig, make_config, parse_overrides
 
 
 def test_defaults_are_the_papers() -> None:

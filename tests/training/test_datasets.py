@@ -11,8 +11,8 @@ import torch
 
 from redactor.attributes import VISPR_IDS
 from tests.training.fixtures import VISPR_RECORDS, write_vispr, write_voc
-from training.datasets import DatasetError, ImageSet, collate, open_source
-from training.targets import score_function, truth_of
+from redactor.training.datasets import DatasetError, ImageSet, collate, open_source
+from redactor.training.targets import score_function, truth_of
 
 
 def test_vispr_layout(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training import losses
+from redactor.training import losses
 
 LN3 = math.log(3.0)
 

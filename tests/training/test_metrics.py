@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from training import metrics
+from redactor.training import metrics
 
 
 def test_l1_pearson_spearman_by_hand() -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from redactor import privacy_score
 from redactor.attributes import VISPR_IDS
-from training import privacy_profile
-from training.config import TrainConfig
-from training.trainer import recorded_profile
+from redactor.training import privacy_profile
+from redactor.training.config import TrainConfig
+from redactor.training.trainer import recorded_profile
 
 
 def test_shipped_default_matches_the_study() -> None:

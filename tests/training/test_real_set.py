@@ -1,4 +1,4 @@
-"""The real-image validation set builder (training/real_set.py): what ships in packages gives a
+"""The real-image validation set builder (redactor/training/real_set.py): what ships in packages gives a
 valid set in the three groups, labelled as documented, that `evaluate --real` reads."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from training.real_eval import read_real_set
-from training.real_set import FACE, build
+from redactor.training.real_eval import read_real_set
+from redactor.training.real_set import FACE, build
 
 pytest.importorskip("skimage.data")
 pytest.importorskip("matplotlib")

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.config import make_config
-from training.datasets import open_source
-from training.evaluate import evaluate_checkpoint
-from training.synth.dataset import SynthConfig, generate
-from training.targets import score_function, truth_of
-from training.trainer import train
+from redactor.training.config import make_config
+from redactor.training.datasets import open_source
+from redactor.training.evaluate import evaluate_checkpoint
+from redactor.training.synth.dataset import SynthConfig, generate
+from redactor.training.targets import score_function, truth_of
+from redactor.training.trainer import train
 
 
 @pytest.fixture(scope="module")

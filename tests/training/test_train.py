@@ -15,12 +15,12 @@ from redactor.cli import app
 from redactor.errors import UsageError
 from redactor.model import load_checkpoint, read_checkpoint
 from tests.training.fixtures import write_shapes, write_voc
-from training.config import make_config
-from training.datasets import open_source
-from training.evaluate import evaluate_checkpoint
-from training.step import Batch, compute_losses
-from training.targets import score_function, truth_of
-from training.trainer import build_model, resume_config, train
+from redactor.training.config import make_config
+from redactor.training.datasets import open_source
+from redactor.training.evaluate import evaluate_checkpoint
+from redactor.training.step import Batch, compute_losses
+from redactor.training.targets import score_function, truth_of
+from redactor.training.trainer import build_model, resume_config, train
 
 TINY = [
     "backbone=tiny",

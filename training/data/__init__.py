@@ -1,8 +1,0 @@
-"""Small derived data files the training code reads (a package so installs carry them).
-
-- vispr_label_stats.json: VISPR label statistics (training/synth/statistics.py derives it).
-- user_study_2a_{attr,img}.tsv: copies of VISPR's user-study ratings (Apache-2.0, see
-  training/data/README.md), the source of the default privacy profile.
-- sensitivity_proxies.tsv: which rated attribute stands in for each attribute the study did
-  not rate (training/privacy_profile.py).
-"""

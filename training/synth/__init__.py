@@ -1,4 +1,0 @@
-"""Synthetic privacy data: images with known private content and ground-truth masks.
-
-See `training/synth/README.md` for the on-disk layout the generator writes.
-"""
