@@ -45,6 +45,8 @@ class SynthConfig:
     ratios: tuple[float, float, float] = DEFAULT_RATIOS
     workers: int = 1
     stats_path: str | None = None
+    real_content: bool = False  # real faces and photo backgrounds (training/synth/real_content.py)
+    real_photos: Path | None = None  # the user's folder of photos of people, for real faces
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -150,11 +152,21 @@ def check_config(config: SynthConfig) -> None:
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+    if config.real_photos is not None and not Path(config.real_photos).is_dir():
+        raise UsageError(f"--real-photos: {config.real_photos} is not a folder")
 
 
 def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = None) -> dict:
     """Writes the data set; returns the summary also written to synth.json."""
     check_config(config)
+    from training.synth import real_content
+
+    if config.real_content or config.real_photos is not None:
+        # Set before the workers fork, so they share the face bank.
+        bank = real_content.configure(config.real_photos).bank
+    else:
+        real_content.disable()
+        bank = None
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     splits = split_of(config.n, config.ratios, config.seed)
@@ -202,6 +214,13 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
         "workers": workers,
         "layout": "VISPR annotations/images + masks/<split>/<id>/<attribute id>.png",
     }
+    if bank is not None:
+        # How many real faces, from where (file names only: a user's folder path stays private).
+        summary["real_content"] = {
+            "faces": len(bank.faces),
+            "from_packages": sum(o.startswith("package:") for o in bank.origins),
+            "from_folder": sum(o.startswith("folder:") for o in bank.origins),
+        }
     (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
