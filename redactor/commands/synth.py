@@ -18,6 +18,7 @@ def command(
     masks: bool = typer.Option(False, "--masks", help="Then compute the human/text masks cache (`redact masks`)."),
     real_content: bool = typer.Option(False, "--real-content", help="Real faces cut from real photos and more real photo backgrounds (docs/synthetic-data.md)."),
     real_photos: Optional[Path] = typer.Option(None, "--real-photos", help="A folder of your photos of people: faces the face detector finds join the real faces (implies --real-content)."),
+    real_backgrounds: float = typer.Option(0.5, "--real-backgrounds", help="With real content: the share of backgrounds that are real photo crops (0-1)."),
 ) -> None:
     """Generate a synthetic privacy data set in VISPR's layout, with a mask per label.
 
@@ -35,6 +36,7 @@ def command(
     config = SynthConfig(
         out, n, seed, size, parse_ratios(split_ratio), workers,
         real_content=real_content or real_photos is not None, real_photos=real_photos,
+        real_backgrounds=real_backgrounds,
     )
     check_config(config)
     with progress_bar(console) as progress:

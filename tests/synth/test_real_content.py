@@ -77,3 +77,11 @@ def test_real_photos_must_be_a_folder(tmp_path):
     with pytest.raises(UsageError, match="not a folder"):
         generate(SynthConfig(tmp_path / "s", 4, size=96, real_photos=tmp_path / "missing"))
     assert real_content.ACTIVE is None
+
+
+def test_real_backgrounds_share_is_checked(tmp_path):
+    from redactor.errors import UsageError
+
+    with pytest.raises(UsageError, match="0-1"):
+        generate(SynthConfig(tmp_path / "s", 4, size=96, real_content=True, real_backgrounds=1.5))
+    assert real_content.ACTIVE is None

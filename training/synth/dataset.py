@@ -47,6 +47,7 @@ class SynthConfig:
     stats_path: str | None = None
     real_content: bool = False  # real faces and photo backgrounds (training/synth/real_content.py)
     real_photos: Path | None = None  # the user's folder of photos of people, for real faces
+    real_backgrounds: float = 0.5  # with real content: share of real photo backgrounds
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -152,6 +153,8 @@ def check_config(config: SynthConfig) -> None:
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+    if not 0.0 <= config.real_backgrounds <= 1.0:
+        raise UsageError(f"--real-backgrounds must be within 0-1, got {config.real_backgrounds}")
     if config.real_photos is not None and not Path(config.real_photos).is_dir():
         raise UsageError(f"--real-photos: {config.real_photos} is not a folder")
 
@@ -163,7 +166,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
 
     if config.real_content or config.real_photos is not None:
         # Set before the workers fork, so they share the face bank.
-        bank = real_content.configure(config.real_photos).bank
+        bank = real_content.configure(config.real_photos, config.real_backgrounds).bank
     else:
         real_content.disable()
         bank = None
@@ -220,6 +223,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             "faces": len(bank.faces),
             "from_packages": sum(o.startswith("package:") for o in bank.origins),
             "from_folder": sum(o.startswith("folder:") for o in bank.origins),
+            "photo_backgrounds": config.real_backgrounds,
         }
     (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

@@ -86,8 +86,9 @@ class RealContent:
 ACTIVE: RealContent | None = None
 
 
-def configure(real_photos: Path | None = None) -> RealContent:
-    """Turns real content on for this process (and workers forked after it)."""
+def configure(real_photos: Path | None = None, backgrounds: float = 0.5) -> RealContent:
+    """Turns real content on for this process (and workers forked after it); `backgrounds`:
+    the share of backgrounds that are real photo crops."""
     global ACTIVE
     bank = package_bank()
     if real_photos is not None:
@@ -97,7 +98,7 @@ def configure(real_photos: Path | None = None) -> RealContent:
             "--real-content found no real faces: install scikit-image and matplotlib, or give "
             "--real-photos DIR with photos of people"
         )
-    ACTIVE = RealContent(bank)
+    ACTIVE = RealContent(bank, backgrounds)
     return ACTIVE
 
 
