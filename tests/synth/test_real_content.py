@@ -85,3 +85,19 @@ def test_real_backgrounds_share_is_checked(tmp_path):
     with pytest.raises(UsageError, match="0-1"):
         generate(SynthConfig(tmp_path / "s", 4, size=96, real_content=True, real_backgrounds=1.5))
     assert real_content.ACTIVE is None
+
+
+def test_cli_refuses_a_missing_real_photos_folder_in_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "set"
+    run = subprocess.run(
+        [sys.executable, "-m", "redactor.cli", "synth", "--out", str(out), "--n", "2",
+         "--real-photos", str(tmp_path / "missing")],
+        capture_output=True, text=True, env={**os.environ}, timeout=120,
+    )
+    assert run.returncode == 2
+    assert "--real-photos" in run.stderr and "not a folder" in run.stderr
+    assert not (out / "annotations").exists()
