@@ -101,3 +101,15 @@ def test_cli_refuses_a_missing_real_photos_folder_in_one_line(tmp_path):
     assert run.returncode == 2
     assert "--real-photos" in run.stderr and "not a folder" in run.stderr
     assert not (out / "annotations").exists()
+
+
+def test_workers_make_the_same_real_content_set_as_one_process(tmp_path):
+    sets = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        try:
+            generate(SynthConfig(out, 6, size=128, workers=workers, real_content=True))
+        finally:
+            real_content.disable()
+        sets.append(sorted(p.read_bytes() for p in (out / "images").rglob("*.jpg")))
+    assert sets[0] == sets[1] and len(sets[0]) == 6

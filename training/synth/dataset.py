@@ -102,9 +102,13 @@ class LabelSampler:
 _SAMPLER: LabelSampler | None = None
 
 
-def _worker_init(stats_path: str | None) -> None:
+def _worker_init(stats_path: str | None, real: tuple[Path | None, float] | None = None) -> None:
     global _SAMPLER
     _SAMPLER = LabelSampler(stats_path)
+    from training.synth import real_content
+
+    if real is not None and real_content.ACTIVE is None:  # a spawned worker: build the bank
+        real_content.configure(*real)
 
 
 def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]:
@@ -189,8 +193,9 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
                 progress(len(results), config.n)
     else:
         # fork (spawn where there is none): workers start cheaply, with this process's imports.
+        real = (config.real_photos, config.real_backgrounds) if bank is not None else None
         with process_pool(
-            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path,)
+            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path, real)
         ) as pool:
             for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
