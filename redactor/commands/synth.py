@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -15,6 +16,9 @@ def command(
     split_ratio: str = typer.Option("0.7,0.1,0.2", "--split-ratio", help="train,val,test fractions."),
     workers: int = typer.Option(0, "--workers", help="Processes (0: one per CPU)."),
     masks: bool = typer.Option(False, "--masks", help="Then compute the human/text masks cache (`redact masks`)."),
+    real_content: bool = typer.Option(False, "--real-content", help="Real faces cut from real photos and more real photo backgrounds (docs/synthetic-data.md)."),
+    real_photos: Optional[Path] = typer.Option(None, "--real-photos", help="A folder of your photos of people: faces the face detector finds join the real faces (implies --real-content)."),
+    real_backgrounds: float = typer.Option(0.5, "--real-backgrounds", help="With real content: the share of backgrounds that are real photo crops (0-1)."),
 ) -> None:
     """Generate a synthetic privacy data set in VISPR's layout, with a mask per label.
 
@@ -29,7 +33,11 @@ def command(
 
     console = Console(stderr=True)
     workers = workers or cpu_threads()  # one per CPU this process may use
-    config = SynthConfig(out, n, seed, size, parse_ratios(split_ratio), workers)
+    config = SynthConfig(
+        out, n, seed, size, parse_ratios(split_ratio), workers,
+        real_content=real_content or real_photos is not None, real_photos=real_photos,
+        real_backgrounds=real_backgrounds,
+    )
     check_config(config)
     with progress_bar(console) as progress:
         task = progress.add_task("synth", total=n)

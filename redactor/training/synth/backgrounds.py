@@ -8,7 +8,7 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from redactor.training.synth import sources
+from redactor.training.synth import real_content, sources
 
 TEXTURES = ("brick", "grass", "gravel")
 PHOTOS = ("coffee", "chelsea", "rocket", "motorcycle")
@@ -149,6 +149,8 @@ def plain(size: int, rng: random.Random) -> Image.Image:
 
 def any_background(size: int, rng: random.Random, people: bool) -> tuple[Image.Image, int]:
     """A background and its ground row (people stand on or below it)."""
+    if real_content.ACTIVE is not None and rng.random() < real_content.ACTIVE.photo_backgrounds:
+        return photo(size, rng), int(size * 0.5)
     r = rng.random()
     if people:
         if r < 0.5:

@@ -45,6 +45,9 @@ class SynthConfig:
     ratios: tuple[float, float, float] = DEFAULT_RATIOS
     workers: int = 1
     stats_path: str | None = None
+    real_content: bool = False  # real faces and photo backgrounds (redactor/training/synth/real_content.py)
+    real_photos: Path | None = None  # the user's folder of photos of people, for real faces
+    real_backgrounds: float = 0.5  # with real content: share of real photo backgrounds
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -99,9 +102,13 @@ class LabelSampler:
 _SAMPLER: LabelSampler | None = None
 
 
-def _worker_init(stats_path: str | None) -> None:
+def _worker_init(stats_path: str | None, real: tuple[Path | None, float] | None = None) -> None:
     global _SAMPLER
     _SAMPLER = LabelSampler(stats_path)
+    from redactor.training.synth import real_content
+
+    if real is not None and real_content.ACTIVE is None:  # a spawned worker: build the bank
+        real_content.configure(*real)
 
 
 def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]:
@@ -150,11 +157,23 @@ def check_config(config: SynthConfig) -> None:
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+    if not 0.0 <= config.real_backgrounds <= 1.0:
+        raise UsageError(f"--real-backgrounds must be within 0-1, got {config.real_backgrounds}")
+    if config.real_photos is not None and not Path(config.real_photos).is_dir():
+        raise UsageError(f"--real-photos: {config.real_photos} is not a folder")
 
 
 def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = None) -> dict:
     """Writes the data set; returns the summary also written to synth.json."""
     check_config(config)
+    from redactor.training.synth import real_content
+
+    if config.real_content or config.real_photos is not None:
+        # Set before the workers fork, so they share the face bank.
+        bank = real_content.configure(config.real_photos, config.real_backgrounds).bank
+    else:
+        real_content.disable()
+        bank = None
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     splits = split_of(config.n, config.ratios, config.seed)
@@ -174,8 +193,9 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
                 progress(len(results), config.n)
     else:
         # fork (spawn where there is none): workers start cheaply, with this process's imports.
+        real = (config.real_photos, config.real_backgrounds) if bank is not None else None
         with process_pool(
-            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path,)
+            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path, real)
         ) as pool:
             for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
@@ -202,6 +222,14 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
         "workers": workers,
         "layout": "VISPR annotations/images + masks/<split>/<id>/<attribute id>.png",
     }
+    if bank is not None:
+        # How many real faces, from where (file names only: a user's folder path stays private).
+        summary["real_content"] = {
+            "faces": len(bank.faces),
+            "from_packages": sum(o.startswith("package:") for o in bank.origins),
+            "from_folder": sum(o.startswith("folder:") for o in bank.origins),
+            "photo_backgrounds": config.real_backgrounds,
+        }
     (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 

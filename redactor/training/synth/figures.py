@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image, ImageDraw
 
-from redactor.training.synth import sources
+from redactor.training.synth import real_content, sources
 from redactor.training.synth.canvas import Layer, Painter
 from redactor.training.synth.typeset import font
 
@@ -730,8 +730,10 @@ PAINTERS = (
 def draw_face(
     p: Painter, spec: FigureSpec, head_box: tuple[float, ...], rng: random.Random
 ) -> None:
-    """The face inside `head_box`: an LFW face or a drawn one, then face paint and sunglasses."""
-    if spec.face_source >= 0 and lfw_faces() is not None and head_box[3] - head_box[1] >= 6:
+    """The face inside `head_box`: a real, LFW or drawn face, then face paint and sunglasses."""
+    if real_content.ACTIVE is not None and head_box[3] - head_box[1] >= 6:
+        paste_real_face(p, spec, head_box)
+    elif spec.face_source >= 0 and lfw_faces() is not None and head_box[3] - head_box[1] >= 6:
         paste_lfw_face(p, spec, head_box)
     else:
         paint_drawn_face(p, spec, head_box)
@@ -752,6 +754,19 @@ def paste_lfw_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...]) ->
     r = max(1.0, 0.08 * w)
     for ex, ey in eyes:
         p.part("eyes").ellipse((ex - r, ey - r, ex + r, ey + r), fill=255)
+
+
+def paste_real_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...]) -> None:
+    x0, y0, x1, y1 = head_box
+    w, h = x1 - x0, y1 - y0
+    cx = (x0 + x1) / 2
+    size = (max(2, int(w)), max(2, int(h)))
+    face = real_content.real_face(spec.seed, size, spec.skin, spec.grayscale)
+    p.paste(face, (int(x0), int(y0)), ("body", "head", "face", "skin"))
+    eye_y = y0 + 0.42 * h
+    r = max(1.0, 0.08 * w)
+    for ex in (cx - 0.2 * w, cx + 0.2 * w):
+        p.part("eyes").ellipse((ex - r, eye_y - r, ex + r, eye_y + r), fill=255)
 
 
 def paint_drawn_face(p: Painter, spec: FigureSpec, head_box: tuple[float, ...]) -> None:

@@ -1,0 +1,139 @@
+"""Real photographic content for the generator (`redact synth --real-content`, issue 13).
+
+Off by default, so the default set stays byte-identical. When on:
+
+- every drawn figure's face is a real face cut from a real photo (instead of a drawn or
+  25 px LFW face), pasted with a feathered ellipse, random scale of the crop, lighting gain,
+  colour cast and a shift of its mean colour toward the figure's skin tone;
+- backgrounds are more often crops of real package photos.
+
+Faces come from the packaged portraits (scikit-image's astronaut, matplotlib's Grace Hopper;
+boxes in sources.CUTOUTS) and, only when the user gives one, a folder of photos
+(`--real-photos DIR`) where the project's face detector finds faces at a strict threshold.
+Photos are read where they lie; nothing is copied.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from redactor.errors import UsageError
+from redactor.training.synth import sources
+
+STRICT_FACE = 0.7  # detector confidence for a face to enter the bank
+MIN_FACE = 20  # px: smaller faces carry too little detail to teach what a face is
+PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+PACKAGE_FACES = ("astronaut", "grace_hopper")
+
+
+@dataclass
+class FaceBank:
+    faces: list[np.ndarray] = field(default_factory=list)  # RGB crops, face box plus margin
+    origins: list[str] = field(default_factory=list)
+
+    def add(self, pixels: np.ndarray, box: tuple[float, ...], origin: str) -> None:
+        x0, y0, x1, y1 = box
+        w, h = x1 - x0, y1 - y0
+        if min(w, h) < MIN_FACE:
+            return
+        # The drawn head ellipse holds forehead to chin: widen the detector's box a little.
+        X0, Y0 = int(max(0, x0 - 0.08 * w)), int(max(0, y0 - 0.12 * h))
+        X1 = int(min(pixels.shape[1], x1 + 0.08 * w))
+        Y1 = int(min(pixels.shape[0], y1 + 0.06 * h))
+        self.faces.append(np.ascontiguousarray(pixels[Y0:Y1, X0:X1, :3]))
+        self.origins.append(origin)
+
+
+def package_bank() -> FaceBank:
+    bank = FaceBank()
+    for name in sources.available(PACKAGE_FACES):
+        pixels = np.asarray(sources.package_photo(name))
+        bank.add(pixels, sources.CUTOUTS[name].face, f"package:{name}")
+    return bank
+
+
+def folder_bank(folder: Path, bank: FaceBank) -> FaceBank:
+    """Adds the faces the face detector is sure of in every photo under `folder`."""
+    from redactor.detectors.faces import FaceDetector
+    from redactor.imageio import load
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(f"--real-photos: {folder} is not a folder")
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_EXTS)
+    if not paths:
+        raise UsageError(f"--real-photos: no photos ({', '.join(PHOTO_EXTS)}) in {folder}")
+    detector = FaceDetector(threshold=STRICT_FACE)
+    for path in paths:
+        pixels = load(path).pixels
+        for region in detector.detect(pixels):
+            if region.score >= STRICT_FACE:
+                bank.add(pixels, region.box, f"folder:{path.name}")
+    return bank
+
+
+@dataclass
+class RealContent:
+    bank: FaceBank
+    photo_backgrounds: float = 0.5  # share of backgrounds that are real photo crops
+
+
+ACTIVE: RealContent | None = None
+
+
+def configure(real_photos: Path | None = None, backgrounds: float = 0.5) -> RealContent:
+    """Turns real content on for this process (and workers forked after it); `backgrounds`:
+    the share of backgrounds that are real photo crops."""
+    global ACTIVE
+    bank = package_bank()
+    if real_photos is not None:
+        folder_bank(real_photos, bank)
+    if not bank.faces:
+        raise UsageError(
+            "--real-content found no real faces: install scikit-image and matplotlib, or give "
+            "--real-photos DIR with photos of people"
+        )
+    ACTIVE = RealContent(bank, backgrounds)
+    return ACTIVE
+
+
+def disable() -> None:
+    global ACTIVE
+    ACTIVE = None
+
+
+def real_face(
+    seed: int, size: tuple[int, int], skin: tuple[int, int, int], grayscale: bool
+) -> Image.Image:
+    """A real face from the bank at `size` (w, h), RGBA with a feathered elliptical alpha.
+    Drawn from its own rng (the figure's seed), so the scene's draws are untouched."""
+    assert ACTIVE is not None
+    rng = random.Random(seed ^ 0x5EA1FACE)
+    crop = ACTIVE.bank.faces[rng.randrange(len(ACTIVE.bank.faces))]
+    h0, w0 = crop.shape[:2]
+    # Scale jitter: a little more or less of the head inside the ellipse.
+    z = rng.uniform(0.9, 1.0)
+    cw, ch = int(w0 * z), int(h0 * z)
+    x, y = rng.randint(0, w0 - cw), rng.randint(0, h0 - ch)
+    face = crop[y : y + ch, x : x + cw].astype(np.float32)
+    if rng.random() < 0.5:
+        face = face[:, ::-1]
+    # Toward the figure's skin tone (its colour labels), then lighting: gain, cast, gamma.
+    mean = face.reshape(-1, 3).mean(0)
+    face = face + rng.uniform(0.3, 0.6) * (np.array(skin, np.float32) - mean)
+    face = face * rng.uniform(0.65, 1.25) * np.array([rng.uniform(0.9, 1.1) for _ in range(3)])
+    face = 255.0 * (np.clip(face, 0, 255) / 255.0) ** rng.uniform(0.8, 1.25)
+    if grayscale:
+        face = np.repeat(face.mean(2, keepdims=True), 3, axis=2)
+    image = Image.fromarray(np.clip(face, 0, 255).astype(np.uint8)).resize(size, Image.BILINEAR)
+    alpha = Image.new("L", size, 0)
+    ImageDraw.Draw(alpha).ellipse((0, 0, size[0] - 1, size[1] - 1), fill=255)
+    feather = max(0.5, 0.04 * min(size))
+    alpha = alpha.filter(ImageFilter.GaussianBlur(feather))
+    image.putalpha(alpha)
+    return image
