@@ -204,10 +204,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--json", action="store_true", help="print one JSON line per level too")
-    parser.add_argument("--max-megapixels", type=float, default=40.0,
-                        help="the daemon's per-image limit (its default: 40)")
-    parser.add_argument("--largest", action="store_true",
-                        help="also measure peak RSS for the largest accepted image and a burst")
+    parser.add_argument(
+        "--max-megapixels",
+        type=float,
+        default=40.0,
+        help="the daemon's per-image limit (its default: 40)",
+    )
+    parser.add_argument(
+        "--largest",
+        action="store_true",
+        help="also measure peak RSS for the largest accepted image and a burst",
+    )
     parser.add_argument("--burst", type=int, default=4, help="images in the --largest burst")
     args = parser.parse_args()
 
@@ -237,19 +244,27 @@ def main() -> None:
             daemon.terminate()
             daemon.wait(120)
 
-    print(f"daemon load: {len(photos)} sample photos, hide={args.hide}, workers={args.workers}, "
-          f"batch size {args.batch_size}, {args.requests} requests per level, "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'conc':>4} {'req/s':>7} {'x conc=1':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'batch':>6} {'peak RSS MiB':>12} {'RSS after':>9}  errors")
+    print(
+        f"daemon load: {len(photos)} sample photos, hide={args.hide}, workers={args.workers}, "
+        f"batch size {args.batch_size}, {args.requests} requests per level, "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'conc':>4} {'req/s':>7} {'x conc=1':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'batch':>6} {'peak RSS MiB':>12} {'RSS after':>9}  errors"
+    )
     base = rows[0]["rps"] if rows else 1.0
     for row in rows:
-        print(f"{row['concurrency']:>4} {row['rps']:>7.2f} {row['rps'] / base:>8.2f} "
-              f"{row['p50_ms']:>8.0f} {row['p99_ms']:>8.0f} {row['mean_batch']:>6.2f} "
-              f"{row['peak_rss_mib']:>12.0f} {row['rss_after_mib']:>9.0f}  {row['errors'] or 0}")
-    print(f"daemon RSS: {rss_start / 2**20:.0f} MiB before the first level, "
-          f"{rss_end / 2**20:.0f} MiB after the last "
-          f"({(rss_end - rss_start) / 2**20:+.0f} MiB)")
+        print(
+            f"{row['concurrency']:>4} {row['rps']:>7.2f} {row['rps'] / base:>8.2f} "
+            f"{row['p50_ms']:>8.0f} {row['p99_ms']:>8.0f} {row['mean_batch']:>6.2f} "
+            f"{row['peak_rss_mib']:>12.0f} {row['rss_after_mib']:>9.0f}  {row['errors'] or 0}"
+        )
+    print(
+        f"daemon RSS: {rss_start / 2**20:.0f} MiB before the first level, "
+        f"{rss_end / 2**20:.0f} MiB after the last "
+        f"({(rss_end - rss_start) / 2**20:+.0f} MiB)"
+    )
     for line in largest:
         print(line)
     if args.json:

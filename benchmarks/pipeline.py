@@ -99,8 +99,12 @@ def batch_run(
             for stage, seconds in outcome.entry["timings"].items():
                 stages.setdefault(stage, []).append(seconds)
 
-        redact(BatchRequest((str(source),), out=str(Path(scratch) / "out")), options,
-               LocalRunner(engine, workers, redactor), on_result=on_result)
+        redact(
+            BatchRequest((str(source),), out=str(Path(scratch) / "out")),
+            options,
+            LocalRunner(engine, workers, redactor),
+            on_result=on_result,
+        )
         # Throughput once every process is running: skip each worker's first image.
         counted = len(finished) - workers
         span = finished[-1] - finished[workers - 1] if counted > 0 else float("nan")

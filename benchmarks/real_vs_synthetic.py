@@ -42,8 +42,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, required=True, help="run folder and summaries")
     parser.add_argument("--n", type=int, default=1500, help="synthetic images to generate")
     parser.add_argument("--size", type=int, default=192, help="synthetic image side, px")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        help="config override on top of the recipe (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        help="config override on top of the recipe (repeatable)",
+    )
     parser.add_argument("--no-masks", action="store_true", help="skip the human/text masks")
     return parser.parse_args(argv)
 
@@ -60,17 +65,24 @@ def side_by_side(synthetic: dict[str, Any], real: dict[str, Any]) -> str:
         f"harmless {fmt(real.get('privacy_score_auc'))}",
     ]
     faces = real.get("face_on_documents") or {}
-    lines.append(f"faces: real AUC people vs faceless documents "
-                 f"{fmt(faces.get('auc_people_vs_documents'))}, faceless documents with face "
-                 f"p >= 0.5: {fmt(faces.get('documents_with_face'))}")
-    lines += ["", "| attribute | synthetic AUC | synthetic AP | real AUC | real AP | real pos/neg |",
-              "|---|---|---|---|---|---|"]
+    lines.append(
+        f"faces: real AUC people vs faceless documents "
+        f"{fmt(faces.get('auc_people_vs_documents'))}, faceless documents with face "
+        f"p >= 0.5: {fmt(faces.get('documents_with_face'))}"
+    )
+    lines += [
+        "",
+        "| attribute | synthetic AUC | synthetic AP | real AUC | real AP | real pos/neg |",
+        "|---|---|---|---|---|---|",
+    ]
     synth_attributes = synthetic["attributes"]["per_attribute"]
     for attribute_id, entry in real["attributes"]["per_attribute"].items():
         s = synth_attributes.get(attribute_id, {})
-        lines.append(f"| {attribute_id} | {fmt(s.get('auc'))} | {fmt(s.get('ap'))} | "
-                     f"{fmt(entry['auc'])} | {fmt(entry['ap'])} | "
-                     f"{entry['positives']}/{entry['negatives']} |")
+        lines.append(
+            f"| {attribute_id} | {fmt(s.get('auc'))} | {fmt(s.get('ap'))} | "
+            f"{fmt(entry['auc'])} | {fmt(entry['ap'])} | "
+            f"{entry['positives']}/{entry['negatives']} |"
+        )
     return "\n".join(lines)
 
 
@@ -103,8 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     synthetic = evaluate_checkpoint(result.checkpoint, args.data, "test", with_iou=False)
     real = evaluate_real(result.checkpoint, args.real)
     text = side_by_side(synthetic, real)
-    summary = {"config": config.to_dict(), "train_seconds": round(seconds, 1),
-               "synthetic_test": synthetic, "real": real}
+    summary = {
+        "config": config.to_dict(),
+        "train_seconds": round(seconds, 1),
+        "synthetic_test": synthetic,
+        "real": real,
+    }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     (args.out / "summary.md").write_text(text + "\n")
     print(text)

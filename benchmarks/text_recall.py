@@ -128,8 +128,13 @@ class People:
 
     def ident(self) -> str:
         r = self.rng
-        return r.choice([f"{r.randint(10000000, 99999999)}", f"X{r.randint(1000000, 9999999)}",
-                         f"{r.randint(100, 999)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}"])
+        return r.choice(
+            [
+                f"{r.randint(10000000, 99999999)}",
+                f"X{r.randint(1000000, 9999999)}",
+                f"{r.randint(100, 999)}-{r.randint(10, 99)}-{r.randint(1000, 9999)}",
+            ]
+        )
 
 
 # --- layouts -------------------------------------------------------------------------------
@@ -164,10 +169,24 @@ def form_boxes(p: People, r: random.Random) -> Canvas:
         ("Address", [(street, "address")]),
         ("", [(city, "address")]),
         (r.choice(("ID No.", "Member ID", "MRN")), [(p.ident(), "id")]),
-        ("Reason for visit", [(r.choice(("Routine check-up", "Annual review", "Follow up")),
-                               "plain")]),  # fmt: skip
-        ("Signed by", [(r.choice((f"{first[0]}{last.split()[-1][0]}{r.choice('KLMRT')}",
-                                  f"{first[0]}. {last}")), "name")]),  # fmt: skip
+        (
+            "Reason for visit",
+            [(r.choice(("Routine check-up", "Annual review", "Follow up")), "plain")],
+        ),  # fmt: skip
+        (
+            "Signed by",
+            [
+                (
+                    r.choice(
+                        (
+                            f"{first[0]}{last.split()[-1][0]}{r.choice('KLMRT')}",
+                            f"{first[0]}. {last}",
+                        )
+                    ),
+                    "name",
+                )
+            ],
+        ),  # fmt: skip
     ]
     right = r.random() < 0.5
     y = 90

@@ -18,7 +18,7 @@ _LAZY = {
     "RedactorError": "redactor.errors",
 }
 
-__all__ = [*_LAZY, "__version__"]
+__all__ = ["ATTRIBUTES", "RedactOptions", "Redactor", "RedactorError", "Report", "__version__"]
 
 if TYPE_CHECKING:
     from redactor.attributes import ATTRIBUTES

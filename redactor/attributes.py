@@ -203,7 +203,7 @@ def resolve(names: Iterable[str], *, all_covered: Iterable[str] = ()) -> frozens
 
 
 def split_names(text: str) -> list[str]:
-    """"face, name" -> ["face", "name"]."""
+    """ "face, name" -> ["face", "name"]."""
     return [part.strip() for part in text.split(",") if part.strip()]
 
 

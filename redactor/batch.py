@@ -167,8 +167,9 @@ def plan_batch(
             for entry in listing:
                 shown = place.join(entry.relative).shown
                 if entry.fault is not None:  # messages show paths as the user wrote them
-                    fault = Fault(entry.fault.code,
-                                  entry.fault.message.replace(place.path, place.shown, 1))
+                    fault = Fault(
+                        entry.fault.code, entry.fault.message.replace(place.path, place.shown, 1)
+                    )
                     notes.append((shown, root, _fault_entry(shown, fault)))
                 elif entry.kind == "dir_link":
                     why = "a link to a folder (not followed)"
@@ -199,8 +200,10 @@ def plan_batch(
         for root in folders:
             problem = fs.folder_problem(root)
             if problem is not None:
-                raise UsageError(f"cannot write the output folder {root.shown}: {problem}; "
-                                 "choose another --out")
+                raise UsageError(
+                    f"cannot write the output folder {root.shown}: {problem}; "
+                    "choose another --out"
+                )
 
     jobs: list[Job] = []
     seen: dict[tuple[str, str], Place] = {}
@@ -221,15 +224,24 @@ def plan_batch(
         if request.preview:
             preview = _previews_root(root).join(relative + PREVIEW_SUFFIX)
             if fs.identity(preview) in sources:
-                raise UsageError(f"the preview for {src.shown} would overwrite an input "
-                                 f"({preview.shown}); choose another --out")
+                raise UsageError(
+                    f"the preview for {src.shown} would overwrite an input "
+                    f"({preview.shown}); choose another --out"
+                )
         mode = fs.mode(src)
-        jobs.append(Job(
-            src=src, dst=None if request.dry_run else dst, preview=preview, root=root,
-            report=report_for(root), mode=None if mode is None else mode & 0o666,
-        ))
+        jobs.append(
+            Job(
+                src=src,
+                dst=None if request.dry_run else dst,
+                preview=preview,
+                root=root,
+                report=report_for(root),
+                mode=None if mode is None else mode & 0o666,
+            )
+        )
     plan = BatchPlan(
-        jobs=jobs, roots=roots,
+        jobs=jobs,
+        roots=roots,
         notes=[Note(shown, report_for(root), entry) for shown, root, entry in notes],
         filesystems=fs,
         previews=list(dict.fromkeys(_previews_root(r) for r in roots)) if request.preview else [],
@@ -250,13 +262,20 @@ def _stale_previews(fs: Filesystems, plan: BatchPlan) -> list[str]:
             continue
         old = job.dst.derive(lambda path: path.with_name(path.stem + PREVIEW_SUFFIX))
         if fs.identity(old) not in planned and fs.exists(old):
-            found.append(f"{old.shown} beside the redacted images may be an UNREDACTED preview "
-                         "from an earlier version; move or delete it before sharing")
+            found.append(
+                f"{old.shown} beside the redacted images may be an UNREDACTED preview "
+                "from an earlier version; move or delete it before sharing"
+            )
     return found
 
 
 def output_root(
-    path: PurePath, name: str, parent_name: str, *, is_dir: bool, out: PurePath | None,
+    path: PurePath,
+    name: str,
+    parent_name: str,
+    *,
+    is_dir: bool,
+    out: PurePath | None,
     several: bool,
 ) -> PurePath:
     """The output folder for one input. `name`, `parent_name`: the input's own name and its
@@ -297,19 +316,23 @@ def _root_for(
     is_dir = kind == "dir"
 
     def rule(path: PurePath, out_path: PurePath | None) -> PurePath:
-        return output_root(path, own.name, own.parent.name, is_dir=is_dir, out=out_path,
-                           several=several)
+        return output_root(
+            path, own.name, own.parent.name, is_dir=is_dir, out=out_path, several=several
+        )
 
     if out is not None:
         return out.derive(lambda path: rule(PurePosixPath("/"), path))
     if not place.local and is_dir and urlsplit(place.shown).path in ("", "/"):
-        raise UsageError(f"{place.shown} is the root of its bucket or filesystem: give --out for "
-                         "the redacted copies")
+        raise UsageError(
+            f"{place.shown} is the root of its bucket or filesystem: give --out for "
+            "the redacted copies"
+        )
     return place.derive(lambda path: rule(path, None))
 
 
 def _previews_root(root: Place) -> Place:
     """`photos_redacted` -> `photos_previews_UNREDACTED` beside it; `out` -> `out_previews_...`."""
+
     def rule(path: PurePath) -> PurePath:
         name = path.name[: -len(OUTPUT_SUFFIX)] if path.name.endswith(OUTPUT_SUFFIX) else path.name
         return path.with_name(f"{name or 'images'}{PREVIEWS_SUFFIX}")
@@ -322,8 +345,10 @@ def _check_out(fs: Filesystems, out: Place, places: list[Place], kinds: list) ->
     for place, input_kind in zip(places, kinds):
         if fs.identity(out) == fs.identity(place):
             if input_kind == "dir":
-                raise UsageError(f"--out {out.shown} is the input folder {place.shown}: the "
-                                 "originals would be overwritten; choose another folder")
+                raise UsageError(
+                    f"--out {out.shown} is the input folder {place.shown}: the "
+                    "originals would be overwritten; choose another folder"
+                )
             raise UsageError(f"--out {out.shown} is an input file; give a folder")
     if isinstance(kind, Fault):
         raise UsageError(f"--out {out.shown}: {kind.message}")
@@ -343,8 +368,10 @@ def _check_report(fs: Filesystems, report: Place, sources: set) -> None:
     if isinstance(kind, Fault):
         raise UsageError(f"{where}: {kind.message}")
     if kind == "file" and _read_report(fs, report) is None:
-        raise UsageError(f"{where} exists and is not a report this tool wrote; give another "
-                         "file name, or move it away")
+        raise UsageError(
+            f"{where} exists and is not a report this tool wrote; give another "
+            "file name, or move it away"
+        )
     if report.local:
         parent = os.path.dirname(report.path)
         if not os.path.isdir(parent):
@@ -387,15 +414,18 @@ def _earlier_reports(fs: Filesystems, plan: BatchPlan, *, own: bool) -> dict[Pla
         entries = _read_report(fs, target)
         if entries is None:
             if own and target in plan.reports:
-                raise UsageError(f"{target.shown} exists and is not a report this tool wrote; "
-                                 "move it away, use --overwrite to replace it, or another --out")
+                raise UsageError(
+                    f"{target.shown} exists and is not a report this tool wrote; "
+                    "move it away, use --overwrite to replace it, or another --out"
+                )
             continue
         earlier[target] = entries
     return earlier
 
 
-def _check_existing(fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, overwrite: bool)\
-        -> None:
+def _check_existing(
+    fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, overwrite: bool
+) -> None:
     """Existing outputs: ours (listed by an earlier report) or refused; ours but hiding more
     than this run would: refused. `--overwrite` allows both."""
     if overwrite:
@@ -422,14 +452,19 @@ def _check_existing(fs: Filesystems, plan: BatchPlan, hide: Sequence[str], *, ov
                 problems.append(f"{place.shown} exists and was not written by redact")
                 continue
             if place is job.dst and entry.get("error") is None:
-                lost = sorted({
-                    name for region in entry.get("regions") or [] if region.get("hidden")
-                    and not wanted & set(region.get("attributes") or [])
-                    for name in [region.get("kind") or "region"]
-                })
+                lost = sorted(
+                    {
+                        name
+                        for region in entry.get("regions") or []
+                        if region.get("hidden") and not wanted & set(region.get("attributes") or [])
+                        for name in [region.get("kind") or "region"]
+                    }
+                )
                 if lost:
-                    problems.append(f"{place.shown} was redacted earlier hiding "
-                                    f"{', '.join(lost)}, which this --hide would leave visible")
+                    problems.append(
+                        f"{place.shown} was redacted earlier hiding "
+                        f"{', '.join(lost)}, which this --hide would leave visible"
+                    )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise UsageError(f"{problems[0]}{more}; use --overwrite to replace, or another --out")
@@ -443,9 +478,14 @@ def _exists_in(fs: Filesystems, plan: BatchPlan) -> Callable[[Place], bool]:
     def exists(place: Place) -> bool:
         if place.local:
             return fs.exists(place)
-        folder = next((r for r in (*plan.roots, *plan.previews)
-                       if r.fs == place.fs and place.path.startswith(r.path.rstrip("/") + "/")),
-                      None)
+        folder = next(
+            (
+                r
+                for r in (*plan.roots, *plan.previews)
+                if r.fs == place.fs and place.path.startswith(r.path.rstrip("/") + "/")
+            ),
+            None,
+        )
         if folder is None:
             return fs.exists(place)
         if folder not in listed:
@@ -507,9 +547,12 @@ def redact_job(
     try:
         if all(p is None or p.local for p in (job.src, job.dst, job.preview)):
             report = redactor.redact_file(
-                Path(job.src.path), Path(job.dst.path) if job.dst else None, options,
+                Path(job.src.path),
+                Path(job.dst.path) if job.dst else None,
+                options,
                 preview=Path(job.preview.path) if job.preview else None,
-                mode=job.mode if job.mode is not None else 0o666, preview_mode=PREVIEW_MODE,
+                mode=job.mode if job.mode is not None else 0o666,
+                preview_mode=PREVIEW_MODE,
             )
             report = _as_shown(report, job, {})
         else:
@@ -519,7 +562,8 @@ def redact_job(
         raise
     except Exception as error:  # noqa: BLE001 - reported per file, never lost
         report = Report(
-            input=job.src.shown, output=job.dst.shown if job.dst else None,
+            input=job.src.shown,
+            output=job.dst.shown if job.dst else None,
             error=f"internal error ({type(error).__name__}): {first_line(str(error))}",
             error_code="internal_error",
         )
@@ -550,7 +594,10 @@ def _redact_staged(
         except FileNotFoundError:
             return _failure(job, ImageError(f"file not found: {job.src.shown}"))
         except OSError as error:
-            return _failure(job, ImageError(f"could not read {job.src.shown}: {first_line(error, strerror=True)}"))
+            return _failure(
+                job,
+                ImageError(f"could not read {job.src.shown}: {first_line(error, strerror=True)}"),
+            )
     local: dict[str, Path | None] = {}
     for kind, place in (("out", job.dst), ("preview", job.preview)):
         if place is None or place.local:
@@ -560,8 +607,12 @@ def _redact_staged(
             local[kind].parent.mkdir()
             staged[str(local[kind])] = place.shown
     report = redactor.redact_file(
-        src, local["out"], options, preview=local["preview"],
-        mode=job.mode if job.mode is not None else 0o666, preview_mode=PREVIEW_MODE,
+        src,
+        local["out"],
+        options,
+        preview=local["preview"],
+        mode=job.mode if job.mode is not None else 0o666,
+        preview_mode=PREVIEW_MODE,
     )
     if not report.failed:
         for kind, place in (("out", job.dst), ("preview", job.preview)):
@@ -590,8 +641,12 @@ def _as_shown(report: Report, job: Job, staged: dict[str, str]) -> Report:
 
 
 def _failure(job: Job, error: RedactorError) -> Report:
-    return Report(input=job.src.shown, output=job.dst.shown if job.dst is not None else None,
-                  error=str(error), error_code=error.code)
+    return Report(
+        input=job.src.shown,
+        output=job.dst.shown if job.dst is not None else None,
+        error=str(error),
+        error_code=error.code,
+    )
 
 
 # -- runners ---------------------------------------------------------------------------------
@@ -618,8 +673,9 @@ class Runner(Protocol):
 
     def prepare(self, plan: BatchPlan, pending: list[Job]) -> None: ...
 
-    def run(self, jobs: list[Job], options: RedactOptions, fs: Filesystems) -> Iterator[Outcome]:
-        ...
+    def run(
+        self, jobs: list[Job], options: RedactOptions, fs: Filesystems
+    ) -> Iterator[Outcome]: ...
 
     def stop(self) -> Iterator[Outcome]: ...
 
@@ -651,7 +707,10 @@ class LocalRunner:
     building its own Redactor once (ONNX Runtime threads split between them)."""
 
     def __init__(
-        self, engine: RedactorSetup = RedactorSetup(), workers: int = 1, redactor: Redactor | None = None
+        self,
+        engine: RedactorSetup = RedactorSetup(),
+        workers: int = 1,
+        redactor: Redactor | None = None,
     ) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
@@ -678,10 +737,15 @@ class LocalRunner:
 
         engine = self.engine
         if engine.threads is None:  # the workers split the CPUs this process may use
-            engine = RedactorSetup(engine.model, engine.person, engine.limits, thread_share(workers))
+            engine = RedactorSetup(
+                engine.model, engine.person, engine.limits, thread_share(workers)
+            )
         # spawn: a clean interpreter per worker (no inherited ONNX Runtime or progress threads).
         pool = process_pool(
-            workers, start="spawn", initializer=_start_worker, initargs=(engine, options),
+            workers,
+            start="spawn",
+            initializer=_start_worker,
+            initargs=(engine, options),
             threads=engine.threads,
         )
         self._pool = pool
@@ -720,8 +784,10 @@ class LocalRunner:
             raise
         except Exception as error:  # noqa: BLE001 - a crashed worker fails its file only
             report = Report(
-                input=job.src.shown, output=job.dst.shown if job.dst else None,
-                error=f"worker failed ({type(error).__name__})", error_code="internal_error",
+                input=job.src.shown,
+                output=job.dst.shown if job.dst else None,
+                error=f"worker failed ({type(error).__name__})",
+                error_code="internal_error",
             )
             return Outcome(job, report.to_json())
 
@@ -745,8 +811,9 @@ class LocalRunner:
             for place in (job.dst, job.preview):
                 if place is not None and place.local:
                     folder, name = os.path.split(place.path)
-                    for temporary in glob.glob(os.path.join(glob.escape(folder),
-                                                            f".{glob.escape(name)}.*.tmp")):
+                    for temporary in glob.glob(
+                        os.path.join(glob.escape(folder), f".{glob.escape(name)}.*.tmp")
+                    ):
                         with contextlib.suppress(OSError):
                             os.unlink(temporary)
         self._pending.clear()
@@ -823,8 +890,11 @@ def redact(
     done, pending = _split_done(plan, hide) if request.resume else ([], list(plan.jobs))
     runner.prepare(plan, pending)
     summary = Summary(
-        planned=len(pending), resumed=len(done), roots=[r.shown for r in plan.roots],
-        previews=[p.shown for p in plan.previews], warnings=list(plan.warnings),
+        planned=len(pending),
+        resumed=len(done),
+        roots=[r.shown for r in plan.roots],
+        previews=[p.shown for p in plan.previews],
+        warnings=list(plan.warnings),
     )
     journal = ReportJournal(fs)
     if on_start is not None:
@@ -869,8 +939,10 @@ def _write_reports(plan: BatchPlan, journal: Any, summary: Summary) -> None:
     """Each report rewritten in input order, one line per image (the last line for it wins)."""
     journal.close()
     for target in plan.reports:
-        inputs = [*(n.shown for n in plan.notes if n.report == target),
-                  *(j.src.shown for j in plan.jobs if j.report == target)]
+        inputs = [
+            *(n.shown for n in plan.notes if n.report == target),
+            *(j.src.shown for j in plan.jobs if j.report == target),
+        ]
         journal.rewrite(target, inputs)
         if plan.filesystems.exists(target):
             summary.reports.append(target.shown)
@@ -884,7 +956,8 @@ def _split_done(plan: BatchPlan, hide: Sequence[str]) -> tuple[list[Job], list[J
     for job in plan.jobs:
         entry = plan.earlier.get(job.report, {}).get(job.src.shown)
         if (
-            entry is not None and entry.get("error") is None
+            entry is not None
+            and entry.get("error") is None
             and entry.get("hide") == sorted(hide)
             and entry.get("output") == (job.dst.shown if job.dst is not None else None)
             and all(p is None or exists(p) for p in (job.dst, job.preview))
@@ -895,8 +968,18 @@ def _split_done(plan: BatchPlan, hide: Sequence[str]) -> tuple[list[Job], list[J
 
 
 __all__ = [
-    "BatchPlan", "BatchRequest", "Job", "LocalRunner", "Note", "Outcome", "RedactorSetup", "Runner",
-    "Summary", "plan_batch", "redact", "redact_job",
+    "BatchPlan",
+    "BatchRequest",
+    "Job",
+    "LocalRunner",
+    "Note",
+    "Outcome",
+    "RedactorSetup",
+    "Runner",
+    "Summary",
+    "plan_batch",
+    "redact",
+    "redact_job",
 ]
 
 

@@ -9,8 +9,11 @@ def first_line(error: BaseException | str, limit: int = 200, *, strerror: bool =
     """The first non-blank line of an error's message, at most `limit` characters, for a one-line
     report; the error's type name when the message is empty (never raises). `strerror`: an
     OSError's bare reason ("No such file or directory") rather than "[Errno 2] ... 'path'"."""
-    text = error if isinstance(error, str) else (
-        (getattr(error, "strerror", None) if strerror else None) or str(error))
+    text = (
+        error
+        if isinstance(error, str)
+        else ((getattr(error, "strerror", None) if strerror else None) or str(error))
+    )
     for line in text.splitlines():
         if line.strip():
             return line.strip()[:limit]

@@ -543,7 +543,9 @@ def _encode_deep_tiff(
     try:
         tifffile.imwrite(buffer, deep, **write)
     except (OSError, ValueError, TypeError, KeyError) as error:
-        raise ImageError(f"could not encode the redacted image as TIFF ({first_line(error)})") from None
+        raise ImageError(
+            f"could not encode the redacted image as TIFF ({first_line(error)})"
+        ) from None
     return buffer.getvalue()
 
 

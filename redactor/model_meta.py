@@ -71,8 +71,11 @@ class ModelMeta:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelMeta:
         names = {f.name for f in dataclasses.fields(cls)}
-        missing = [n for n in ("attribute_ids", "mask_types", "backbone", "input_size", "stride")
-                   if n not in data]
+        missing = [
+            n
+            for n in ("attribute_ids", "mask_types", "backbone", "input_size", "stride")
+            if n not in data
+        ]
         if missing:
             raise ModelError(f"model metadata lacks {', '.join(missing)}")
         values = {k: v for k, v in data.items() if k in names}  # newer keys are ignored

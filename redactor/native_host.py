@@ -230,9 +230,11 @@ def uninstall(browsers: Iterable[str], *, profile: Path | None = None) -> list[I
             manifest = json.loads(target.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if isinstance(manifest, dict) and manifest.get("name") == HOST_NAME and str(
-            manifest.get("path", "")
-        ).endswith(f"/{WRAPPER_NAME}"):
+        if (
+            isinstance(manifest, dict)
+            and manifest.get("name") == HOST_NAME
+            and str(manifest.get("path", "")).endswith(f"/{WRAPPER_NAME}")
+        ):
             target.unlink()
             removed.append(Installed(browser, target))
     return removed

@@ -58,8 +58,10 @@ class ScoreProfile:
         """Score of one image from presence/probability per attribute id (missing: absent;
         ids the profile does not weigh, such as VOC classes, count for nothing)."""
         weighted = np.array(
-            [float(np.clip(p, 0.0, 1.0)) * self.sensitivity.get(a, 0.0)
-             for a, p in presence.items()],
+            [
+                float(np.clip(p, 0.0, 1.0)) * self.sensitivity.get(a, 0.0)
+                for a, p in presence.items()
+            ],
             dtype=np.float64,
         )
         if weighted.size == 0:
@@ -83,9 +85,7 @@ def profile_of(entry: Mapping[str, Any] | None) -> ScoreProfile:
     if rule not in RULES:
         raise ProfileError(f"unknown rule '{rule}' in the model's privacy profile")
     sensitivity = dict(default_profile().sensitivity)
-    sensitivity.update(
-        {a: float(s) for a, s in entry["sensitivity"].items() if a in VISPR_IDS}
-    )
+    sensitivity.update({a: float(s) for a, s in entry["sensitivity"].items() if a in VISPR_IDS})
     return ScoreProfile(sensitivity, rule, str(entry.get("source", "model")))
 
 

@@ -56,11 +56,22 @@ BACKENDS: dict[str, BackendSpec] = {
     spec.name: spec
     for spec in (
         BackendSpec("torch", ".pt", description="PyTorch eager (CPU or CUDA)"),
-        BackendSpec("torch-fp16", ".pt", precision="fp16", description="PyTorch eager, half precision"),
+        BackendSpec(
+            "torch-fp16", ".pt", precision="fp16", description="PyTorch eager, half precision"
+        ),
         BackendSpec("torch-compile", ".pt", compile=True, description="torch.compile (inductor)"),
-        BackendSpec("torch-cudagraph", ".pt", cuda_graph=True, description="PyTorch eager replayed as CUDA graphs"),
-        BackendSpec("onnxruntime", ".onnx", description="ONNX Runtime: TensorRT EP, CUDA EP or CPU"),
-        BackendSpec("tensorrt", ".engine", description="TensorRT engine (CUDA memory through torch)"),
+        BackendSpec(
+            "torch-cudagraph",
+            ".pt",
+            cuda_graph=True,
+            description="PyTorch eager replayed as CUDA graphs",
+        ),
+        BackendSpec(
+            "onnxruntime", ".onnx", description="ONNX Runtime: TensorRT EP, CUDA EP or CPU"
+        ),
+        BackendSpec(
+            "tensorrt", ".engine", description="TensorRT engine (CUDA memory through torch)"
+        ),
     )
 }
 DEFAULT_BACKEND = {".pt": "torch", ".onnx": "onnxruntime", ".engine": "tensorrt"}
@@ -80,7 +91,9 @@ class ModelRuntime:
         batch = self._check(batch)
         if self.max_batch is None or len(batch) <= self.max_batch:
             return self._run(batch)
-        parts = [self._run(batch[i : i + self.max_batch]) for i in range(0, len(batch), self.max_batch)]
+        parts = [
+            self._run(batch[i : i + self.max_batch]) for i in range(0, len(batch), self.max_batch)
+        ]
         return {name: np.concatenate([p[name] for p in parts]) for name in OUTPUT_NAMES}
 
     def predict(self, images: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
@@ -92,7 +105,11 @@ class ModelRuntime:
 
     def _check(self, batch: np.ndarray) -> np.ndarray:
         height, width = self.meta.input_size
-        if not isinstance(batch, np.ndarray) or batch.ndim != 4 or batch.shape[1:] != (3, height, width):
+        if (
+            not isinstance(batch, np.ndarray)
+            or batch.ndim != 4
+            or batch.shape[1:] != (3, height, width)
+        ):
             shape = getattr(batch, "shape", type(batch).__name__)
             raise UsageError(
                 f"the model takes float32 [B, 3, {height}, {width}] (normalised RGB), got {shape}; "
@@ -104,7 +121,6 @@ class ModelRuntime:
 
     def _run(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
-
 
 
 def onnx_session(
@@ -186,7 +202,9 @@ def preprocess(images: Sequence[np.ndarray], meta: ModelMeta) -> np.ndarray:
     std = np.asarray(meta.std, np.float32).reshape(3, 1, 1)
     for row, image in enumerate(images):
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise UsageError(f"preprocess takes RGB uint8 H x W x 3 images, got {image.dtype} {image.shape}")
+            raise UsageError(
+                f"preprocess takes RGB uint8 H x W x 3 images, got {image.dtype} {image.shape}"
+            )
         if image.shape[:2] != (height, width):
             image = np.asarray(Image.fromarray(image).resize((width, height), Image.BILINEAR))
         batch[row] = (image.transpose(2, 0, 1).astype(np.float32) / 255.0 - mean) / std
@@ -207,20 +225,26 @@ def open_model(
     (ONNX Runtime's session; for torch this sets the process-wide torch thread count)."""
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"model file {path} does not exist; give a .pt checkpoint, an .onnx "
-                         "export or a TensorRT .engine")
+        raise ModelError(
+            f"model file {path} does not exist; give a .pt checkpoint, an .onnx "
+            "export or a TensorRT .engine"
+        )
     suffix = path.suffix.lower()
     if suffix not in DEFAULT_BACKEND:
-        raise ModelError(f"{path.name}: unknown model file type {path.suffix!r}; valid: "
-                         f"{', '.join(DEFAULT_BACKEND)} (torch checkpoint, ONNX, TensorRT engine)")
+        raise ModelError(
+            f"{path.name}: unknown model file type {path.suffix!r}; valid: "
+            f"{', '.join(DEFAULT_BACKEND)} (torch checkpoint, ONNX, TensorRT engine)"
+        )
     name = backend or DEFAULT_BACKEND[suffix]
     spec = BACKENDS.get(name)
     if spec is None:
         raise UsageError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
     if spec.suffix != suffix:
         fitting = [n for n, s in BACKENDS.items() if s.suffix == suffix]
-        raise UsageError(f"backend {name} reads {spec.suffix} files, not {suffix}; for "
-                         f"{path.name} use {', '.join(fitting)}")
+        raise UsageError(
+            f"backend {name} reads {spec.suffix} files, not {suffix}; for "
+            f"{path.name} use {', '.join(fitting)}"
+        )
     if device not in DEVICES:
         raise UsageError(f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
     precision = spec.precision or precision
@@ -246,25 +270,38 @@ def onnx_providers(device: str = "auto", precision: str = "fp32") -> list[Any]:
     chosen: list[Any] = []
     if device in ("auto", "cuda"):
         if "TensorrtExecutionProvider" in available:
-            cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "redactor" / "ort-tensorrt"
-            chosen.append(("TensorrtExecutionProvider", {
-                "trt_fp16_enable": precision == "fp16",
-                "trt_engine_cache_enable": True,
-                "trt_engine_cache_path": str(cache),
-            }))
+            cache = (
+                Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                / "redactor"
+                / "ort-tensorrt"
+            )
+            chosen.append(
+                (
+                    "TensorrtExecutionProvider",
+                    {
+                        "trt_fp16_enable": precision == "fp16",
+                        "trt_engine_cache_enable": True,
+                        "trt_engine_cache_path": str(cache),
+                    },
+                )
+            )
         if "CUDAExecutionProvider" in available:
             chosen.append("CUDAExecutionProvider")
         if device == "cuda" and not chosen:
-            raise ModelError("no CUDA execution provider in this onnxruntime; install the `gpu` "
-                             "extra (onnxruntime-gpu) or use --device cpu")
+            raise ModelError(
+                "no CUDA execution provider in this onnxruntime; install the `gpu` "
+                "extra (onnxruntime-gpu) or use --device cpu"
+            )
     chosen.append("CPUExecutionProvider")
     return chosen
 
 
 def read_onnx_meta(metadata: dict[str, str], source: str) -> ModelMeta:
     if META_KEY not in metadata:
-        raise ModelError(f"{source} carries no redactor metadata ({META_KEY!r} in metadata_props); "
-                         "export it with `redact export`")
+        raise ModelError(
+            f"{source} carries no redactor metadata ({META_KEY!r} in metadata_props); "
+            "export it with `redact export`"
+        )
     try:
         return ModelMeta.from_dict(json.loads(metadata[META_KEY]))
     except (ValueError, TypeError) as error:
@@ -290,7 +327,9 @@ class OnnxRuntimeModel(ModelRuntime):
         self.output_names = [o.name for o in self.session.get_outputs()]
         missing = set(OUTPUT_NAMES) - set(self.output_names)
         if missing:
-            raise ModelError(f"{path} lacks the outputs {sorted(missing)}; export it with `redact export`")
+            raise ModelError(
+                f"{path} lacks the outputs {sorted(missing)}; export it with `redact export`"
+            )
 
     def describe(self) -> str:
         return f"onnxruntime {self.provider} ({self.device})"
@@ -325,9 +364,11 @@ class TorchModel(ModelRuntime):
         try:
             import torch
         except ImportError:
-            raise ModelError(f"{path.name} is a torch checkpoint and torch is not installed: "
-                             "install torch, or export it once with `redact export --format "
-                             "onnx` and use the .onnx file") from None
+            raise ModelError(
+                f"{path.name} is a torch checkpoint and torch is not installed: "
+                "install torch, or export it once with `redact export --format "
+                "onnx` and use the .onnx file"
+            ) from None
         from redactor.model import load_checkpoint
 
         self.torch = torch
@@ -335,8 +376,10 @@ class TorchModel(ModelRuntime):
         self.device = torch_device(device)
         self.precision = precision
         if spec.cuda_graph and self.device != "cuda":
-            raise UsageError("backend torch-cudagraph needs a CUDA device (CUDA graphs); "
-                             "on CPU use torch or onnxruntime")
+            raise UsageError(
+                "backend torch-cudagraph needs a CUDA device (CUDA graphs); "
+                "on CPU use torch or onnxruntime"
+            )
         if threads:
             torch.set_num_threads(threads)
         if self.device == "cuda":
@@ -441,10 +484,14 @@ class EngineSidecar:
     @classmethod
     def from_dict(cls, data: Any, source: str) -> EngineSidecar:
         if not isinstance(data, dict) or data.get("format") != SIDECAR_FORMAT:
-            raise ModelError(f"{source} is not a redactor engine sidecar (no {SIDECAR_FORMAT!r} marker)")
+            raise ModelError(
+                f"{source} is not a redactor engine sidecar (no {SIDECAR_FORMAT!r} marker)"
+            )
         if int(data.get("format_version", 0)) > SIDECAR_VERSION:
-            raise ModelError(f"{source} is newer (format {data['format_version']}) than this "
-                             "redactor reads; upgrade redactor")
+            raise ModelError(
+                f"{source} is newer (format {data['format_version']}) than this "
+                "redactor reads; upgrade redactor"
+            )
         try:
             engine = data["engine"]
             batch = tuple(int(v) for v in engine["batch"])
@@ -474,16 +521,20 @@ class EngineSidecar:
         """The sidecar of `engine`; with `verify`, checked to describe that very engine file."""
         path = sidecar_path(engine)
         if not path.is_file():
-            raise ModelError(f"{Path(engine).name} has no metadata sidecar {path.name}; rebuild "
-                             "the engine with `redact export --format tensorrt`")
+            raise ModelError(
+                f"{Path(engine).name} has no metadata sidecar {path.name}; rebuild "
+                "the engine with `redact export --format tensorrt`"
+            )
         try:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             raise ModelError(f"{path} is unreadable: {error}") from None
         sidecar = cls.from_dict(data, str(path))
         if verify and file_sha256(engine) != sidecar.engine_sha256:
-            raise ModelError(f"{path.name} describes another engine than {Path(engine).name} "
-                             "(checksum differs); rebuild both with `redact export`")
+            raise ModelError(
+                f"{path.name} describes another engine than {Path(engine).name} "
+                "(checksum differs); rebuild both with `redact export`"
+            )
         return sidecar
 
 
@@ -510,14 +561,18 @@ class TensorRTModel(ModelRuntime):
             import tensorrt
             import torch
         except ImportError as error:
-            raise ModelError(f"{path.name} needs TensorRT and torch with CUDA ({error.name} is "
-                             "missing): install the `tensorrt` extra, or use the .onnx file") from None
+            raise ModelError(
+                f"{path.name} needs TensorRT and torch with CUDA ({error.name} is "
+                "missing): install the `tensorrt` extra, or use the .onnx file"
+            ) from None
         if not torch.cuda.is_available():
             raise ModelError("no CUDA device is visible; a TensorRT engine runs on a GPU only")
         if sidecar.tensorrt_version and sidecar.tensorrt_version != tensorrt.__version__:
-            raise ModelError(f"{path.name} was built by TensorRT {sidecar.tensorrt_version}, this "
-                             f"is {tensorrt.__version__}; engines do not move between versions: "
-                             "rebuild it from the .onnx with `redact export --format tensorrt`")
+            raise ModelError(
+                f"{path.name} was built by TensorRT {sidecar.tensorrt_version}, this "
+                f"is {tensorrt.__version__}; engines do not move between versions: "
+                "rebuild it from the .onnx with `redact export --format tensorrt`"
+            )
         self.torch, self.trt = torch, tensorrt
         self.meta = sidecar.meta
         self.sidecar = sidecar
@@ -528,8 +583,10 @@ class TensorRTModel(ModelRuntime):
         self._runtime = tensorrt.Runtime(self._logger)
         self.engine = self._runtime.deserialize_cuda_engine(path.read_bytes())
         if self.engine is None:
-            raise ModelError(f"TensorRT could not load {path.name} (built for another GPU or "
-                             "TensorRT version?); rebuild it on this machine")
+            raise ModelError(
+                f"TensorRT could not load {path.name} (built for another GPU or "
+                "TensorRT version?); rebuild it on this machine"
+            )
         self.context = self.engine.create_execution_context()
         self._lock = threading.Lock()  # one execution context: one call at a time
 
@@ -545,7 +602,9 @@ class TensorRTModel(ModelRuntime):
         outputs = []
         for name in OUTPUT_NAMES:
             shape = tuple(self.context.get_tensor_shape(name))
-            dtype = torch.from_numpy(np.empty(0, trt.nptype(self.engine.get_tensor_dtype(name)))).dtype
+            dtype = torch.from_numpy(
+                np.empty(0, trt.nptype(self.engine.get_tensor_dtype(name)))
+            ).dtype
             tensor = torch.empty(shape, dtype=dtype, device="cuda")
             self.context.set_tensor_address(name, tensor.data_ptr())
             outputs.append(tensor)
@@ -565,7 +624,21 @@ class TensorRTModel(ModelRuntime):
 
 
 __all__ = [
-    "BACKENDS", "BackendSpec", "EngineSidecar", "INPUT_NAME", "META_KEY", "ModelRuntime",
-    "OUTPUT_NAMES", "OnnxRuntimeModel", "TensorRTModel", "TorchModel", "onnx_session",
-    "file_sha256", "onnx_providers", "open_model", "preprocess", "read_onnx_meta", "sidecar_path",
+    "BACKENDS",
+    "BackendSpec",
+    "EngineSidecar",
+    "INPUT_NAME",
+    "META_KEY",
+    "ModelRuntime",
+    "OUTPUT_NAMES",
+    "OnnxRuntimeModel",
+    "TensorRTModel",
+    "TorchModel",
+    "onnx_session",
+    "file_sha256",
+    "onnx_providers",
+    "open_model",
+    "preprocess",
+    "read_onnx_meta",
+    "sidecar_path",
 ]

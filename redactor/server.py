@@ -263,7 +263,10 @@ async def read_image_body(
 
 
 async def _read_capped(
-    read: Callable[[int], Awaitable[bytes]], limit: int, idle_s: float, refusal: str,
+    read: Callable[[int], Awaitable[bytes]],
+    limit: int,
+    idle_s: float,
+    refusal: str,
     charge: Callable[[int], None],
 ) -> bytes:
     """Read chunks until the stream ends; 413 as soon as more than `limit` bytes arrive, 408
@@ -449,9 +452,7 @@ def redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[by
         _trim_heap()
 
 
-def _redact_batch(
-    redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]
-) -> list[Any]:
+def _redact_batch(redactor: Any, options: Any, limits: Any, payloads: Sequence[bytes]) -> list[Any]:
     if not getattr(redactor, "batching", False):
         return [_redact_one(redactor, options, limits, data) for data in payloads]
     outcomes: list[Any] = [None] * len(payloads)
@@ -551,8 +552,11 @@ def summary_of(report: dict[str, Any]) -> dict[str, Any]:
 async def _await_ready(state: DaemonState) -> None:
     await state.ready.wait()
     if state.phase == "failed":
-        message = (f"the daemon refused its default hide: {state.failure}" if state.refused
-                   else f"the daemon could not load its detectors: {state.failure}")
+        message = (
+            f"the daemon refused its default hide: {state.failure}"
+            if state.refused
+            else f"the daemon could not load its detectors: {state.failure}"
+        )
         raise HTTPFailure(503, "not_ready", message)
 
 
@@ -581,8 +585,12 @@ def declared_pixels(data: bytes, max_pixels: int) -> int:
 
 
 async def _admit_and_run(
-    request: web.Request, state: DaemonState, kind: str, batch_function: Callable,
-    options: Any, charge: Callable[[int], None],
+    request: web.Request,
+    state: DaemonState,
+    kind: str,
+    batch_function: Callable,
+    options: Any,
+    charge: Callable[[int], None],
 ) -> Any:
     config = state.config
     data = await read_image_body(request, config.max_bytes, config.body_timeout_s, charge)
@@ -704,9 +712,7 @@ async def handle_attributes(request: web.Request) -> web.Response:
         for a in attributes.ATTRIBUTES
         if a.id in covered
     ]
-    aliases = {
-        alias: list(ids) for alias, ids in attributes.ALIASES.items() if set(ids) <= covered
-    }
+    aliases = {alias: list(ids) for alias, ids in attributes.ALIASES.items() if set(ids) <= covered}
     return web.json_response(
         {
             "attributes": listed,
@@ -789,8 +795,9 @@ def _describe(error: BaseException) -> str:
     return str(error) if isinstance(error, RedactorError) else type(error).__name__
 
 
-def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
-               token: str | None = None) -> web.Application:
+def create_app(
+    config: ServerConfig = ServerConfig(), *, redactor: Any = None, token: str | None = None
+) -> web.Application:
     """The daemon's application. `redactor` reuses an already built pipeline (tests, embedding);
     `token` overrides the one in the config directory."""
     quiet_aiohttp_logs()
@@ -800,7 +807,8 @@ def create_app(config: ServerConfig = ServerConfig(), *, redactor: Any = None,
         extension_origins=frozenset(
             extension_origin(i) for i in (EXTENSION_ID, *config.extension_ids)
         ),
-        extra_hosts=frozenset() if config.is_loopback or config.host in ("0.0.0.0", "::", "")
+        extra_hosts=frozenset()
+        if config.is_loopback or config.host in ("0.0.0.0", "::", "")
         else frozenset({config.host.lower()}),
     )
     app = web.Application(
@@ -1021,8 +1029,9 @@ class Daemon:
                 self._accept_log.uninstall()
 
 
-async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
-                stop: asyncio.Event | None = None) -> int:
+async def serve(
+    config: ServerConfig, *, echo: Callable[[str], None] = print, stop: asyncio.Event | None = None
+) -> int:
     """Run the daemon until SIGINT/SIGTERM (or `stop`), then shut down gracefully: stop
     listening, finish in-flight requests, exit. Returns the exit status."""
     if not config.is_loopback:
@@ -1039,8 +1048,10 @@ async def serve(config: ServerConfig, *, echo: Callable[[str], None] = print,
             state = daemon.state
             shown = f"[{config.host}]" if ":" in config.host else config.host
             reach = "this machine only" if config.is_loopback else "NOT loopback"
-            echo(f"redactor daemon {__version__} listening on http://{shown}:{port} ({reach}); "
-                 "loading detectors...")
+            echo(
+                f"redactor daemon {__version__} listening on http://{shown}:{port} ({reach}); "
+                "loading detectors..."
+            )
             ready = asyncio.ensure_future(state.ready.wait())
             stopping = asyncio.ensure_future(stop.wait())
             await asyncio.wait({ready, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -1110,8 +1121,9 @@ def pairing_help(state: DaemonState, port: int, config: ServerConfig) -> str:
 
 def run(config: ServerConfig) -> int:
     """`redact serve`: access log on stderr, warnings and errors on stderr in red."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr
+    )
 
     def echo(line: str) -> None:
         if line.startswith(("WARNING", "error")):

@@ -10,7 +10,11 @@ def test_vispr_table_has_68_in_dataset_order():
     assert A.NUM_VISPR == 68
     assert A.VISPR_IDS[0] == "a0_safe"
     # The data set's order is not the numeric order of the ids.
-    assert A.VISPR_IDS[47:50] == ("a70_education_history", "a99_legal_involvement", "a64_rel_personal")
+    assert A.VISPR_IDS[47:50] == (
+        "a70_education_history",
+        "a99_legal_involvement",
+        "a64_rel_personal",
+    )
     assert A.VISPR_IDS[-1] == "a104_license_plate_partial"
     assert [a.index for a in A.VISPR_ATTRIBUTES] == list(range(68))
     assert len(set(A.VISPR_IDS)) == 68
@@ -18,11 +22,29 @@ def test_vispr_table_has_68_in_dataset_order():
 
 def test_mask_types_follow_paper_table_1():
     by = A.BY_ID
-    for unmasked in ("a0_safe", "a30_credit_card", "a33_student_id", "a38_ticket", "a99_legal_involvement"):
+    for unmasked in (
+        "a0_safe",
+        "a30_credit_card",
+        "a33_student_id",
+        "a38_ticket",
+        "a99_legal_involvement",
+    ):
         assert by[unmasked].mask_type == "none"
-    for human in ("a1_age_approx", "a2_weight_approx", "a5_eye_color", "a12_semi_nudity", "a16_race"):
+    for human in (
+        "a1_age_approx",
+        "a2_weight_approx",
+        "a5_eye_color",
+        "a12_semi_nudity",
+        "a16_race",
+    ):
         assert by[human].mask_type == "human"
-    for text in ("a19_name_full", "a23_birth_city", "a26_handwriting", "a27_marital_status", "a24_birth_date"):
+    for text in (
+        "a19_name_full",
+        "a23_birth_city",
+        "a26_handwriting",
+        "a27_marital_status",
+        "a24_birth_date",
+    ):
         assert by[text].mask_type == "text"
 
 

@@ -9,7 +9,9 @@ import typer
 
 
 def command(
-    model: Optional[Path] = typer.Option(None, "--model", help="Show what this PrivObfNet model covers."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="Show what this PrivObfNet model covers."
+    ),
     person: bool = typer.Option(False, "--person", help="Include the person detector."),
 ) -> None:
     """List every attribute: index, id, group, mask type, aliases, and which detector finds it."""

@@ -12,17 +12,35 @@ from redactor.commands import fail
 
 
 def command(
-    checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train` (with --real: also .onnx or .engine)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."),
-    real: Optional[Path] = typer.Option(None, "--real", help="A real-image set (real_set.json, docs/real_validation.md) instead of --data: ROC AUC per attribute, privacy-score AUC, faces on documents."),
-    split: str = typer.Option("test", "--split", help="Split to evaluate (test, val, train; VOC: val, train)."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the metrics as JSON here."),
+    checkpoint: Path = typer.Option(
+        ...,
+        "--checkpoint",
+        help="A .pt checkpoint from `redact train` (with --real: also .onnx or .engine).",
+    ),
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."
+    ),
+    real: Optional[Path] = typer.Option(
+        None,
+        "--real",
+        help="A real-image set (real_set.json, docs/real_validation.md) instead of --data: ROC AUC per attribute, privacy-score AUC, faces on documents.",
+    ),
+    split: str = typer.Option(
+        "test", "--split", help="Split to evaluate (test, val, train; VOC: val, train)."
+    ),
+    json_path: Optional[Path] = typer.Option(
+        None, "--json", help="Also write the metrics as JSON here."
+    ),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
     batch_size: int = typer.Option(8, "--batch-size", min=1),
-    profile: Optional[Path] = typer.Option(None, "--profile", help="Privacy profile for the score targets (default: VISPR user study)."),
+    profile: Optional[Path] = typer.Option(
+        None, "--profile", help="Privacy profile for the score targets (default: VISPR user study)."
+    ),
     no_masks: bool = typer.Option(False, "--no-iou", help="Skip the mask IoU (faster)."),
     record: bool = typer.Option(
-        False, "--record", help="Write each attribute's ROC AUC on this (real-image) set into the "
+        False,
+        "--record",
+        help="Write each attribute's ROC AUC on this (real-image) set into the "
         "model file as its validity; `redact export` carries it on.",
     ),
 ) -> None:
@@ -45,8 +63,13 @@ def command(
         from redactor.training.evaluate import evaluate_checkpoint
 
         result = evaluate_checkpoint(
-            checkpoint, data, split, device=device, batch_size=batch_size,
-            privacy_profile=str(profile) if profile else "", with_iou=not no_masks,
+            checkpoint,
+            data,
+            split,
+            device=device,
+            batch_size=batch_size,
+            privacy_profile=str(profile) if profile else "",
+            with_iou=not no_masks,
         )
         dataset = f"{data.resolve().name}/{split}"
     Console().print(real_tables(result) if real is not None else evaluation_tables(result))

@@ -11,18 +11,30 @@ from redactor.commands import fail
 
 
 def command(
-    checkpoint: Path = typer.Option(..., "--checkpoint", help="A .pt checkpoint from `redact train`."),
+    checkpoint: Path = typer.Option(
+        ..., "--checkpoint", help="A .pt checkpoint from `redact train`."
+    ),
     format_name: str = typer.Option(..., "--format", help="onnx | tensorrt (see the table above)."),
-    out: Path = typer.Option(..., "--out", help="Where to write: .onnx, or .engine (+ .engine.json sidecar)."),
+    out: Path = typer.Option(
+        ..., "--out", help="Where to write: .onnx, or .engine (+ .engine.json sidecar)."
+    ),
     fp16: bool = typer.Option(False, "--fp16", help="tensorrt: half-precision kernels."),
     int8: bool = typer.Option(False, "--int8", help="tensorrt: INT8, calibrated on --calib."),
-    calib: Optional[Path] = typer.Option(None, "--calib", help="tensorrt --int8: folder of representative images."),
-    batch: Optional[str] = typer.Option(None, "--batch", help="tensorrt: optimisation profile MIN:OPT:MAX (default 1:8:32)."),
+    calib: Optional[Path] = typer.Option(
+        None, "--calib", help="tensorrt --int8: folder of representative images."
+    ),
+    batch: Optional[str] = typer.Option(
+        None, "--batch", help="tensorrt: optimisation profile MIN:OPT:MAX (default 1:8:32)."
+    ),
     opset: Optional[int] = typer.Option(None, "--opset", help="ONNX opset, 13-20 (default 17)."),
     samples: list[Path] = typer.Option(
-        [], "--samples", help="Real images (files or folders) for the parity check; default: the project's samples/ when present."
+        [],
+        "--samples",
+        help="Real images (files or folders) for the parity check; default: the project's samples/ when present.",
     ),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the parity figures as JSON here."),
+    json_path: Optional[Path] = typer.Option(
+        None, "--json", help="Also write the parity figures as JSON here."
+    ),
 ) -> None:
     """Export a checkpoint, reopen it through the runtime and compare it with the torch model.
 
@@ -40,11 +52,24 @@ def command(
     from redactor.exporters.parity import ParityError, image_files
     from redactor.errors import first_line
 
-    given = {name for name, value in (("fp16", fp16), ("int8", int8), ("calib", calib),
-                                      ("batch", batch), ("opset", opset)) if value}
+    given = {
+        name
+        for name, value in (
+            ("fp16", fp16),
+            ("int8", int8),
+            ("calib", calib),
+            ("batch", batch),
+            ("opset", opset),
+        )
+        if value
+    }
     options = ExportOptions(
-        opset=opset if opset is not None else DEFAULT_OPSET, fp16=fp16, int8=int8, calib=calib,
-        batch=parse_batch(batch) if batch else DEFAULT_BATCH, given=frozenset(given),
+        opset=opset if opset is not None else DEFAULT_OPSET,
+        fp16=fp16,
+        int8=int8,
+        calib=calib,
+        batch=parse_batch(batch) if batch else DEFAULT_BATCH,
+        given=frozenset(given),
     )
     real = image_files(samples or [samples_folder()])
     try:
@@ -57,7 +82,11 @@ def command(
     if json_path is not None:
         from redactor.files import write_atomic
 
-        payload = {"path": str(result.path), "format": result.format, "parity": result.parity.to_dict()}
+        payload = {
+            "path": str(result.path),
+            "format": result.format,
+            "parity": result.parity.to_dict(),
+        }
         write_atomic(json_path, (json.dumps(payload, indent=2) + "\n").encode())
 
 

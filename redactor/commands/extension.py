@@ -15,11 +15,14 @@ def command(
         None, "--firefox", metavar="DIR", help="Also build the Firefox copy into DIR."
     ),
     pack: str | None = typer.Option(
-        None, "--pack", metavar="DIR",
+        None,
+        "--pack",
+        metavar="DIR",
         help="Write the Chromium zip and the Firefox zip (unsigned .xpi) into DIR.",
     ),
     install_native_host: bool = typer.Option(
-        False, "--install-native-host",
+        False,
+        "--install-native-host",
         help="Let the extension fetch the daemon's token itself (native messaging).",
     ),
     uninstall_native_host: bool = typer.Option(

@@ -9,9 +9,15 @@ import typer
 
 
 def command(
-    data: Path = typer.Option(..., "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."),
-    split: list[str] = typer.Option([], "--split", help="Split(s) to cover (default: all present)."),
-    human: str = typer.Option("auto", "--human", help="auto | person (MediaPipe + faces) | faces (face-derived bodies)."),
+    data: Path = typer.Option(
+        ..., "--data", help="Data set folder (VISPR layout, synthetic, or VOC)."
+    ),
+    split: list[str] = typer.Option(
+        [], "--split", help="Split(s) to cover (default: all present)."
+    ),
+    human: str = typer.Option(
+        "auto", "--human", help="auto | person (MediaPipe + faces) | faces (face-derived bodies)."
+    ),
     workers: int = typer.Option(1, "--workers", help="Processes."),
 ) -> None:
     """Compute the human/text masks cache beside a data set (once; later runs reuse it)."""
@@ -20,7 +26,9 @@ def command(
     compute_masks(data, split or None, human, workers, Console(stderr=True))
 
 
-def compute_masks(data: Path, splits: Optional[list[str]], human: str, workers: int, console: Any) -> None:
+def compute_masks(
+    data: Path, splits: Optional[list[str]], human: str, workers: int, console: Any
+) -> None:
     """Also `redact synth --masks`."""
     from redactor.commands.progress import progress_bar
     from redactor.training.masks import precompute_masks
@@ -28,8 +36,13 @@ def compute_masks(data: Path, splits: Optional[list[str]], human: str, workers: 
     with progress_bar(console) as progress:
         task = progress.add_task("masks", total=None)
         summary = precompute_masks(
-            data, splits, human=human, workers=workers,
+            data,
+            splits,
+            human=human,
+            workers=workers,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    typer.echo(f"masks: {summary.computed} computed, {summary.reused} reused in "
-               f"{summary.seconds:.1f} s ({summary.fingerprint})")
+    typer.echo(
+        f"masks: {summary.computed} computed, {summary.reused} reused in "
+        f"{summary.seconds:.1f} s ({summary.fingerprint})"
+    )

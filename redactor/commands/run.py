@@ -17,11 +17,14 @@ from redactor.commands import fail
 
 def command(
     paths: list[str] = typer.Argument(
-        ..., help="Image files and folders to redact (--engine ray: also s3://, gs://, "
+        ...,
+        help="Image files and folders to redact (--engine ray: also s3://, gs://, "
         "hdfs://, file:// URIs).",
     ),
     hide: Optional[str] = typer.Option(
-        None, "--hide", help="What to hide, comma-separated: face,name,address,email,phone,card,"
+        None,
+        "--hide",
+        help="What to hide, comma-separated: face,name,address,email,phone,card,"
         "date,id,username,plate,text,person,nudity,... or `all`. Default: faces and private text. "
         "`redact attributes` lists every name.",
     ),
@@ -33,47 +36,70 @@ def command(
     ),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Also redact sub-folders."),
     margin: Optional[float] = typer.Option(
-        None, "--margin", help="Grow each region by this fraction of its size (default: faces "
-        "0.25, text 0.15).",
+        None,
+        "--margin",
+        help="Grow each region by this fraction of its size (default: faces " "0.25, text 0.15).",
     ),
     threshold: Optional[str] = typer.Option(
         None, "--threshold", help="Detector thresholds, e.g. faces=0.5,pii=0.4 (lower finds more)."
     ),
     fill_color: str = typer.Option("0,0,0", "--fill-color", help="R,G,B for --mode fill."),
     keep_metadata: bool = typer.Option(
-        False, "--keep-metadata", help="Keep EXIF/XMP/comments (GPS, camera serial...). Default: strip all but the colour profile."
+        False,
+        "--keep-metadata",
+        help="Keep EXIF/XMP/comments (GPS, camera serial...). Default: strip all but the colour profile.",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report only; write no images."),
     preview: bool = typer.Option(
-        False, "--preview", help="Also write <name>.preview.jpg showing what is hidden and why, "
+        False,
+        "--preview",
+        help="Also write <name>.preview.jpg showing what is hidden and why, "
         "into <out>_previews_UNREDACTED/ (they show the originals: never share them).",
     ),
     overwrite: bool = typer.Option(
-        False, "--overwrite", help="Replace existing files in the output folder that this tool "
+        False,
+        "--overwrite",
+        help="Replace existing files in the output folder that this tool "
         "did not write, and earlier outputs that hid more (inputs are never replaced).",
     ),
     report: Optional[str] = typer.Option(
-        None, "--report", help="Write the JSON-lines report here (default: report.jsonl in the output folder)."
+        None,
+        "--report",
+        help="Write the JSON-lines report here (default: report.jsonl in the output folder).",
     ),
     report_text: bool = typer.Option(
-        False, "--report-text", help="Put recognised text in the report (off: private text never leaves memory)."
+        False,
+        "--report-text",
+        help="Put recognised text in the report (off: private text never leaves memory).",
     ),
     workers: Optional[int] = typer.Option(
-        None, "--workers", "-j", min=1, help="Worker processes (default 1); --engine ray: "
+        None,
+        "--workers",
+        "-j",
+        min=1,
+        help="Worker processes (default 1); --engine ray: "
         "actors (default: up to one per CPU of the cluster).",
     ),
-    model: Optional[Path] = typer.Option(None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."),
+    model: Optional[Path] = typer.Option(
+        None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."
+    ),
     trust_model: bool = typer.Option(
-        False, "--trust-model", help="Hide attributes only the model finds even if its real-image "
+        False,
+        "--trust-model",
+        help="Hide attributes only the model finds even if its real-image "
         "AUC is unmeasured or under 0.85 (refused otherwise).",
     ),
     person: bool = typer.Option(False, "--person", help="Load whole-person masks (`human` extra)."),
     engine_name: str = typer.Option(
-        "local", "--engine", help="local: processes on this machine; ray: a Ray cluster "
+        "local",
+        "--engine",
+        help="local: processes on this machine; ray: a Ray cluster "
         "(pip install 'redactor\\[ray]').",
     ),
     address: Optional[str] = typer.Option(
-        None, "--address", help="--engine ray: the cluster, auto or ray://host:port "
+        None,
+        "--address",
+        help="--engine ray: the cluster, auto or ray://host:port "
         "(default: start Ray on this machine).",
     ),
     gpus_per_worker: Optional[float] = typer.Option(
@@ -94,24 +120,45 @@ def command(
     err = Console(stderr=True)
     try:
         options = RedactOptions(
-            hide=parse_hide(hide), mode=mode, margin=margin, fill_color=parse_color(fill_color),
-            keep_metadata=keep_metadata, thresholds=parse_thresholds(threshold),
-            report_text=report_text, trust_model=trust_model,
+            hide=parse_hide(hide),
+            mode=mode,
+            margin=margin,
+            fill_color=parse_color(fill_color),
+            keep_metadata=keep_metadata,
+            thresholds=parse_thresholds(threshold),
+            report_text=report_text,
+            trust_model=trust_model,
         )
         engine = RedactorSetup(model=model, person=person)
-        on_ray = use_ray(engine_name, [*paths, out, report], address=address,
-                         gpus_per_worker=gpus_per_worker, batch_size=batch_size)
+        on_ray = use_ray(
+            engine_name,
+            [*paths, out, report],
+            address=address,
+            gpus_per_worker=gpus_per_worker,
+            batch_size=batch_size,
+        )
         request = BatchRequest(
-            inputs=tuple(paths), out=out, report=report, recursive=recursive, dry_run=dry_run,
-            preview=preview, overwrite=overwrite, resume=on_ray,
+            inputs=tuple(paths),
+            out=out,
+            report=report,
+            recursive=recursive,
+            dry_run=dry_run,
+            preview=preview,
+            overwrite=overwrite,
+            resume=on_ray,
         )
         if on_ray:
             from redactor.engines.ray_engine import RayCluster, RayRunner
 
-            runner: Any = RayRunner(engine, RayCluster(
-                address=address, workers=workers, gpus_per_worker=gpus_per_worker or 0.0,
-                batch_size=batch_size or RayCluster.batch_size,
-            ))
+            runner: Any = RayRunner(
+                engine,
+                RayCluster(
+                    address=address,
+                    workers=workers,
+                    gpus_per_worker=gpus_per_worker or 0.0,
+                    batch_size=batch_size or RayCluster.batch_size,
+                ),
+            )
         else:
             runner = LocalRunner(engine, workers or 1)
         summary = _redact_with_progress(request, options, runner, err)
@@ -125,9 +172,12 @@ def command(
     print_summary(summary, dry_run=dry_run, err=err)
     if summary.interrupted:
         again = " (run the same command again to go on)" if on_ray else ""
-        err.print(f"interrupted: {summary.done} of "
-                  f"{summary.planned} images done (listed in the report){again}", highlight=False,
-                  soft_wrap=True)
+        err.print(
+            f"interrupted: {summary.done} of "
+            f"{summary.planned} images done (listed in the report){again}",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
@@ -148,13 +198,17 @@ def _redact_with_progress(request: Any, options: Any, runner: Any, err: Any) -> 
         progress.start()
         for note in plan.notes:  # files and folders it cannot use, named before the work
             if note.failed:
-                progress.console.print(f"[red]failed[/red] {escape(note.shown)}: "
-                                       f"{escape(note.entry['error'])}", highlight=False,
-                                       soft_wrap=True)
+                progress.console.print(
+                    f"[red]failed[/red] {escape(note.shown)}: " f"{escape(note.entry['error'])}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
         if len(pending) < len(plan.jobs):
             progress.console.print(
                 f"resuming: {len(plan.jobs) - len(pending)} of {len(plan.jobs)} images "
-                "were done by an earlier run (kept)", highlight=False)
+                "were done by an earlier run (kept)",
+                highlight=False,
+            )
 
     def on_result(outcome: Any) -> None:
         """One finished image, either engine: a line if it failed, a tick."""
@@ -163,7 +217,9 @@ def _redact_with_progress(request: Any, options: Any, runner: Any, err: Any) -> 
         if outcome.failed:
             progress.console.print(
                 f"[red]failed[/red] {escape(outcome.job.src.shown)}: "
-                f"{escape(str(outcome.entry.get('error')))}", highlight=False, soft_wrap=True,
+                f"{escape(str(outcome.entry.get('error')))}",
+                highlight=False,
+                soft_wrap=True,
             )
         progress.advance(task)
 
@@ -188,8 +244,10 @@ def crash_note(error: BaseException) -> str:
         where = f"details in {path}"
     except OSError:
         where = "no details could be saved"
-    return (f"internal error ({type(error).__name__}: {first_line(str(error))}); {where}; "
-            "please report it (files already written are listed in the report)")
+    return (
+        f"internal error ({type(error).__name__}: {first_line(str(error))}); {where}; "
+        "please report it (files already written are listed in the report)"
+    )
 
 
 def parse_thresholds(text: Optional[str]) -> dict[str, float]:
@@ -205,7 +263,9 @@ def parse_thresholds(text: Optional[str]) -> dict[str, float]:
                 raise ValueError
             thresholds[name.strip()] = float(value)
         except ValueError:
-            raise UsageError(f"--threshold wants NAME=VALUE pairs like faces=0.5,pii=0.4, got {part.strip()!r}") from None
+            raise UsageError(
+                f"--threshold wants NAME=VALUE pairs like faces=0.5,pii=0.4, got {part.strip()!r}"
+            ) from None
     return thresholds
 
 
@@ -233,10 +293,19 @@ def use_ray(
         raise UsageError(f"unknown --engine {engine_name!r}; valid: local, ray")
     if engine_name == "ray":
         return True
-    given = [name for name, value in (("--address", address), ("--gpus-per-worker", gpus_per_worker),
-                                      ("--batch-size", batch_size)) if value is not None]
+    given = [
+        name
+        for name, value in (
+            ("--address", address),
+            ("--gpus-per-worker", gpus_per_worker),
+            ("--batch-size", batch_size),
+        )
+        if value is not None
+    ]
     if given:
-        raise UsageError(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --engine ray")
+        raise UsageError(
+            f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} --engine ray"
+        )
     uris = [str(x) for x in locations if x is not None and is_uri(str(x))]
     if uris:
         raise UsageError(f"{uris[0]}: URIs (s3://, gs://, hdfs://, file://) need --engine ray")
@@ -251,11 +320,17 @@ def print_summary(summary: Any, *, dry_run: bool, err: Any) -> None:
     # Files not redacted are named, each once (a long list: the first ones, then the report).
     shown_most = 20
     for name in summary.skipped_files[:shown_most]:
-        err.print(f"[yellow]skipped[/yellow] {escape(name)}: not an image it can redact",
-                  highlight=False, soft_wrap=True)
+        err.print(
+            f"[yellow]skipped[/yellow] {escape(name)}: not an image it can redact",
+            highlight=False,
+            soft_wrap=True,
+        )
     if len(summary.skipped_files) > shown_most:
-        err.print(f"... and {len(summary.skipped_files) - shown_most} more skipped files, "
-                  "named in the report", highlight=False)
+        err.print(
+            f"... and {len(summary.skipped_files) - shown_most} more skipped files, "
+            "named in the report",
+            highlight=False,
+        )
     table = Table(title="redact: summary", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -274,13 +349,18 @@ def print_summary(summary: Any, *, dry_run: bool, err: Any) -> None:
         if not dry_run:
             table.add_row("output", escape(root))
     for folder in summary.previews:
-        table.add_row("[bold red]previews: UNREDACTED originals, never share[/bold red]",
-                      escape(folder))
+        table.add_row(
+            "[bold red]previews: UNREDACTED originals, never share[/bold red]", escape(folder)
+        )
     for path in summary.reports:
         table.add_row("report", escape(path))
     Console().print(table)
     for line in summary.warnings:
         err.print(f"[bold red]warning[/bold red]: {escape(line)}", highlight=False, soft_wrap=True)
     for folder in summary.previews:
-        err.print(f"[bold red]warning[/bold red]: the previews in {escape(folder)} show the "
-                  "UNREDACTED originals; do not share them", highlight=False, soft_wrap=True)
+        err.print(
+            f"[bold red]warning[/bold red]: the previews in {escape(folder)} show the "
+            "UNREDACTED originals; do not share them",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -14,8 +14,10 @@ def command(
     hide: str = typer.Option("defaults", help="What to hide when a request names nothing."),
     person: bool = typer.Option(False, "--person", help="Load person masks (`human` extra)."),
     trust_model: bool = typer.Option(
-        False, "--trust-model", help="Hide attributes only the model finds even if its "
-        "real-image validity is unmeasured or under the bar."
+        False,
+        "--trust-model",
+        help="Hide attributes only the model finds even if its "
+        "real-image validity is unmeasured or under the bar.",
     ),
     workers: int = typer.Option(1, min=1, help="Worker threads running the pipeline."),
     batch_size: int = typer.Option(8, min=1, help="Most images per micro-batch."),

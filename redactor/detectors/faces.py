@@ -100,8 +100,12 @@ class FaceDetector:
         # spinning: on a busy 2-core machine it made a 1280x720 pass 0.21 s instead of 0.14 s.
         self._run_options = shrinking_run_options()
         self._session = onnx_session(
-            model_bytes(), ["CPUExecutionProvider"], threads=threads, max_threads=4,
-            low_memory=True, spinning=False,
+            model_bytes(),
+            ["CPUExecutionProvider"],
+            threads=threads,
+            max_threads=4,
+            low_memory=True,
+            spinning=False,
         )
         self._input = self._session.get_inputs()[0].name
         self._lock = threading.Lock()  # one run at a time per session keeps thread use bounded
@@ -140,9 +144,7 @@ class FaceDetector:
         boxes = self._boxes(image, self.scales(width, height), self.threshold, partial=True)
         return self._regions(boxes, width, height)
 
-    def recheck(
-        self, image: np.ndarray, hidden: list[tuple[int, int, int, int]]
-    ) -> list[Region]:
+    def recheck(self, image: np.ndarray, hidden: list[tuple[int, int, int, int]]) -> list[Region]:
         """Faces still found in a redacted `image` over the `hidden` boxes, at RECHECK_FACTOR x
         the lowest threshold detection uses. Only the parts of the image around them are
         looked at: small faces at the scales the whole image is seen at, each large face on

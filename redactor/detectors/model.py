@@ -69,7 +69,8 @@ class ModelDetector:
         self.meta = meta
         extra = meta.extra or {}
         self.threshold = float(
-            threshold if threshold is not None
+            threshold
+            if threshold is not None
             else extra.get("attribute_threshold", DEFAULT_ATTRIBUTE_THRESHOLD)
         )
         self.cam_threshold = float(extra.get("cam_threshold", DEFAULT_CAM_THRESHOLD))
@@ -99,7 +100,9 @@ class ModelDetector:
         rows: list[dict[str, np.ndarray]] = []
         for start in range(0, len(images), MAX_BATCH):
             out = self.runtime(preprocess(images[start : start + MAX_BATCH], self.meta))
-            rows.extend({name: value[i] for name, value in out.items()} for i in range(len(out["score"])))
+            rows.extend(
+                {name: value[i] for name, value in out.items()} for i in range(len(out["score"]))
+            )
         return rows
 
     def outputs(self, image: np.ndarray, ctx: Context) -> dict[str, np.ndarray]:
@@ -113,19 +116,24 @@ class ModelDetector:
         ctx.findings["privacy_score"] = float(out["score"])
         ctx.provide(SCORE_PROFILE, self.score_profile)
         ctx.findings["attribute_probabilities"] = {
-            attribute_id: float(p) for attribute_id, p in zip(self.meta.attribute_ids, probabilities)
+            attribute_id: float(p)
+            for attribute_id, p in zip(self.meta.attribute_ids, probabilities)
         }
         regions: list[Region] = []
         for index, attribute_id, mask_type in self._hideable:
             probability = float(probabilities[index])
             if probability < self.threshold:
                 continue
-            region = self._region(image, ctx, out["cams"][index], mask_type, attribute_id, probability)
+            region = self._region(
+                image, ctx, out["cams"][index], mask_type, attribute_id, probability
+            )
             if region is not None:
                 regions.append(region)
         return regions
 
-    def detect_batch(self, images: Sequence[np.ndarray], ctxs: Sequence[Context]) -> list[list[Region]]:
+    def detect_batch(
+        self, images: Sequence[np.ndarray], ctxs: Sequence[Context]
+    ) -> list[list[Region]]:
         """Daemon micro-batches: one runtime call for every image whose outputs are not known yet."""
         todo = [i for i, ctx in enumerate(ctxs) if ctx.peek(MODEL_OUTPUTS) is None]
         if todo:
@@ -136,8 +144,13 @@ class ModelDetector:
     # -- maps to masks -------------------------------------------------------------------------
 
     def _region(
-        self, image: np.ndarray, ctx: Context, cam: np.ndarray, mask_type: str,
-        attribute_id: str, probability: float,
+        self,
+        image: np.ndarray,
+        ctx: Context,
+        cam: np.ndarray,
+        mask_type: str,
+        attribute_id: str,
+        probability: float,
     ) -> Region | None:
         height, width = image.shape[:2]
         # Maps are thresholded at most WORK_SIDE px on the long side (a CAM has ~28 cells
@@ -162,8 +175,13 @@ class ModelDetector:
         cols = np.flatnonzero(mask.any(axis=0))
         y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
         return Region(
-            attributes=(attribute_id,), box=(x0, y0, x1, y1), score=probability,
-            detector=self.name, kind="model", shape="mask", mask=mask[y0:y1, x0:x1].copy(),
+            attributes=(attribute_id,),
+            box=(x0, y0, x1, y1),
+            score=probability,
+            detector=self.name,
+            kind="model",
+            shape="mask",
+            mask=mask[y0:y1, x0:x1].copy(),
             label=attribute_id,
             validity=self._validity(attribute_id),
         )
@@ -205,8 +223,9 @@ def upsample(cam: np.ndarray, height: int, width: int) -> np.ndarray:
     from PIL import Image
 
     small = np.ascontiguousarray(cam, dtype=np.float32)
-    return np.asarray(Image.fromarray(small).resize((width, height), Image.BILINEAR),
-                      dtype=np.float32).copy()
+    return np.asarray(
+        Image.fromarray(small).resize((width, height), Image.BILINEAR), dtype=np.float32
+    ).copy()
 
 
 def text_mask(lines: Sequence[Any], height: int, width: int, scale: float = 1.0) -> np.ndarray:

@@ -121,15 +121,18 @@ class Token:
 
     @property
     def initial(self) -> bool:
-        """"K." or "K" (one capital letter)."""
+        """ "K." or "K" (one capital letter)."""
         return len(self.bare) == 1 and self.bare.isupper()
 
     @property
     def capitalised(self) -> bool:
-        """"Lee", "LEE", "O'Neil", "Smith-Jones"; not "lee" or "iPhone"."""
+        """ "Lee", "LEE", "O'Neil", "Smith-Jones"; not "lee" or "iPhone"."""
         bare = self.bare
-        return len(bare) > 1 and bare[0].isupper() and (bare[1:].islower() or bare.isupper()
-                                                          or _mixed_name(bare))
+        return (
+            len(bare) > 1
+            and bare[0].isupper()
+            and (bare[1:].islower() or bare.isupper() or _mixed_name(bare))
+        )
 
 
 def _mixed_name(word: str) -> bool:
@@ -342,7 +345,7 @@ class NameFinder:
         return spans
 
     def _surname_first(self, text: str, segments: list[tuple[int, int]]) -> list[tuple]:
-        """"GONZALEZ^MARIA" (DICOM's person name), "BROWN, EMILY", "Smith, John A.": a whole line
+        """ "GONZALEZ^MARIA" (DICOM's person name), "BROWN, EMILY", "Smith, John A.": a whole line
         of a capitalised word, a separator, then listed first names or initials."""
         if len(segments) != 2 or not re.fullmatch(r"[^,^]+[,^]\s*[^,^]+", text.strip()):
             return []

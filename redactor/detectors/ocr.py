@@ -202,8 +202,13 @@ class OcrEngine:
         # 10% of the detector's weights are denormal floats: flushing them to zero is exact for
         # the outputs (identical masks) and makes detection ~1.6x faster. No spinning: it made
         # recognition 2x slower on a busy machine (no measurable loss on an idle one).
-        options = {"threads": settings.threads, "max_threads": 4, "low_memory": True,
-                   "spinning": False, "denormal_as_zero": True}
+        options = {
+            "threads": settings.threads,
+            "max_threads": 4,
+            "low_memory": True,
+            "spinning": False,
+            "denormal_as_zero": True,
+        }
         try:
             self.det = onnx_session(paths[DET_MODEL], ["CPUExecutionProvider"], **options)
             self.rec = onnx_session(paths[REC_MODEL], ["CPUExecutionProvider"], **options)
@@ -349,7 +354,9 @@ class OcrEngine:
         blob[0, :, :, :content_w] = (resized.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(
             2, 0, 1
         )
-        outputs = self.rec.run(None, {self.rec_input: blob}, run_options_for(blob, self._run_options))
+        outputs = self.rec.run(
+            None, {self.rec_input: blob}, run_options_for(blob, self._run_options)
+        )
         probs = outputs[0][0]  # columns x classes, softmaxed
         text, centres, score = self._decode(probs, input_w)
         if not text:

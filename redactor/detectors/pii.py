@@ -90,7 +90,6 @@ _IGNORED_SPACY_LABELS = (
 )  # fmt: skip
 
 
-
 @contextlib.contextmanager
 def _torch_hidden() -> Iterator[None]:
     """thinc (spaCy's layer library) and Presidio's device probe import torch whenever it is
@@ -367,7 +366,7 @@ _COUNTRY_CODE = re.compile(r"\+\d{1,3}[\s.-]?$")
 
 
 def _adjust_span(entity: str, text: str, start: int, end: int) -> tuple[int, int]:
-    """"Morning Adekunle" as a person is "Adekunle" (the greeting is an ordinary word); the
+    """ "Morning Adekunle" as a person is "Adekunle" (the greeting is an ordinary word); the
     phone "(415) 555-0132" after "+1 " includes its country code."""
     if entity == "PERSON":
         greeting = nm.GREETINGS.match(text, start, end)
@@ -388,8 +387,9 @@ def title_case(text: str) -> str | None:
     if len(letters) < 4 or sum(ch.isupper() for ch in letters) < 0.8 * len(letters):
         return None
     titled = re.sub(
-        r"[^\W\d_]{2,}", lambda m: m.group()[0] + m.group()[1:].lower() if m.group().isupper()
-        else m.group(), text
+        r"[^\W\d_]{2,}",
+        lambda m: m.group()[0] + m.group()[1:].lower() if m.group().isupper() else m.group(),
+        text,
     )
     return titled if len(titled) == len(text) else None
 

@@ -53,7 +53,9 @@ MAX_BLOCKS = 20_000
 class RayCluster:
     """Where and how wide to run."""
 
-    address: str | None = None  # None: start Ray here; "auto": the running cluster; "ray://host:port"
+    address: str | None = (
+        None  # None: start Ray here; "auto": the running cluster; "ray://host:port"
+    )
     workers: int | None = None  # actors; None: from 1 up to one per CPU (or per GPU share)
     gpus_per_worker: float = 0.0
     batch_size: int = 4  # images per call to an actor
@@ -62,7 +64,9 @@ class RayCluster:
 class RayRunner:
     """Runs the jobs on a Ray cluster (`batch.redact(request, options, RayRunner(...))`)."""
 
-    def __init__(self, engine: RedactorSetup = RedactorSetup(), cluster: RayCluster = RayCluster()) -> None:
+    def __init__(
+        self, engine: RedactorSetup = RedactorSetup(), cluster: RayCluster = RayCluster()
+    ) -> None:
         _check_cluster(cluster)
         self.engine = engine
         self.cluster = cluster
@@ -79,9 +83,13 @@ class RayRunner:
         ray = _import_ray()
         _connect(ray, self.cluster)
         if _through_client(ray):
-            local = [job.src.shown for job in pending if any(
-                place is not None and place.local for place in (job.src, job.dst, job.preview)
-            )]
+            local = [
+                job.src.shown
+                for job in pending
+                if any(
+                    place is not None and place.local for place in (job.src, job.dst, job.preview)
+                )
+            ]
             if local:
                 raise UsageError(
                     f"{local[0]}: through ray:// the workers cannot see this machine's files; "
@@ -146,7 +154,9 @@ class Pipeline:
 
         cpus, compute, gpus = _resources(ray, self.cluster)
         # ONNX Runtime threads per actor = the CPUs Ray reserved for it.
-        engine = RedactorSetup(self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus)))
+        engine = RedactorSetup(
+            self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus))
+        )
         blocks = min(MAX_BLOCKS, math.ceil(len(self.items) / self.cluster.batch_size))
         with _quiet_ray_data(), warnings.catch_warnings():
             # Ray 2.5x deprecates map_batches' free remote args, but max_task_retries has no
@@ -156,7 +166,9 @@ class Pipeline:
             dataset = dataset.map_batches(
                 RedactWorker,
                 fn_constructor_kwargs={
-                    "engine": engine, "options": self.options, "filesystems": self.filesystems,
+                    "engine": engine,
+                    "options": self.options,
+                    "filesystems": self.filesystems,
                 },
                 batch_size=self.cluster.batch_size,
                 batch_format="numpy",
@@ -172,8 +184,10 @@ class Pipeline:
         with _quiet_ray_data():
             for row in dataset.iter_rows():
                 yield {
-                    "index": int(row["index"]), "line": str(row["line"]),
-                    "fatal": str(row["fatal"]), "worker": str(row["worker"]),
+                    "index": int(row["index"]),
+                    "line": str(row["line"]),
+                    "fatal": str(row["fatal"]),
+                    "worker": str(row["worker"]),
                 }
 
 
@@ -233,7 +247,9 @@ def _through_client(ray: Any) -> bool:
 class RedactWorker:
     """A Ray Data actor: builds the Redactor once, then redacts batches of jobs."""
 
-    def __init__(self, engine: RedactorSetup, options: RedactOptions, filesystems: Filesystems) -> None:
+    def __init__(
+        self, engine: RedactorSetup, options: RedactOptions, filesystems: Filesystems
+    ) -> None:
         self.options = options
         self.filesystems = filesystems
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -262,7 +278,10 @@ class RedactWorker:
             lines.append(line)
             fatal.append(problem)
         return {
-            "index": indices, "line": lines, "fatal": fatal, "worker": [self.worker] * len(lines),
+            "index": indices,
+            "line": lines,
+            "fatal": fatal,
+            "worker": [self.worker] * len(lines),
         }
 
 
@@ -302,7 +321,9 @@ def _connect(ray: Any, cluster: RayCluster) -> None:
         ray.init(address=cluster.address or "local", **arguments)
     except (ConnectionError, RuntimeError, ValueError) as error:
         where = cluster.address or "this machine"
-        raise UsageError(f"cannot start or reach Ray at {where}: {first_line(error, strerror=True)}") from None
+        raise UsageError(
+            f"cannot start or reach Ray at {where}: {first_line(error, strerror=True)}"
+        ) from None
 
 
 def _resources(ray: Any, cluster: RayCluster) -> tuple[float, Any, float]:
@@ -326,13 +347,19 @@ def _resources(ray: Any, cluster: RayCluster) -> tuple[float, Any, float]:
     in_flight = 2
     if cluster.workers is not None:
         cpus = max(1.0, min(node_cpus, math.floor(cpus_total / cluster.workers)))
-        return cpus, ActorPoolStrategy(
-            size=cluster.workers, max_tasks_in_flight_per_actor=in_flight
-        ), gpus
+        return (
+            cpus,
+            ActorPoolStrategy(size=cluster.workers, max_tasks_in_flight_per_actor=in_flight),
+            gpus,
+        )
     most = int(total.get("GPU", 0.0) // gpus) if gpus > 0 else int(cpus_total)
-    return 1.0, ActorPoolStrategy(
-        min_size=1, max_size=max(1, most), max_tasks_in_flight_per_actor=in_flight
-    ), gpus
+    return (
+        1.0,
+        ActorPoolStrategy(
+            min_size=1, max_size=max(1, most), max_tasks_in_flight_per_actor=in_flight
+        ),
+        gpus,
+    )
 
 
 @contextlib.contextmanager

@@ -120,7 +120,7 @@ class Filesystems:
     # -- reading ---------------------------------------------------------------------------
 
     def kind(self, place: Place) -> str | Fault | None:
-        """"file", "dir", None when nothing is there, or the Fault that stops us from knowing."""
+        """ "file", "dir", None when nothing is there, or the Fault that stops us from knowing."""
         if place.local:
             try:
                 mode = os.stat(place.path).st_mode
@@ -132,8 +132,10 @@ class Filesystems:
                 return _fault(error, place.shown)
             if stat.S_ISDIR(mode):
                 return "dir"
-            return "file" if stat.S_ISREG(mode) else Fault(
-                "not_a_file", f"not a regular file: {place.shown}"
+            return (
+                "file"
+                if stat.S_ISREG(mode)
+                else Fault("not_a_file", f"not a regular file: {place.shown}")
             )
         import pyarrow.fs
 
@@ -180,8 +182,14 @@ class Filesystems:
             return f"no permission to write in {path}"
         return None
 
-    def entries(self, folder: Place, *, recursive: bool, keep: Callable[[str], bool],
-                skip: set[tuple[str, str]]) -> Iterator[Entry]:
+    def entries(
+        self,
+        folder: Place,
+        *,
+        recursive: bool,
+        keep: Callable[[str], bool],
+        skip: set[tuple[str, str]],
+    ) -> Iterator[Entry]:
         """Everything below `folder` in the order a local walk gives (each folder's files sorted,
         then its sub-folders), relative to it. `keep(name)`: whether to enter a sub-folder;
         `skip`: identities of folders never entered (the run's own outputs)."""
@@ -274,10 +282,11 @@ class Filesystems:
             return None
 
 
-
-
 def _local_entries(
-    path: str, relative: str, recursive: bool, keep: Callable[[str], bool],
+    path: str,
+    relative: str,
+    recursive: bool,
+    keep: Callable[[str], bool],
     skip: set[tuple[str, str]],
 ) -> Iterator[Entry]:
     try:

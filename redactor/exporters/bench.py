@@ -71,8 +71,12 @@ class BenchResult:
     pipeline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"environment": self.environment, "settings": asdict(self.settings),
-                "rows": [asdict(r) for r in self.rows], "pipeline": self.pipeline}
+        return {
+            "environment": self.environment,
+            "settings": asdict(self.settings),
+            "rows": [asdict(r) for r in self.rows],
+            "pipeline": self.pipeline,
+        }
 
 
 def resolve_device(device: str, models: Sequence[Path]) -> str:
@@ -107,8 +111,12 @@ def plan_cases(
         model = Path(model)
         suffix = model.suffix.lower()
         if suffix not in DEFAULT_BACKEND:
-            raise UsageError(f"{model.name}: unknown model file type; valid: {', '.join(DEFAULT_BACKEND)}")
-        fitting = [b for b in (backends or [DEFAULT_BACKEND[suffix]]) if BACKENDS[b].suffix == suffix]
+            raise UsageError(
+                f"{model.name}: unknown model file type; valid: {', '.join(DEFAULT_BACKEND)}"
+            )
+        fitting = [
+            b for b in (backends or [DEFAULT_BACKEND[suffix]]) if BACKENDS[b].suffix == suffix
+        ]
         used.update(fitting)
         if suffix == ".pt":
             cases.append((model, "torch", "fp32"))
@@ -117,7 +125,7 @@ def plan_cases(
             if suffix != ".pt":
                 cases.append((model, backend, "file"))  # ONNX and engines keep their own precision
                 continue
-            for precision in ([spec.precision] if spec.precision else settings.precisions):
+            for precision in [spec.precision] if spec.precision else settings.precisions:
                 if (model, backend, precision) not in cases:
                     cases.append((model, backend, precision))
     unused = [b for b in (backends or ()) if b not in used]
@@ -127,7 +135,9 @@ def plan_cases(
     return cases
 
 
-def time_case(call: Callable[[], Any], sync: Callable[[], None], settings: BenchSettings) -> list[float]:
+def time_case(
+    call: Callable[[], Any], sync: Callable[[], None], settings: BenchSettings
+) -> list[float]:
     for _ in range(settings.warmup):
         call()
         sync()
@@ -159,13 +169,25 @@ def run_bench(
     for model_path, backend, precision in cases:
         label = f"{model_path.name} {backend} {precision}"
         try:
-            model = open_model(model_path, backend, device=device,
-                               precision="fp32" if precision == "file" else precision,
-                               threads=settings.threads)
+            model = open_model(
+                model_path,
+                backend,
+                device=device,
+                precision="fp32" if precision == "file" else precision,
+                threads=settings.threads,
+            )
         except (RedactorError, ImportError, RuntimeError) as error:
             for batch in settings.batches:
-                rows.append(BenchRow(model_path.name, backend, precision, device, batch,
-                                     error=first_line(error, limit=160)))
+                rows.append(
+                    BenchRow(
+                        model_path.name,
+                        backend,
+                        precision,
+                        device,
+                        batch,
+                        error=first_line(error, limit=160),
+                    )
+                )
             continue
         precision = model.precision if precision == "file" else precision
         height, width = model.meta.input_size
@@ -173,7 +195,9 @@ def run_bench(
         for batch in settings.batches:
             if progress:
                 progress(f"{label} batch {batch}")
-            row = BenchRow(model_path.name, backend, precision, model.device, batch, model.describe())
+            row = BenchRow(
+                model_path.name, backend, precision, model.device, batch, model.describe()
+            )
             rows.append(row)
             inputs = rng.standard_normal((batch, 3, height, width)).astype(np.float32)
             try:
@@ -197,7 +221,8 @@ def run_bench(
 
 def _speedups(rows: list[BenchRow]) -> None:
     reference = {
-        (r.device, r.batch): r.p50_ms for r in rows
+        (r.device, r.batch): r.p50_ms
+        for r in rows
         if r.backend == "torch" and r.precision == "fp32" and r.p50_ms
     }
     for row in rows:
@@ -211,8 +236,12 @@ def environment(device: str) -> dict[str, Any]:
     from redactor.processes import cpu_threads
 
     info: dict[str, Any] = {
-        "redactor": __version__, "python": platform.python_version(), "numpy": np.__version__,
-        "platform": platform.platform(), "cpu": _cpu_name(), "cpu_threads": cpu_threads(),
+        "redactor": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpu_threads": cpu_threads(),
         "device": device,
     }
     try:
@@ -291,10 +320,17 @@ def bench_pipeline(
     stage_ms = {s: 1000.0 * float(np.mean([p.get(s, 0.0) for p in per_image])) for s in order}
     total_ms = 1000.0 * float(np.mean(totals))
     return {
-        "images": [p.name for p in files], "repeats": repeats, "model": str(model) if model else None,
-        "hide": sorted(redactor.resolve_hide(options.hide)), "load_s": load_s,
-        "stage_ms": stage_ms, "total_ms": total_ms, "images_per_s": 1000.0 / total_ms,
-        "per_image_ms": {p.name: {k: 1000.0 * v for k, v in t.items()} for p, t in zip(files, per_image)},
+        "images": [p.name for p in files],
+        "repeats": repeats,
+        "model": str(model) if model else None,
+        "hide": sorted(redactor.resolve_hide(options.hide)),
+        "load_s": load_s,
+        "stage_ms": stage_ms,
+        "total_ms": total_ms,
+        "images_per_s": 1000.0 / total_ms,
+        "per_image_ms": {
+            p.name: {k: 1000.0 * v for k, v in t.items()} for p, t in zip(files, per_image)
+        },
     }
 
 
@@ -311,12 +347,18 @@ def make_bench_models(backbone: str, size: int, folder: Path, *, onnx: bool = Tr
 
     torch.manual_seed(0)
     kinds = attributes.mask_type_vector()
-    args = ModelArgs(backbone=backbone, num_classes=len(kinds), mask_types=tuple(kinds),
-                     use_cropped=False)
+    args = ModelArgs(
+        backbone=backbone, num_classes=len(kinds), mask_types=tuple(kinds), use_cropped=False
+    )
     network = PrivObfNet(args).eval()
-    meta = ModelMeta(attribute_ids=list(attributes.VISPR_IDS), mask_types=list(kinds),
-                     backbone=backbone, input_size=(size, size), stride=network.stride,
-                     dataset="random weights (benchmark)")
+    meta = ModelMeta(
+        attribute_ids=list(attributes.VISPR_IDS),
+        mask_types=list(kinds),
+        backbone=backbone,
+        input_size=(size, size),
+        stride=network.stride,
+        dataset="random weights (benchmark)",
+    )
     folder.mkdir(parents=True, exist_ok=True)
     checkpoint = save_checkpoint(folder / f"{backbone}.pt", network, meta)
     paths = [checkpoint]
@@ -329,22 +371,50 @@ def make_bench_models(backbone: str, size: int, folder: Path, *, onnx: bool = Tr
 
 # -- rendering ----------------------------------------------------------------------------------
 
-COLUMNS = ("model", "backend", "precision", "device", "batch", "p50 ms", "p95 ms", "images/s",
-           "speed-up")
+COLUMNS = (
+    "model",
+    "backend",
+    "precision",
+    "device",
+    "batch",
+    "p50 ms",
+    "p95 ms",
+    "images/s",
+    "speed-up",
+)
 
 
 def table_rows(result: BenchResult) -> list[list[str]]:
     rows = []
     for r in result.rows:
         if r.error:
-            rows.append([r.model, r.backend, r.precision, r.device, str(r.batch), "-", "-", "-",
-                         f"not run: {r.error}"])
+            rows.append(
+                [
+                    r.model,
+                    r.backend,
+                    r.precision,
+                    r.device,
+                    str(r.batch),
+                    "-",
+                    "-",
+                    "-",
+                    f"not run: {r.error}",
+                ]
+            )
             continue
-        rows.append([
-            r.model, r.backend, r.precision, r.device, str(r.batch), f"{r.p50_ms:.2f}",
-            f"{r.p95_ms:.2f}", f"{r.images_per_s:.1f}",
-            _ratio(r.speedup),
-        ])
+        rows.append(
+            [
+                r.model,
+                r.backend,
+                r.precision,
+                r.device,
+                str(r.batch),
+                f"{r.p50_ms:.2f}",
+                f"{r.p95_ms:.2f}",
+                f"{r.images_per_s:.1f}",
+                _ratio(r.speedup),
+            ]
+        )
     return rows
 
 
@@ -356,7 +426,10 @@ def _ratio(value: float | None) -> str:
 
 def pipeline_rows(pipeline: dict[str, Any]) -> list[list[str]]:
     total = pipeline["total_ms"]
-    rows = [[stage, f"{ms:.1f}", f"{100.0 * ms / total:.0f}%"] for stage, ms in pipeline["stage_ms"].items()]
+    rows = [
+        [stage, f"{ms:.1f}", f"{100.0 * ms / total:.0f}%"]
+        for stage, ms in pipeline["stage_ms"].items()
+    ]
     rows.append(["total (wall)", f"{total:.1f}", "100%"])
     return rows
 
@@ -374,15 +447,21 @@ def render_text(result: BenchResult) -> str:
     """A plain table (no rich needed)."""
     lines = [f"bench on {environment_line(result)}"]
     rows = table_rows(result)
-    widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)]
+    widths = [
+        max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(COLUMNS)
+    ]
     lines.append("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths)))
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in rows]
     if result.pipeline:
         p = result.pipeline
-        lines.append(f"pipeline: {len(p['images'])} images x {p['repeats']}, hide "
-                     f"{','.join(p['hide'])}; ms per image by stage")
+        lines.append(
+            f"pipeline: {len(p['images'])} images x {p['repeats']}, hide "
+            f"{','.join(p['hide'])}; ms per image by stage"
+        )
         lines += [f"  {a:<14}{b:>9}  {c:>5}" for a, b, c in pipeline_rows(p)]
-        lines.append(f"  images/s: {p['images_per_s']:.2f}; detectors loaded in {p['load_s']:.1f} s")
+        lines.append(
+            f"  images/s: {p['images_per_s']:.2f}; detectors loaded in {p['load_s']:.1f} s"
+        )
     return "\n".join(lines)
 
 
@@ -391,8 +470,12 @@ def render_rich(result: BenchResult) -> list[Any]:
 
     table = Table(title=f"redact bench: {environment_line(result)}")
     for column in COLUMNS:
-        table.add_column(column, justify="right" if column[0].isdigit() or " " in column
-                         or column in ("batch", "images/s", "speed-up") else "left")
+        table.add_column(
+            column,
+            justify="right"
+            if column[0].isdigit() or " " in column or column in ("batch", "images/s", "speed-up")
+            else "left",
+        )
     for row in table_rows(result):
         table.add_row(*row)
     out: list[Any] = [table] if result.rows else []
@@ -404,7 +487,9 @@ def render_rich(result: BenchResult) -> list[Any]:
         for row in pipeline_rows(p):
             stages.add_row(*row)
         out.append(stages)
-        out.append(f"pipeline: {p['images_per_s']:.2f} images/s; detectors loaded in {p['load_s']:.1f} s")
+        out.append(
+            f"pipeline: {p['images_per_s']:.2f} images/s; detectors loaded in {p['load_s']:.1f} s"
+        )
     return out
 
 
@@ -430,10 +515,15 @@ def parse_batches(text: str) -> tuple[int, ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m redactor.exporters.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m redactor.exporters.bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--model", nargs="*", default=[], type=Path, help=".pt/.onnx/.engine files")
-    parser.add_argument("--backbone", help="time a random-weight PrivObfNet of this backbone "
-                        "(its .pt and verified .onnx are made in a temporary folder)")
+    parser.add_argument(
+        "--backbone",
+        help="time a random-weight PrivObfNet of this backbone "
+        "(its .pt and verified .onnx are made in a temporary folder)",
+    )
     parser.add_argument("--size", type=int, default=448, help="input size for --backbone")
     parser.add_argument("--backend", default="", help=f"comma-separated: {', '.join(BACKENDS)}")
     parser.add_argument("--batch", default="1,8")
@@ -443,15 +533,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--max-seconds", type=float, default=10.0)
-    parser.add_argument("--device-io", action="store_true",
-                        help="torch/TensorRT: keep inputs and outputs on the GPU")
+    parser.add_argument(
+        "--device-io",
+        action="store_true",
+        help="torch/TensorRT: keep inputs and outputs on the GPU",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     try:
         settings = BenchSettings(
-            batches=parse_batches(args.batch), precisions=tuple(split_list(args.precision)),
-            device=args.device, warmup=args.warmup, runs=args.runs, max_seconds=args.max_seconds,
-            threads=args.threads, device_io=args.device_io,
+            batches=parse_batches(args.batch),
+            precisions=tuple(split_list(args.precision)),
+            device=args.device,
+            warmup=args.warmup,
+            runs=args.runs,
+            max_seconds=args.max_seconds,
+            threads=args.threads,
+            device_io=args.device_io,
         )
         with tempfile.TemporaryDirectory(prefix="redact-bench-") as folder:
             models = list(args.model)
@@ -459,8 +557,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 models += make_bench_models(args.backbone, args.size, Path(folder))
             if not models:
                 raise UsageError("give --model FILE... or --backbone NAME")
-            result = run_bench(models, split_list(args.backend) or None, settings,
-                               progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True))
+            result = run_bench(
+                models,
+                split_list(args.backend) or None,
+                settings,
+                progress=lambda text: print(f"  {text}", file=sys.stderr, flush=True),
+            )
     except RedactorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -475,5 +577,15 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["BenchResult", "BenchRow", "BenchSettings", "bench_pipeline", "make_bench_models",
-           "plan_cases", "render_rich", "render_text", "run_bench", "write_json"]
+__all__ = [
+    "BenchResult",
+    "BenchRow",
+    "BenchSettings",
+    "bench_pipeline",
+    "make_bench_models",
+    "plan_cases",
+    "render_rich",
+    "render_text",
+    "run_bench",
+    "write_json",
+]

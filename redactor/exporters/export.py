@@ -26,8 +26,10 @@ def export(
     spec = check_options(format_name, options)
     out = Path(out)
     if out.suffix.lower() != spec.suffix:
-        raise UsageError(f"--out must end in {spec.suffix} for --format {spec.name} "
-                         f"(the runtime picks the backend by file type), got {out.name}")
+        raise UsageError(
+            f"--out must end in {spec.suffix} for --format {spec.name} "
+            f"(the runtime picks the backend by file type), got {out.name}"
+        )
     if not Path(checkpoint).is_file():
         raise ModelError(f"checkpoint {checkpoint} does not exist; train one with `redact train`")
     if spec.name == "onnx":

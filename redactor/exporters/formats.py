@@ -32,16 +32,29 @@ class FormatSpec:
 FORMATS: dict[str, FormatSpec] = {
     spec.name: spec
     for spec in (
-        FormatSpec("onnx", ".onnx", ("opset",),
-                   "ONNX, dynamic batch, ModelMeta in metadata_props; runs on ONNX Runtime"),
-        FormatSpec("tensorrt", ".engine", ("opset", "fp16", "int8", "calib", "batch"),
-                   "TensorRT engine built from the ONNX export, with a .engine.json sidecar",
-                   needs="tensorrt (the `tensorrt` extra) and an NVIDIA GPU"),
+        FormatSpec(
+            "onnx",
+            ".onnx",
+            ("opset",),
+            "ONNX, dynamic batch, ModelMeta in metadata_props; runs on ONNX Runtime",
+        ),
+        FormatSpec(
+            "tensorrt",
+            ".engine",
+            ("opset", "fp16", "int8", "calib", "batch"),
+            "TensorRT engine built from the ONNX export, with a .engine.json sidecar",
+            needs="tensorrt (the `tensorrt` extra) and an NVIDIA GPU",
+        ),
     )
 }
 
-OPTION_FLAGS = {"opset": "--opset", "fp16": "--fp16", "int8": "--int8", "calib": "--calib",
-                "batch": "--batch"}
+OPTION_FLAGS = {
+    "opset": "--opset",
+    "fp16": "--fp16",
+    "int8": "--int8",
+    "calib": "--calib",
+    "batch": "--batch",
+}
 
 
 @dataclass(frozen=True)
@@ -75,25 +88,31 @@ def check_options(format_name: str, options: ExportOptions) -> FormatSpec:
     if foreign:
         flags = ", ".join(OPTION_FLAGS[name] for name in foreign)
         takes = " ".join(OPTION_FLAGS[name] for name in spec.options) or "no options"
-        raise UsageError(f"{flags} is not an option of --format {spec.name} (it takes: {takes}); "
-                         f"see `redact export --help` for the table of formats")
+        raise UsageError(
+            f"{flags} is not an option of --format {spec.name} (it takes: {takes}); "
+            f"see `redact export --help` for the table of formats"
+        )
     if options.opset not in OPSETS:
         raise UsageError(f"--opset must be {OPSETS.start}..{OPSETS.stop - 1}, got {options.opset}")
     if options.int8 and options.calib is None:
-        raise UsageError("--int8 needs --calib DIR: a folder of representative images to "
-                         "calibrate the INT8 ranges on")
+        raise UsageError(
+            "--int8 needs --calib DIR: a folder of representative images to "
+            "calibrate the INT8 ranges on"
+        )
     if options.calib is not None and not options.int8:
         raise UsageError("--calib is only used with --int8")
     if options.calib is not None and not Path(options.calib).is_dir():
         raise UsageError(f"--calib {options.calib} is not a folder of images")
     low, opt, high = options.batch
     if not 1 <= low <= opt <= high:
-        raise UsageError(f"--batch wants MIN:OPT:MAX with 1 <= MIN <= OPT <= MAX, got {low}:{opt}:{high}")
+        raise UsageError(
+            f"--batch wants MIN:OPT:MAX with 1 <= MIN <= OPT <= MAX, got {low}:{opt}:{high}"
+        )
     return spec
 
 
 def parse_batch(text: str) -> tuple[int, int, int]:
-    """"1:8:32" -> (1, 8, 32); "8" -> (8, 8, 8)."""
+    """ "1:8:32" -> (1, 8, 32); "8" -> (8, 8, 8)."""
     parts = text.split(":")
     try:
         values = tuple(int(p) for p in parts)
@@ -102,7 +121,9 @@ def parse_batch(text: str) -> tuple[int, int, int]:
     if len(values) == 1:
         values = values * 3
     if len(values) != 3 or not 1 <= values[0] <= values[1] <= values[2]:
-        raise UsageError(f"--batch wants MIN:OPT:MAX like 1:8:32 (1 <= MIN <= OPT <= MAX), got {text!r}")
+        raise UsageError(
+            f"--batch wants MIN:OPT:MAX like 1:8:32 (1 <= MIN <= OPT <= MAX), got {text!r}"
+        )
     return values  # type: ignore[return-value]
 
 
@@ -115,6 +136,14 @@ def format_table() -> list[tuple[str, str, str, str]]:
 
 
 __all__ = [
-    "DEFAULT_BATCH", "DEFAULT_OPSET", "ExportOptions", "FORMATS", "FormatSpec", "OPSETS",
-    "check_options", "format_spec", "format_table", "parse_batch",
+    "DEFAULT_BATCH",
+    "DEFAULT_OPSET",
+    "ExportOptions",
+    "FORMATS",
+    "FormatSpec",
+    "OPSETS",
+    "check_options",
+    "format_spec",
+    "format_table",
+    "parse_batch",
 ]

@@ -78,8 +78,14 @@ def write_onnx(module: Any, meta: ModelMeta, path: Path, opset: int = DEFAULT_OP
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
         torch.onnx.export(
-            module, (example,), str(path), dynamo=False, input_names=[INPUT_NAME],
-            output_names=list(OUTPUT_NAMES), dynamic_axes=dynamic, opset_version=opset,
+            module,
+            (example,),
+            str(path),
+            dynamo=False,
+            input_names=[INPUT_NAME],
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes=dynamic,
+            opset_version=opset,
             do_constant_folding=True,
         )
     proto = onnx.load(str(path))
@@ -100,7 +106,9 @@ def temporary_beside(out: Path, suffix: str) -> Path:
     Its suffix is the real one, so `open_model` can read it for the parity check. Permissions
     are the usual ones (mkstemp's are 0600)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".partial{suffix}", dir=out.parent)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{out.name}.", suffix=f".partial{suffix}", dir=out.parent
+    )
     os.close(handle)
     umask = os.umask(0)
     os.umask(umask)

@@ -67,21 +67,37 @@ class ParityReport:
         return all(row.ok for row in self.rows)
 
     def lines(self) -> list[str]:
-        head = (f"parity of {self.candidate} with torch (fp32, CPU), {self.precision} tolerance; "
-                f"random seed {self.seed}; real images: {len(self.real_images)}")
+        head = (
+            f"parity of {self.candidate} with torch (fp32, CPU), {self.precision} tolerance; "
+            f"random seed {self.seed}; real images: {len(self.real_images)}"
+        )
         rows = [f"  {'output':<11}{'inputs':<8}{'max abs':>11}{'mean abs':>11}   limit (max, mean)"]
         for r in self.rows:
             flag = "" if r.ok else "   OUT OF TOLERANCE"
-            rows.append(f"  {r.output:<11}{r.inputs:<8}{r.max_abs:>11.2e}{r.mean_abs:>11.2e}"
-                        f"   {r.limit[0]:.0e}, {r.limit[1]:.0e}{flag}")
+            rows.append(
+                f"  {r.output:<11}{r.inputs:<8}{r.max_abs:>11.2e}{r.mean_abs:>11.2e}"
+                f"   {r.limit[0]:.0e}, {r.limit[1]:.0e}{flag}"
+            )
         return [head, *rows]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "candidate": self.candidate, "precision": self.precision, "seed": self.seed,
-            "real_images": self.real_images, "ok": self.ok,
-            "rows": [{"output": r.output, "inputs": r.inputs, "max_abs": r.max_abs,
-                      "mean_abs": r.mean_abs, "limit": list(r.limit), "ok": r.ok} for r in self.rows],
+            "candidate": self.candidate,
+            "precision": self.precision,
+            "seed": self.seed,
+            "real_images": self.real_images,
+            "ok": self.ok,
+            "rows": [
+                {
+                    "output": r.output,
+                    "inputs": r.inputs,
+                    "max_abs": r.max_abs,
+                    "mean_abs": r.mean_abs,
+                    "limit": list(r.limit),
+                    "ok": r.ok,
+                }
+                for r in self.rows
+            ],
         }
 
 
@@ -115,8 +131,9 @@ def load_rgb(paths: Sequence[Path]) -> list[np.ndarray]:
     return [load(path).pixels for path in paths]
 
 
-def parity_inputs(meta: ModelMeta, real: Sequence[Path], seed: int, random_count: int = 3
-                  ) -> dict[str, np.ndarray]:
+def parity_inputs(
+    meta: ModelMeta, real: Sequence[Path], seed: int, random_count: int = 3
+) -> dict[str, np.ndarray]:
     """{"random": N(0, 1) in the normalised space (about what images give), "real": images}."""
     height, width = meta.input_size
     rng = np.random.default_rng(seed)
@@ -156,13 +173,16 @@ def compare(
         got = candidate(batch)
         for name in OUTPUT_NAMES:
             if got[name].shape != expected[name].shape:
-                raise ModelError(f"{name} has shape {got[name].shape} in the export, "
-                                 f"{expected[name].shape} in torch")
+                raise ModelError(
+                    f"{name} has shape {got[name].shape} in the export, "
+                    f"{expected[name].shape} in torch"
+                )
             diff = np.abs(got[name].astype(np.float64) - expected[name].astype(np.float64))
             if not np.isfinite(diff).all():
                 diff = np.where(np.isfinite(diff), diff, np.inf)
-            report.rows.append(Difference(name, kind, float(diff.max()), float(diff.mean()),
-                                          tolerance.of(name)))
+            report.rows.append(
+                Difference(name, kind, float(diff.max()), float(diff.mean()), tolerance.of(name))
+            )
     if not report.ok:
         bad = sorted({f"{r.output} ({r.inputs})" for r in report.rows if not r.ok})
         raise ParityError(
@@ -173,5 +193,15 @@ def compare(
     return report
 
 
-__all__ = ["Difference", "ParityError", "ParityReport", "TOLERANCES", "Tolerance", "compare",
-           "image_files", "load_rgb", "parity_inputs", "torch_reference"]
+__all__ = [
+    "Difference",
+    "ParityError",
+    "ParityReport",
+    "TOLERANCES",
+    "Tolerance",
+    "compare",
+    "image_files",
+    "load_rgb",
+    "parity_inputs",
+    "torch_reference",
+]

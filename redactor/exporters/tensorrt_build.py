@@ -49,8 +49,10 @@ class CalibrationImages:
     def __init__(self, folder: Path, meta: ModelMeta, batch_size: int) -> None:
         self.paths = image_files([Path(folder)])[:MAX_CALIBRATION_IMAGES]
         if not self.paths:
-            raise ModelError(f"--calib {folder} holds no images (.jpg, .png, ...); INT8 needs "
-                             "a few hundred representative images")
+            raise ModelError(
+                f"--calib {folder} holds no images (.jpg, .png, ...); INT8 needs "
+                "a few hundred representative images"
+            )
         self.meta = meta
         self.batch_size = batch_size
 
@@ -97,7 +99,9 @@ def make_calibrator(images: CalibrationImages, cache: Path) -> Any:
     return Calibrator()
 
 
-def build_engine(onnx_path: Path, engine_path: Path, meta: ModelMeta, options: ExportOptions) -> None:
+def build_engine(
+    onnx_path: Path, engine_path: Path, meta: ModelMeta, options: ExportOptions
+) -> None:
     """Build and serialise the engine (unverified here: no TensorRT on this machine)."""
     import tensorrt as trt
 
@@ -116,8 +120,9 @@ def build_engine(onnx_path: Path, engine_path: Path, meta: ModelMeta, options: E
     height, width = meta.input_size
     low, opt, high = options.batch
     profile = builder.create_optimization_profile()
-    profile.set_shape(INPUT_NAME, (low, 3, height, width), (opt, 3, height, width),
-                      (high, 3, height, width))
+    profile.set_shape(
+        INPUT_NAME, (low, 3, height, width), (opt, 3, height, width), (high, 3, height, width)
+    )
     config.add_optimization_profile(profile)
     if options.fp16 or options.int8:
         config.set_flag(trt.BuilderFlag.FP16)  # INT8 layers TensorRT cannot quantise run in FP16
@@ -138,7 +143,9 @@ def build_engine(onnx_path: Path, engine_path: Path, meta: ModelMeta, options: E
         stream.write(bytes(serialized))
 
 
-def engine_sidecar(engine: Path, meta: ModelMeta, options: ExportOptions, onnx_path: Path) -> EngineSidecar:
+def engine_sidecar(
+    engine: Path, meta: ModelMeta, options: ExportOptions, onnx_path: Path
+) -> EngineSidecar:
     try:
         import tensorrt
 
@@ -152,9 +159,14 @@ def engine_sidecar(engine: Path, meta: ModelMeta, options: ExportOptions, onnx_p
     except ImportError:
         device = ""
     return EngineSidecar(
-        meta=meta, precision=options.precision, batch=options.batch,
-        engine_sha256=file_sha256(engine), tensorrt_version=version, opset=options.opset,
-        onnx_sha256=file_sha256(onnx_path), device_name=device or platform.node(),
+        meta=meta,
+        precision=options.precision,
+        batch=options.batch,
+        engine_sha256=file_sha256(engine),
+        tensorrt_version=version,
+        opset=options.opset,
+        onnx_sha256=file_sha256(onnx_path),
+        device_name=device or platform.node(),
     )
 
 
@@ -171,9 +183,11 @@ def export_tensorrt(
     try:
         import tensorrt  # noqa: F401
     except ImportError:
-        raise ModelError("--format tensorrt needs TensorRT (`pip install '.[tensorrt]'` from "
-                         "NVIDIA's index, on a machine with an NVIDIA GPU); export --format onnx "
-                         "and build the engine where TensorRT is installed") from None
+        raise ModelError(
+            "--format tensorrt needs TensorRT (`pip install '.[tensorrt]'` from "
+            "NVIDIA's index, on a machine with an NVIDIA GPU); export --format onnx "
+            "and build the engine where TensorRT is installed"
+        ) from None
     out = Path(out)
     module, meta = load_inference_module(checkpoint)
     onnx_path = out.with_suffix(".onnx") if keep_onnx else temporary_beside(out, ".onnx")
@@ -194,8 +208,20 @@ def export_tensorrt(
         sidecar_path(engine).unlink(missing_ok=True)
         if not keep_onnx:
             onnx_path.unlink(missing_ok=True)
-    return ExportResult(path=out, format="tensorrt", meta=meta, parity=parity,
-                        sidecar=final_sidecar, onnx=onnx_path if keep_onnx else None)
+    return ExportResult(
+        path=out,
+        format="tensorrt",
+        meta=meta,
+        parity=parity,
+        sidecar=final_sidecar,
+        onnx=onnx_path if keep_onnx else None,
+    )
 
 
-__all__ = ["CalibrationImages", "build_engine", "engine_sidecar", "export_tensorrt", "make_calibrator"]
+__all__ = [
+    "CalibrationImages",
+    "build_engine",
+    "engine_sidecar",
+    "export_tensorrt",
+    "make_calibrator",
+]

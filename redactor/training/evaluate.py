@@ -274,4 +274,3 @@ def evaluate_checkpoint(
     result["checkpoint"] = str(checkpoint)
     result["masks_cached"] = masks_of is not None
     return result
-

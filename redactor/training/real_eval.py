@@ -119,8 +119,11 @@ def _fused_figures(model_path: str | Path, folder: Path, data: dict, meta: Any) 
 
 
 def _figures(
-    score: np.ndarray, probability: np.ndarray, attribute_ids: list[str],
-    entries: list[dict], labelled: list[str],
+    score: np.ndarray,
+    probability: np.ndarray,
+    attribute_ids: list[str],
+    entries: list[dict],
+    labelled: list[str],
 ) -> dict[str, Any]:
     """Per-attribute AUC/AP, the score's AUC and faces on documents, from score [N] and
     probability [N, len(attribute_ids)]."""

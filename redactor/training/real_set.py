@@ -49,14 +49,27 @@ STRICT_FACE = 0.7  # the face detector's confidence for a --people photo to coun
 # complete), and one image cannot measure the partial-face attribute.
 PEOPLE_PACKAGE = (("skimage", "astronaut.png"), ("matplotlib", "grace_hopper.jpg"))
 HARMLESS_PACKAGE = (
-    ("skimage", "coffee.png"), ("skimage", "chelsea.png"), ("skimage", "rocket.jpg"),
-    ("skimage", "horse.png"), ("skimage", "coins.png"), ("skimage", "moon.png"),
-    ("skimage", "brick.png"), ("skimage", "grass.png"), ("skimage", "gravel.png"),
-    ("skimage", "hubble_deep_field.jpg"), ("skimage", "motorcycle_left.png"),
-    ("skimage", "motorcycle_right.png"), ("skimage", "clock_motion.png"), ("skimage", "cell.png"),
-    ("skimage", "ihc.png"), ("skimage", "retina.jpg"), ("skimage", "color.png"),
-    ("skimage", "logo.png"), ("skimage", "chessboard_RGB.png"),
-    ("skimage", "page.png"), ("skimage", "text.png"),  # printed text, nothing personal
+    ("skimage", "coffee.png"),
+    ("skimage", "chelsea.png"),
+    ("skimage", "rocket.jpg"),
+    ("skimage", "horse.png"),
+    ("skimage", "coins.png"),
+    ("skimage", "moon.png"),
+    ("skimage", "brick.png"),
+    ("skimage", "grass.png"),
+    ("skimage", "gravel.png"),
+    ("skimage", "hubble_deep_field.jpg"),
+    ("skimage", "motorcycle_left.png"),
+    ("skimage", "motorcycle_right.png"),
+    ("skimage", "clock_motion.png"),
+    ("skimage", "cell.png"),
+    ("skimage", "ihc.png"),
+    ("skimage", "retina.jpg"),
+    ("skimage", "color.png"),
+    ("skimage", "logo.png"),
+    ("skimage", "chessboard_RGB.png"),
+    ("skimage", "page.png"),
+    ("skimage", "text.png"),  # printed text, nothing personal
     ("matplotlib", "Minduka_Present_Blue_Pack.png"),
 )
 LFW_SIDE = 100
@@ -103,8 +116,14 @@ def build(out: Path, people: list[Path] = (), documents: int = 16) -> dict[str, 
     def add(image: Image.Image, group: str, name: str, labels: set[str], source: str) -> None:
         path = out / group / name
         rgb(image).save(path)
-        entries.append({"image": f"{group}/{name}", "group": group,
-                        "labels": sorted(labels & set(LABELLED)), "source": source})
+        entries.append(
+            {
+                "image": f"{group}/{name}",
+                "group": group,
+                "labels": sorted(labels & set(LABELLED)),
+                "source": source,
+            }
+        )
 
     for package, name in PEOPLE_PACKAGE:
         with Image.open(package_file(package, name)) as image:
@@ -119,8 +138,13 @@ def build(out: Path, people: list[Path] = (), documents: int = 16) -> dict[str, 
             image, truth = make(seed=seed)
             labels = {a for item in truth["items"] for a in item.get("attributes", [])}
             labels |= {a for region in truth.get("regions", []) for a in region["attributes"]}
-            add(image, "document", f"{make.__name__}_{seed:02d}.png", labels,
-                f"redactor.training.synth.samples.{make.__name__}(seed={seed})")
+            add(
+                image,
+                "document",
+                f"{make.__name__}_{seed:02d}.png",
+                labels,
+                f"redactor.training.synth.samples.{make.__name__}(seed={seed})",
+            )
 
     for package, name in HARMLESS_PACKAGE:
         with Image.open(package_file(package, name)) as image:
@@ -128,8 +152,12 @@ def build(out: Path, people: list[Path] = (), documents: int = 16) -> dict[str, 
 
     description = {
         "name": out.name,
-        "notes": NOTES + (f" {skipped} --people photo(s) without a confident face were left "
-                          "out." if skipped else ""),
+        "notes": NOTES
+        + (
+            f" {skipped} --people photo(s) without a confident face were left " "out."
+            if skipped
+            else ""
+        ),
         "labelled": list(LABELLED),
         "images": entries,
     }
@@ -154,18 +182,32 @@ def _add_people_folders(folders: list[Path], add: Any) -> int:
             if not detector.detect(image.pixels):
                 skipped += 1
                 continue
-            add(Image.fromarray(image.pixels), "people", f"{Path(folder).name}_{path.stem}.png",
-                {FACE}, f"--people folder {Path(folder).name}: {path.name} (face detector)")
+            add(
+                Image.fromarray(image.pixels),
+                "people",
+                f"{Path(folder).name}_{path.stem}.png",
+                {FACE},
+                f"--people folder {Path(folder).name}: {path.name} (face detector)",
+            )
     return skipped
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="new folder for the set")
-    parser.add_argument("--people", type=Path, action="append", default=[],
-                        help="a folder of photos of people (repeatable)")
-    parser.add_argument("--documents", type=int, default=16,
-                        help="rendered documents per kind (ID card, letter, chat)")
+    parser.add_argument(
+        "--people",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of photos of people (repeatable)",
+    )
+    parser.add_argument(
+        "--documents",
+        type=int,
+        default=16,
+        help="rendered documents per kind (ID card, letter, chat)",
+    )
     args = parser.parse_args(argv)
     description = build(args.out, args.people, args.documents)
     groups: dict[str, int] = {}

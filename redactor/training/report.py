@@ -88,24 +88,39 @@ def real_tables(result: dict[str, Any]) -> Group:
     def row(name: str, *values: Any) -> None:
         summary.add_row(name, *[_fmt(v) for v in values[: 2 if fused else 1]])
 
-    row("privacy score AUC, private vs harmless", result.get("privacy_score_auc"),
-        fused.get("privacy_score_auc"))
+    row(
+        "privacy score AUC, private vs harmless",
+        result.get("privacy_score_auc"),
+        fused.get("privacy_score_auc"),
+    )
     faces = result.get("face_on_documents")
     fused_faces = fused.get("face_on_documents") or {}
     if faces:
-        row("face AUC, people vs documents", faces["auc_people_vs_documents"],
-            fused_faces.get("auc_people_vs_documents"))
-        row("documents with face p >= 0.5", faces["documents_with_face"],
-            fused_faces.get("documents_with_face"))
+        row(
+            "face AUC, people vs documents",
+            faces["auc_people_vs_documents"],
+            fused_faces.get("auc_people_vs_documents"),
+        )
+        row(
+            "documents with face p >= 0.5",
+            faces["documents_with_face"],
+            fused_faces.get("documents_with_face"),
+        )
     rows = Table(title="per attribute (labelled on every image)")
     columns = ("attribute", "ROC AUC", "AP", "pos", "neg") + (
-        ("fused AUC", "fused AP") if fused else ())
+        ("fused AUC", "fused AP") if fused else ()
+    )
     for column in columns:
         rows.add_column(column, justify="left" if column == "attribute" else "right")
     fused_rows = (fused.get("attributes") or {}).get("per_attribute") or {}
     for attribute_id, entry in result["attributes"]["per_attribute"].items():
-        cells = [attribute_id, _fmt(entry["auc"]), _fmt(entry["ap"]),
-                 str(entry["positives"]), str(entry["negatives"])]
+        cells = [
+            attribute_id,
+            _fmt(entry["auc"]),
+            _fmt(entry["ap"]),
+            str(entry["positives"]),
+            str(entry["negatives"]),
+        ]
         if fused:
             other = fused_rows.get(attribute_id) or {}
             cells += [_fmt(other.get("auc")), _fmt(other.get("ap"))]

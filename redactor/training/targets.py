@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from redactor.training.datasets import DatasetError, DataSource, MaskProvider, Record, read_label_png
+from redactor.training.datasets import (
+    DatasetError,
+    DataSource,
+    MaskProvider,
+    Record,
+    read_label_png,
+)
 
 
 def _profile(path: str):

@@ -421,7 +421,12 @@ def _final_spread(
     where = f"the {config.val_split} split" if val_source is not None else "training images"
     model.eval()
     result = evaluate_model(
-        model, meta, source, device=env.device, batch_size=max(1, config.batch_size),
-        with_iou=False, limit=0 if val_source is not None else 64,
+        model,
+        meta,
+        source,
+        device=env.device,
+        batch_size=max(1, config.batch_size),
+        with_iou=False,
+        limit=0 if val_source is not None else 64,
     )
     return where, Spread.from_dict(result["spread"])

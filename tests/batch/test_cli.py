@@ -246,7 +246,10 @@ def test_an_import_error_that_is_no_extra_is_not_disguised():
     assert missing_extra(ModuleNotFoundError("x", name="torch"), "run") == "train"
     assert missing_extra(ModuleNotFoundError("x", name="ray.data"), "run") == "ray"
     # A typo in our own imports is a bug: no install line would fix it.
-    assert missing_extra(ImportError("cannot import name 'nope'", name="redactor.batch"), "run") is None
+    assert (
+        missing_extra(ImportError("cannot import name 'nope'", name="redactor.batch"), "run")
+        is None
+    )
 
 
 def test_attributes_command_lists_every_attribute_and_its_detector():

@@ -65,8 +65,9 @@ def cli_without_root_powers(*args, cwd: Path, timeout: float = 120) -> subproces
     if os.geteuid() == 0:
         command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 # -- case 1: existing files that are not ours ---------------------------------------------------
@@ -78,8 +79,13 @@ def test_an_unrelated_file_in_the_output_folder_is_never_replaced(tmp_path: Path
     photo(desktop / "IMG_0001.jpg", size=200)  # the user's own, unrelated photo
     before = digests(camera, desktop)
     result = redact(camera / "IMG_0001.jpg", "--hide", "face", "--out", desktop)
-    one_line_error(result, str(desktop / "IMG_0001.jpg"), "not written by redact", "--overwrite",
-                   "another --out")
+    one_line_error(
+        result,
+        str(desktop / "IMG_0001.jpg"),
+        "not written by redact",
+        "--overwrite",
+        "another --out",
+    )
     assert digests(camera, desktop) == before
 
     # A folder into its parent: in/x.jpg is the user's, in/sub/x.jpg would land on it.
@@ -87,8 +93,11 @@ def test_an_unrelated_file_in_the_output_folder_is_never_replaced(tmp_path: Path
     photo(inside / "x.jpg", size=200)
     photo(inside / "sub" / "x.jpg")
     before = digests(inside)
-    one_line_error(redact(inside / "sub", "--hide", "face", "--out", inside),
-                   str(inside / "x.jpg"), "--overwrite")
+    one_line_error(
+        redact(inside / "sub", "--hide", "face", "--out", inside),
+        str(inside / "x.jpg"),
+        "--overwrite",
+    )
     assert digests(inside) == before
 
 
@@ -98,8 +107,11 @@ def test_a_users_own_report_jsonl_in_the_output_folder_is_never_replaced(tmp_pat
     out.mkdir()
     (out / "report.jsonl").write_text("my own notes, one per line\n")
     before = digests(tmp_path)
-    one_line_error(redact(tmp_path / "in", "--hide", "face", "--out", out),
-                   str(out / "report.jsonl"), "not a report this tool wrote")
+    one_line_error(
+        redact(tmp_path / "in", "--hide", "face", "--out", out),
+        str(out / "report.jsonl"),
+        "not a report this tool wrote",
+    )
     assert digests(tmp_path) == before
 
 
@@ -129,19 +141,29 @@ def test_outputs_this_tool_wrote_are_replaced_and_overwrite_replaces_the_rest(
 # -- case 2: --report ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("report_name,needle", [
-    ("in/a.jpg", "names an image"),  # `--report in/a.jpg`
-    ("notes.txt", "not a report this tool wrote"),  # an existing file that is not a report
-    ("in", "is a folder"),
-    ("missing/r.jsonl", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "report_name,needle",
+    [
+        ("in/a.jpg", "names an image"),  # `--report in/a.jpg`
+        ("notes.txt", "not a report this tool wrote"),  # an existing file that is not a report
+        ("in", "is a folder"),
+        ("missing/r.jsonl", "does not exist"),
+    ],
+)
 def test_bad_report_paths_are_refused_before_any_work(tmp_path: Path, report_name, needle):
     photo(tmp_path / "in" / "a.jpg")
     photo(tmp_path / "in" / "b.jpg")
     (tmp_path / "notes.txt").write_text("the user's notes")
     before = digests(tmp_path)
-    result = redact(tmp_path / "in", "--hide", "face", "--out", tmp_path / "o",
-                    "--report", tmp_path / report_name)
+    result = redact(
+        tmp_path / "in",
+        "--hide",
+        "face",
+        "--out",
+        tmp_path / "o",
+        "--report",
+        tmp_path / report_name,
+    )
     one_line_error(result, needle)
     assert digests(tmp_path) == before and not (tmp_path / "o").exists()
 
@@ -151,8 +173,10 @@ def test_report_taken_for_a_flag_with_a_glob_is_refused(tmp_path: Path):
     photo(tmp_path / "a.jpg")
     photo(tmp_path / "b.jpg")
     before = digests(tmp_path)
-    one_line_error(redact("--report", tmp_path / "a.jpg", tmp_path / "b.jpg", "--hide", "face"),
-                   "names an image")
+    one_line_error(
+        redact("--report", tmp_path / "a.jpg", tmp_path / "b.jpg", "--hide", "face"),
+        "names an image",
+    )
     assert digests(tmp_path) == before
 
 
@@ -173,8 +197,10 @@ def test_symlink_loops_are_reported_per_file_and_the_run_goes_on(tmp_path: Path)
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     out = tmp_path / "photos_redacted"
-    entries = {Path(e["input"]).name: e
-               for e in map(json.loads, (out / "report.jsonl").read_text().splitlines())}
+    entries = {
+        Path(e["input"]).name: e
+        for e in map(json.loads, (out / "report.jsonl").read_text().splitlines())
+    }
     for name in ("self.jpg", "a.jpg", "b.jpg", "loop.png"):
         assert entries[name]["error_code"] == "symlink_loop", name
         assert name in result.stderr
@@ -183,8 +209,9 @@ def test_symlink_loops_are_reported_per_file_and_the_run_goes_on(tmp_path: Path)
     assert (out / "real.jpg").is_file() and (out / "sub" / "deep.jpg").is_file()
     assert digests(photos) == before
     # An explicit input that is a loop: reported the same way.
-    result = redact(photos / "self.jpg", photos / "real.jpg", "--hide", "face", "--out",
-                    tmp_path / "o2")
+    result = redact(
+        photos / "self.jpg", photos / "real.jpg", "--hide", "face", "--out", tmp_path / "o2"
+    )
     assert result.exit_code == 1 and "symbolic link loop" in result.stderr
     assert digests(photos) == before
 
@@ -202,17 +229,29 @@ def test_unreadable_folders_and_files_are_reported_and_the_run_goes_on(tmp_path:
     os.chmod(photos / "secret.jpg", 0)
     try:
         result = cli_without_root_powers(photos, "-r", "--hide", "face", cwd=tmp_path)
-        alone = cli_without_root_powers(photos / "locked", "--hide", "face", "--out",
-                                        tmp_path / "o", cwd=tmp_path)
-        given = cli_without_root_powers(photos / "secret.jpg", photos / "ok.jpg", "--hide",
-                                        "face", "--out", tmp_path / "o2", cwd=tmp_path)
+        alone = cli_without_root_powers(
+            photos / "locked", "--hide", "face", "--out", tmp_path / "o", cwd=tmp_path
+        )
+        given = cli_without_root_powers(
+            photos / "secret.jpg",
+            photos / "ok.jpg",
+            "--hide",
+            "face",
+            "--out",
+            tmp_path / "o2",
+            cwd=tmp_path,
+        )
     finally:
         os.chmod(photos / "locked", 0o755)
         os.chmod(photos / "secret.jpg", 0o644)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    entries = {Path(e["input"]).name: e for e in map(
-        json.loads, (tmp_path / "photos_redacted" / "report.jsonl").read_text().splitlines())}
+    entries = {
+        Path(e["input"]).name: e
+        for e in map(
+            json.loads, (tmp_path / "photos_redacted" / "report.jsonl").read_text().splitlines()
+        )
+    }
     assert entries["locked"]["error_code"] == "unreadable_folder"
     assert entries["secret.jpg"]["error_code"] == "unreadable"
     assert entries["ok.jpg"]["counts"] == {"face": 1}
@@ -269,12 +308,27 @@ def test_ctrl_c_keeps_the_report_of_what_finished_and_leaves_no_temp_files(
         shutil.copy(card, photos / f"p{i:02d}.jpg")
     before = digests(photos)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "redactor.cli", str(photos), "--out", str(out),
-               "-j", str(workers), *(["--hide", hide] if hide != "defaults" else [])]
+    command = [
+        sys.executable,
+        "-m",
+        "redactor.cli",
+        str(photos),
+        "--out",
+        str(out),
+        "-j",
+        str(workers),
+        *(["--hide", hide] if hide != "defaults" else []),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     # Its own process group, as a shell gives a job: Ctrl-C reaches the workers too.
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     report = out / "report.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -312,9 +366,16 @@ def test_previews_go_to_their_own_private_folder_with_unique_names(tmp_path: Pat
     assert result.exit_code == 0, result.output
     out, previews = tmp_path / "photos_redacted", tmp_path / "photos_previews_UNREDACTED"
     assert sorted(p.name for p in out.iterdir()) == [
-        "a.jpg", "a.png", "mine.preview.jpg", "report.jsonl"]
+        "a.jpg",
+        "a.png",
+        "mine.preview.jpg",
+        "report.jsonl",
+    ]
     assert sorted(p.name for p in previews.iterdir()) == [
-        "a.jpg.preview.jpg", "a.png.preview.jpg", "mine.preview.jpg.preview.jpg"]
+        "a.jpg.preview.jpg",
+        "a.png.preview.jpg",
+        "mine.preview.jpg.preview.jpg",
+    ]
     for preview in previews.iterdir():
         assert stat.S_IMODE(preview.stat().st_mode) == 0o600, preview
     assert "UNREDACTED" in result.stderr and "do not share" in result.stderr
@@ -338,8 +399,9 @@ def test_an_earlier_versions_preview_beside_the_outputs_is_named(tmp_path: Path)
     result = redact(photos, "--hide", "face")
     assert result.exit_code == 0, result.output
     assert "a.preview.jpg beside the redacted images may be an UNREDACTED preview" in result.stderr
-    assert {k: v for k, v in digests(tmp_path).items() if "a.preview" in k or "/photos/" in k} \
-        == {k: v for k, v in before.items()}
+    assert {k: v for k, v in digests(tmp_path).items() if "a.preview" in k or "/photos/" in k} == {
+        k: v for k, v in before.items()
+    }
 
 
 def test_dry_run_preview_writes_no_originals_into_an_output_folder(tmp_path: Path):
@@ -351,7 +413,8 @@ def test_dry_run_preview_writes_no_originals_into_an_output_folder(tmp_path: Pat
     redacted = tmp_path / "photos_redacted"
     assert not redacted.exists() or sorted(p.name for p in redacted.iterdir()) == ["report.jsonl"]
     assert [p.name for p in (tmp_path / "photos_previews_UNREDACTED").iterdir()] == [
-        "a.jpg.preview.jpg"]
+        "a.jpg.preview.jpg"
+    ]
     assert digests(photos) == before
 
 
@@ -366,8 +429,11 @@ def test_outputs_are_never_more_readable_than_their_input(tmp_path: Path):
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.glob("*.jpg")}
     umask = os.umask(0)
     os.umask(umask)
-    assert modes == {"private.jpg": 0o600, "group.jpg": 0o640 & ~umask,
-                     "script.jpg": 0o644 & ~umask}
+    assert modes == {
+        "private.jpg": 0o600,
+        "group.jpg": 0o640 & ~umask,
+        "script.jpg": 0o644 & ~umask,
+    }
     assert digests(photos) == before
 
 

@@ -20,8 +20,11 @@ def tiny_export(tiny_checkpoint: Path):
     """The ExportResult of the tiny checkpoint's ONNX export (parity on random + real images)."""
     from redactor.exporters.onnx_export import export_onnx
 
-    return export_onnx(tiny_checkpoint, tiny_checkpoint.with_suffix(".onnx"),
-                       samples=[ASTRONAUT, SAMPLES / "id_card.png"])
+    return export_onnx(
+        tiny_checkpoint,
+        tiny_checkpoint.with_suffix(".onnx"),
+        samples=[ASTRONAUT, SAMPLES / "id_card.png"],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -39,5 +42,6 @@ def unmeasured_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def unmeasured_onnx(unmeasured_checkpoint: Path) -> Path:
     from redactor.exporters.onnx_export import export_onnx
 
-    return export_onnx(unmeasured_checkpoint, unmeasured_checkpoint.with_suffix(".onnx"),
-                       samples=[ASTRONAUT]).path
+    return export_onnx(
+        unmeasured_checkpoint, unmeasured_checkpoint.with_suffix(".onnx"), samples=[ASTRONAUT]
+    ).path

@@ -57,8 +57,10 @@ def test_face_found_by_the_detector_decides_the_face_attribute(redactor: Redacto
     for attribute_id in IDS:
         if attribute_id != FACE:
             assert report["attribute_sources"][attribute_id] == "model"
-            assert (report["attribute_probabilities"][attribute_id]
-                    == report["model_attribute_probabilities"][attribute_id])
+            assert (
+                report["attribute_probabilities"][attribute_id]
+                == report["model_attribute_probabilities"][attribute_id]
+            )
     face_alone = default_profile().score({FACE: confidence})
     assert face_alone > 0.4  # the profile weighs a face ~0.46
     assert report["privacy_score"] >= face_alone - 1e-4
@@ -84,16 +86,21 @@ def test_no_model_no_score(tmp_path: Path) -> None:
     call whatever the detectors do not cover harmless)."""
     report = Redactor().redact(load(ASTRONAUT), RedactOptions(hide=("face",))).report.to_json()
     assert any(r["detector"] == "faces" for r in report["regions"])
-    for key in ("privacy_score", "attribute_probabilities", "attribute_sources",
-                "model_privacy_score"):
+    for key in (
+        "privacy_score",
+        "attribute_probabilities",
+        "attribute_sources",
+        "model_privacy_score",
+    ):
         assert key not in report
 
 
 def test_profile_rule_and_sensitivity_come_from_the_model() -> None:
     strict = profile_of({"rule": "max", "sensitivity": {FACE: 1.0}, "source": "user.json"})
     assert strict.score({FACE: 0.8, "a12_semi_nudity": 0.1}) == pytest.approx(0.8)
-    assert strict.sensitivity["a12_semi_nudity"] == default_profile().sensitivity[
-        "a12_semi_nudity"]  # what the profile leaves out keeps the default
+    assert (
+        strict.sensitivity["a12_semi_nudity"] == default_profile().sensitivity["a12_semi_nudity"]
+    )  # what the profile leaves out keeps the default
     assert ScoreProfile({FACE: 0.5}, "noisy_or").score({FACE: 1.0, "unknown": 1.0}) == 0.5
 
 
@@ -102,9 +109,11 @@ def test_names_found_by_ocr_decide_the_name_attributes(tmp_path: Path) -> None:
     that calls everything but nudity absent: the surname and first name the private-text
     detector reads decide those attributes, the photo on the card decides the face."""
     model = make_checkpoint(tmp_path / "blind.pt", present={"a12_semi_nudity"})
-    report = Redactor(model=model).redact(
-        load(ASTRONAUT.parent / "id_card.png"), RedactOptions()
-    ).report.to_json()
+    report = (
+        Redactor(model=model)
+        .redact(load(ASTRONAUT.parent / "id_card.png"), RedactOptions())
+        .report.to_json()
+    )
     assert report["fused_with"] == ["faces", "pii"]
     sources = report["attribute_sources"]
     assert sources[FACE] == "faces"
@@ -112,8 +121,11 @@ def test_names_found_by_ocr_decide_the_name_attributes(tmp_path: Path) -> None:
     assert names >= {"a20_name_first", "a21_name_last"}
     for attribute_id in names:
         assert attribute_id not in report["model_attribute_probabilities"]  # not a model output
-        strongest = max(r["confidence"] for r in report["regions"]
-                        if r["detector"] == "pii" and r["attributes"][0] == attribute_id)
+        strongest = max(
+            r["confidence"]
+            for r in report["regions"]
+            if r["detector"] == "pii" and r["attributes"][0] == attribute_id
+        )
         assert report["attribute_probabilities"][attribute_id] == pytest.approx(strongest)
     found = {a: report["attribute_probabilities"][a] for a in names | {FACE}}
     assert report["privacy_score"] >= default_profile().score(found) - 1e-4

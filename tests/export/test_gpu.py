@@ -30,7 +30,10 @@ except ImportError:  # script mode on a machine without pytest
 
 HAS_CUDA = torch.cuda.is_available()
 if pytest is not None:
-    pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU visible to torch")]
+    pytestmark = [
+        pytest.mark.gpu,
+        pytest.mark.skipif(not HAS_CUDA, reason="no CUDA GPU visible to torch"),
+    ]
 
     @pytest.fixture(scope="module")
     def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -94,7 +97,10 @@ def test_detector_on_cuda_finds_what_onnx_runtime_finds(checkpoint: Path, tmp_pa
 
     onnx_path = export_onnx(checkpoint, tmp_path / "tiny.onnx").path
     image = (np.random.default_rng(2).random((240, 320, 3)) * 255).astype(np.uint8)
-    on_gpu, on_cpu = ModelDetector(checkpoint, device="cuda"), ModelDetector(onnx_path, device="cpu")
+    on_gpu, on_cpu = (
+        ModelDetector(checkpoint, device="cuda"),
+        ModelDetector(onnx_path, device="cpu"),
+    )
     assert on_gpu.runtime.device == "cuda"
     gpu_regions = {r.attributes[0]: r.box for r in on_gpu.detect(image, Context(image))}
     cpu_regions = {r.attributes[0]: r.box for r in on_cpu.detect(image, Context(image))}
@@ -106,8 +112,15 @@ def test_detector_on_cuda_finds_what_onnx_runtime_finds(checkpoint: Path, tmp_pa
 def test_bench_on_cuda_times_device_resident_batches(checkpoint: Path) -> None:
     from redactor.exporters.bench import BenchSettings, run_bench
 
-    settings = BenchSettings(batches=(1, 8), precisions=("fp32", "fp16"), device="cuda", warmup=2,
-                             runs=5, max_seconds=2.0, device_io=True)
+    settings = BenchSettings(
+        batches=(1, 8),
+        precisions=("fp32", "fp16"),
+        device="cuda",
+        warmup=2,
+        runs=5,
+        max_seconds=2.0,
+        device_io=True,
+    )
     result = run_bench([checkpoint], ["torch", "torch-cudagraph"], settings)
     assert result.environment["gpu"]
     assert all(r.error is None and r.p50_ms > 0 and r.speedup for r in result.rows), result.rows

@@ -56,12 +56,16 @@ def test_findings_and_mask_regions(detector: ModelDetector, photo: np.ndarray) -
     assert OCR_LINES not in ctx._memo  # OCR is never forced
 
 
-def test_text_attributes_stay_inside_the_ocr_text_where_ocr_ran(detector: ModelDetector, photo: np.ndarray) -> None:
+def test_text_attributes_stay_inside_the_ocr_text_where_ocr_ran(
+    detector: ModelDetector, photo: np.ndarray
+) -> None:
     height, width = photo.shape[:2]
     plain = by_attribute(detector.detect(photo, Context(photo)))
     ctx = Context(photo)
     # OCR ran (for another attribute) and found one line in the top-left quarter.
-    square = np.array([[0, 0], [width // 2, 0], [width // 2, height // 2], [0, height // 2]], np.float32)
+    square = np.array(
+        [[0, 0], [width // 2, 0], [width // 2, height // 2], [0, height // 2]], np.float32
+    )
     ctx.provide(OCR_LINES, [Line(square)])
     refined = by_attribute(detector.detect(photo, ctx))
     name = refined["a19_name_full"]  # mask type "text"
@@ -76,7 +80,9 @@ def test_text_attributes_stay_inside_the_ocr_text_where_ocr_ran(detector: ModelD
     assert "a19_name_full" not in by_attribute(detector.detect(photo, empty))
 
 
-def test_human_attributes_follow_the_person_mask(detector: ModelDetector, photo: np.ndarray) -> None:
+def test_human_attributes_follow_the_person_mask(
+    detector: ModelDetector, photo: np.ndarray
+) -> None:
     height, width = photo.shape[:2]
     person = np.zeros((height, width), bool)
     person[:, width // 2 :] = True  # a person on the right half
@@ -86,7 +92,10 @@ def test_human_attributes_follow_the_person_mask(detector: ModelDetector, photo:
     for attribute_id in ("a12_semi_nudity", "a13_full_nudity", "a9_face_complete"):
         if attribute_id in found:
             assert found[attribute_id].box[0] >= width // 2 - 1
-    assert found["a19_name_full"].box == by_attribute(detector.detect(photo, Context(photo)))["a19_name_full"].box
+    assert (
+        found["a19_name_full"].box
+        == by_attribute(detector.detect(photo, Context(photo)))["a19_name_full"].box
+    )
 
 
 class Counting:
@@ -100,8 +109,9 @@ class Counting:
         return self.runtime(batch)
 
 
-def test_detect_batch_is_one_call_and_equals_detect(detector: ModelDetector, photo: np.ndarray,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_detect_batch_is_one_call_and_equals_detect(
+    detector: ModelDetector, photo: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     images = [photo, photo[::2, ::3].copy(), np.ascontiguousarray(photo[:, ::-1])]
     counting = Counting(detector.runtime)
     monkeypatch.setattr(detector, "runtime", counting)
@@ -115,7 +125,9 @@ def test_detect_batch_is_one_call_and_equals_detect(detector: ModelDetector, pho
         single_ctx = Context(image)
         single = detector.detect(image, single_ctx)
         assert [r.box for r in single] == [r.box for r in regions]
-        assert single_ctx.findings["privacy_score"] == pytest.approx(ctx.findings["privacy_score"], abs=1e-5)
+        assert single_ctx.findings["privacy_score"] == pytest.approx(
+            ctx.findings["privacy_score"], abs=1e-5
+        )
     assert counting.calls == [3, 1, 1, 1]
 
 
@@ -139,7 +151,9 @@ def test_large_images_get_masks_at_full_size(detector: ModelDetector, photo: np.
         assert abs(coverage[0] - coverage[1]) < 0.02
 
 
-def test_real_person_mask_refines_human_attributes(detector: ModelDetector, photo: np.ndarray) -> None:
+def test_real_person_mask_refines_human_attributes(
+    detector: ModelDetector, photo: np.ndarray
+) -> None:
     """With the person detector run first (as the pipeline orders them), nudity masks stay on
     the person: every masked pixel is one the person segmentation gives >= 0.4."""
     import importlib.util

@@ -68,7 +68,9 @@ def test_preprocess_matches_the_training_transform(tiny_onnx: Path) -> None:
     rgb = np.asarray(Image.open(ASTRONAUT).convert("RGB"))
     batch = preprocess([rgb, rgb[:100, :50]], meta)
     assert batch.shape == (2, 3, SIZE, SIZE) and batch.dtype == np.float32
-    resized = np.asarray(Image.fromarray(rgb).resize((SIZE, SIZE), Image.BILINEAR), np.float32) / 255
+    resized = (
+        np.asarray(Image.fromarray(rgb).resize((SIZE, SIZE), Image.BILINEAR), np.float32) / 255
+    )
     expected = (resized - np.array(meta.mean)) / np.array(meta.std)
     np.testing.assert_allclose(batch[0], expected.transpose(2, 0, 1), atol=1e-5)
 
@@ -90,8 +92,9 @@ def _perturbing(real_write):
     return write
 
 
-def test_out_of_tolerance_export_fails_and_leaves_no_file(tiny_checkpoint: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_out_of_tolerance_export_fails_and_leaves_no_file(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(onnx_export, "write_onnx", _perturbing(onnx_export.write_onnx))
     out = tmp_path / "bad.onnx"
     with pytest.raises(ParityError, match="beyond the fp32 tolerance") as caught:
@@ -108,19 +111,48 @@ def test_cli_out_of_tolerance_exits_non_zero_and_keeps_the_previous_file(
     out.write_bytes(tiny_onnx.read_bytes())  # a good earlier export
     before = out.read_bytes()
     monkeypatch.setattr(onnx_export, "write_onnx", _perturbing(onnx_export.write_onnx))
-    result = runner.invoke(app, ["export", "--checkpoint", str(tiny_checkpoint), "--format", "onnx",
-                                 "--out", str(out), "--samples", str(ASTRONAUT)])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--format",
+            "onnx",
+            "--out",
+            str(out),
+            "--samples",
+            str(ASTRONAUT),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "OUT OF TOLERANCE" in result.output and "not kept" in result.output
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
 
 
-def test_cli_export_prints_the_differences_and_writes_json(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_cli_export_prints_the_differences_and_writes_json(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
     out, report = tmp_path / "sub" / "m.onnx", tmp_path / "parity.json"
-    result = runner.invoke(app, ["export", "--checkpoint", str(tiny_checkpoint), "--format", "onnx",
-                                 "--opset", "18", "--out", str(out), "--samples", str(ASTRONAUT),
-                                 "--json", str(report)])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--checkpoint",
+            str(tiny_checkpoint),
+            "--format",
+            "onnx",
+            "--opset",
+            "18",
+            "--out",
+            str(out),
+            "--samples",
+            str(ASTRONAUT),
+            "--json",
+            str(report),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "max abs" in result.output and f"wrote {out}" in result.output
     parity = json.loads(report.read_text())["parity"]
@@ -130,13 +162,33 @@ def test_cli_export_prints_the_differences_and_writes_json(tiny_checkpoint: Path
 
 
 def test_missing_and_foreign_checkpoints_are_clear_errors(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["export", "--checkpoint", str(tmp_path / "none.pt"), "--format",
-                                 "onnx", "--out", str(tmp_path / "m.onnx")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--checkpoint",
+            str(tmp_path / "none.pt"),
+            "--format",
+            "onnx",
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+    )
     assert result.exit_code == 2 and "does not exist" in result.output
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint")
-    result = runner.invoke(app, ["export", "--checkpoint", str(junk), "--format", "onnx",
-                                 "--out", str(tmp_path / "m.onnx")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--checkpoint",
+            str(junk),
+            "--format",
+            "onnx",
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+    )
     assert result.exit_code == 2 and "checkpoint" in result.output
     assert not (tmp_path / "m.onnx").exists()
 
@@ -149,12 +201,25 @@ def test_headless_models_export_too(tmp_path: Path, rule: str) -> None:
 
     torch.manual_seed(1)
     kinds = ("human", "text", "none")
-    args = ModelArgs(backbone="tiny", num_classes=3, mask_types=kinds, use_cropped=False,
-                     privacy_head=False, attribute_head=False, score_sensitivity=(0.9, 0.5, 0.2),
-                     score_rule=rule)
-    meta = ModelMeta(attribute_ids=["a9_face_complete", "a19_name_full", "a38_ticket"],
-                     mask_types=list(kinds), backbone="tiny", input_size=(64, 96), stride=8,
-                     score_source="attributes", attribute_source="attention")
+    args = ModelArgs(
+        backbone="tiny",
+        num_classes=3,
+        mask_types=kinds,
+        use_cropped=False,
+        privacy_head=False,
+        attribute_head=False,
+        score_sensitivity=(0.9, 0.5, 0.2),
+        score_rule=rule,
+    )
+    meta = ModelMeta(
+        attribute_ids=["a9_face_complete", "a19_name_full", "a38_ticket"],
+        mask_types=list(kinds),
+        backbone="tiny",
+        input_size=(64, 96),
+        stride=8,
+        score_source="attributes",
+        attribute_source="attention",
+    )
     checkpoint = save_checkpoint(tmp_path / "headless.pt", PrivObfNet(args), meta)
     result = onnx_export.export_onnx(checkpoint, tmp_path / "headless.onnx")
     assert result.parity.ok

@@ -42,13 +42,19 @@ def test_onnx_export_gives_the_checkpoints_regions(tiny_checkpoint: Path, tiny_o
     torch_result = Redactor(model=tiny_checkpoint).redact(image, NUDITY)
     onnx_result = Redactor(model=tiny_onnx).redact(image, NUDITY)
     by_torch, by_onnx = model_regions(torch_result.report), model_regions(onnx_result.report)
-    assert set(by_torch) == set(by_onnx) == {"a9_face_complete", "a12_semi_nudity", "a13_full_nudity", "a19_name_full"}
+    assert (
+        set(by_torch)
+        == set(by_onnx)
+        == {"a9_face_complete", "a12_semi_nudity", "a13_full_nudity", "a19_name_full"}
+    )
     for attribute_id, region in by_torch.items():
         other = by_onnx[attribute_id]
         assert np.abs(np.subtract(region.box, other.box)).max() <= 1
         assert iou(region, other) > 0.99
         assert region.score == pytest.approx(other.score, abs=1e-4)
-    assert torch_result.report.privacy_score == pytest.approx(onnx_result.report.privacy_score, abs=1e-4)
+    assert torch_result.report.privacy_score == pytest.approx(
+        onnx_result.report.privacy_score, abs=1e-4
+    )
     hidden = {r.attributes[0] for r in onnx_result.report.hidden}
     assert hidden == {"a12_semi_nudity", "a13_full_nudity"}  # found, but not asked for: kept
     changed = np.abs(torch_result.pixels.astype(int) - onnx_result.pixels.astype(int)) > 0
@@ -65,10 +71,14 @@ def test_redact_many_batches_the_model_and_matches_redact(tiny_onnx: Path) -> No
         assert result.report.privacy_score == pytest.approx(single.report.privacy_score, abs=1e-5)
 
 
-def test_cli_hide_nudity_works_with_a_model_and_fails_closed_without(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_cli_hide_nudity_works_with_a_model_and_fails_closed_without(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
-    result = runner.invoke(app, [str(ASTRONAUT), "--model", str(tiny_checkpoint), "--hide", "nudity",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [str(ASTRONAUT), "--model", str(tiny_checkpoint), "--hide", "nudity", "--out", str(out)],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.jsonl").read_text().splitlines()[0])
     assert report["attribute_probabilities"]["a13_full_nudity"] > 0.5 and "privacy_score" in report
@@ -104,9 +114,23 @@ def test_onnx_model_path_needs_no_torch(tiny_onnx: Path, tmp_path: Path) -> None
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", BLOCK_TORCH, str(ASTRONAUT), "--model", str(tiny_onnx), "--hide",
-         "nudity", "--out", str(out)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            BLOCK_TORCH,
+            str(ASTRONAUT),
+            "--model",
+            str(tiny_onnx),
+            "--hide",
+            "nudity",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((out / "report.jsonl").read_text().splitlines()[0])
@@ -114,9 +138,23 @@ def test_onnx_model_path_needs_no_torch(tiny_onnx: Path, tmp_path: Path) -> None
     assert any(r["detector"] == "model" and r["hidden"] for r in report["regions"])
     # and the same block really stops a torch path
     blocked = subprocess.run(
-        [sys.executable, "-c", BLOCK_TORCH, str(ASTRONAUT), "--model",
-         str(tiny_onnx.with_suffix(".pt")), "--hide", "nudity", "--out", str(tmp_path / "o2")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            BLOCK_TORCH,
+            str(ASTRONAUT),
+            "--model",
+            str(tiny_onnx.with_suffix(".pt")),
+            "--hide",
+            "nudity",
+            "--out",
+            str(tmp_path / "o2"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert blocked.returncode != 0
     assert "torch checkpoint and torch is not installed" in blocked.stdout + blocked.stderr

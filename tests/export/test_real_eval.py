@@ -39,16 +39,18 @@ def real_set(tmp_path: Path) -> Path:
         for source in sources:
             shutil.copy(source, folder / group / source.name)
             entries.append({"image": f"{group}/{source.name}", "group": group, "labels": labels})
-    description = {"name": "mini", "labelled": ["a9_face_complete", "a19_name_full",
-                                                "a13_full_nudity"], "images": entries}
+    description = {
+        "name": "mini",
+        "labelled": ["a9_face_complete", "a19_name_full", "a13_full_nudity"],
+        "images": entries,
+    }
     (folder / SET_FILE).write_text(json.dumps(description))
     return folder
 
 
 def test_figures_match_the_models_own_outputs(tiny_onnx: Path, real_set: Path) -> None:
     result = evaluate_real(tiny_onnx, real_set)
-    assert result["images"] == 7 and result["groups"] == {"people": 2, "document": 2,
-                                                          "harmless": 3}
+    assert result["images"] == 7 and result["groups"] == {"people": 2, "document": 2, "harmless": 3}
     runtime = open_model(tiny_onnx)
     entries = read_real_set(real_set)["images"]
     out = runtime(preprocess([load(real_set / e["image"]).pixels for e in entries], runtime.meta))
@@ -83,8 +85,19 @@ def test_cli_real_record_writes_into_the_onnx_file(
 ) -> None:
     model = tmp_path / "m.onnx"
     model.write_bytes(unmeasured_onnx.read_bytes())
-    result = runner.invoke(app, ["evaluate", "--checkpoint", str(model), "--real", str(real_set),
-                                 "--record", "--json", str(tmp_path / "real.json")])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--checkpoint",
+            str(model),
+            "--real",
+            str(real_set),
+            "--record",
+            "--json",
+            str(tmp_path / "real.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "privacy score AUC" in result.output and "recorded" in result.output
     meta = open_model(model).meta

@@ -15,7 +15,9 @@ from tests.export.tiny_model import ASTRONAUT, SIZE
 
 
 @pytest.mark.parametrize("backend", ["torch", "torch-fp16"])
-def test_torch_backends_match_onnx_runtime(tiny_checkpoint: Path, tiny_onnx: Path, backend: str) -> None:
+def test_torch_backends_match_onnx_runtime(
+    tiny_checkpoint: Path, tiny_onnx: Path, backend: str
+) -> None:
     from PIL import Image
 
     reference = open_model(tiny_onnx)
@@ -26,7 +28,9 @@ def test_torch_backends_match_onnx_runtime(tiny_checkpoint: Path, tiny_onnx: Pat
     tolerance = 1e-4 if backend == "torch" else 2e-2
     for name in ("score", "attributes", "cams"):
         assert got[name].dtype == np.float32 and got[name].shape == expected[name].shape
-        assert np.abs(got[name] - expected[name]).max() < (tolerance if name != "cams" else 10 * tolerance)
+        assert np.abs(got[name] - expected[name]).max() < (
+            tolerance if name != "cams" else 10 * tolerance
+        )
     assert model.precision == ("fp16" if backend == "torch-fp16" else "fp32")
 
 
@@ -34,7 +38,9 @@ def test_providers_are_explicit_and_cpu_last() -> None:
     providers = onnx_providers("cpu")
     assert providers == ["CPUExecutionProvider"]
     assert onnx_providers("auto")[-1] == "CPUExecutionProvider"
-    assert "AzureExecutionProvider" not in [p if isinstance(p, str) else p[0] for p in onnx_providers("auto")]
+    assert "AzureExecutionProvider" not in [
+        p if isinstance(p, str) else p[0] for p in onnx_providers("auto")
+    ]
 
 
 def test_onnx_session_runs_on_the_chosen_provider(tiny_onnx: Path) -> None:

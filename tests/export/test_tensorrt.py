@@ -19,8 +19,10 @@ from redactor.runtime import EngineSidecar, open_model, sidecar_path
 from tests.export.tiny_model import SAMPLES, SIZE
 
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
-needs_tensorrt = pytest.mark.skipif(not HAS_TENSORRT, reason="tensorrt is not installed (NVIDIA's "
-                                    "index only; not installable on this machine)")
+needs_tensorrt = pytest.mark.skipif(
+    not HAS_TENSORRT,
+    reason="tensorrt is not installed (NVIDIA's " "index only; not installable on this machine)",
+)
 
 
 @pytest.fixture
@@ -41,7 +43,11 @@ def test_sidecar_round_trip(fake_engine: Path, tiny_checkpoint: Path) -> None:
     data = json.loads(path.read_text())
     assert data["format"] == "redactor.tensorrt-sidecar"
     assert data["engine"]["precision"] == "fp16" and data["engine"]["batch"] == [1, 4, 16]
-    assert data["engine"]["input"] == "images" and data["engine"]["outputs"] == ["score", "attributes", "cams"]
+    assert data["engine"]["input"] == "images" and data["engine"]["outputs"] == [
+        "score",
+        "attributes",
+        "cams",
+    ]
     sidecar = EngineSidecar.read(fake_engine)
     assert sidecar.meta.to_dict() == meta.to_dict()
     assert sidecar.batch == (1, 4, 16) and sidecar.precision == "fp16"
@@ -71,8 +77,9 @@ def test_missing_or_malformed_sidecar(fake_engine: Path) -> None:
 
 
 @pytest.mark.skipif(HAS_TENSORRT, reason="checks the message shown where TensorRT is absent")
-def test_engine_without_tensorrt_says_what_to_install(fake_engine: Path, tiny_checkpoint: Path,
-                                                      tmp_path: Path) -> None:
+def test_engine_without_tensorrt_says_what_to_install(
+    fake_engine: Path, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
     with pytest.raises(ModelError, match="needs TensorRT"):
         open_model(fake_engine)
     from redactor.exporters.export import export
@@ -89,7 +96,9 @@ def test_engines_never_run_on_cpu(fake_engine: Path) -> None:
         open_model(fake_engine, device="cpu")
 
 
-def test_calibration_images_come_in_full_preprocessed_batches(tmp_path: Path, tiny_checkpoint: Path) -> None:
+def test_calibration_images_come_in_full_preprocessed_batches(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
     _, meta = load_checkpoint(tiny_checkpoint)
     folder = tmp_path / "calib"
     folder.mkdir()
@@ -110,12 +119,19 @@ def test_calibration_images_come_in_full_preprocessed_batches(tmp_path: Path, ti
 @needs_tensorrt
 @pytest.mark.gpu
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
-def test_tensorrt_export_reopens_and_matches_torch(tiny_checkpoint: Path, tmp_path: Path, precision: str) -> None:
+def test_tensorrt_export_reopens_and_matches_torch(
+    tiny_checkpoint: Path, tmp_path: Path, precision: str
+) -> None:
     from redactor.exporters.export import export
 
     options = ExportOptions(fp16=precision == "fp16", batch=(1, 2, 4), given=frozenset({"batch"}))
-    result = export(tiny_checkpoint, "tensorrt", tmp_path / "tiny.engine", options,
-                    samples=[SAMPLES / "astronaut.jpg"])
+    result = export(
+        tiny_checkpoint,
+        "tensorrt",
+        tmp_path / "tiny.engine",
+        options,
+        samples=[SAMPLES / "astronaut.jpg"],
+    )
     assert result.parity.ok and result.sidecar == tmp_path / "tiny.engine.json"
     model = open_model(result.path)
     out = model(np.zeros((6, 3, SIZE, SIZE), np.float32))  # beyond the profile's max: chunked

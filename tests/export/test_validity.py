@@ -165,14 +165,28 @@ def test_evaluate_record_writes_validity_into_the_checkpoint(tmp_path: Path) -> 
         ("2017_00000004", ["a9_face_complete"]),
     ]
     data = write_vispr(tmp_path / "real", "test2017", records)
-    config = make_config(overrides=["backbone=tiny", "pretrained=none", "image_size=48",
-                                    "use_cropped=false"])
+    config = make_config(
+        overrides=["backbone=tiny", "pretrained=none", "image_size=48", "use_cropped=false"]
+    )
     source = open_source(data, "test")
     model = build_model(config, source)
     checkpoint = save_checkpoint(tmp_path / "m.pt", model, model_meta(model, config, source, False))
-    result = runner.invoke(app, ["evaluate", "--checkpoint", str(checkpoint), "--data", str(data),
-                                 "--split", "test", "--no-iou", "--record", "--json",
-                                 str(tmp_path / "metrics.json")])
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--checkpoint",
+            str(checkpoint),
+            "--data",
+            str(data),
+            "--split",
+            "test",
+            "--no-iou",
+            "--record",
+            "--json",
+            str(tmp_path / "metrics.json"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     validity = read_checkpoint(checkpoint)["meta"]["validity"]
     # Only attributes with positives and negatives in the set get a figure.
@@ -189,11 +203,21 @@ def test_evaluate_record_writes_validity_into_the_checkpoint(tmp_path: Path) -> 
 
 
 def test_validity_of_skips_attributes_without_both_classes() -> None:
-    result = {"attributes": {"per_attribute": {
-        "a9_face_complete": {"auc": 0.97, "positives": 3, "negatives": 5},
-        "a13_full_nudity": {"auc": None, "positives": 0, "negatives": 8},
-    }}}
+    result = {
+        "attributes": {
+            "per_attribute": {
+                "a9_face_complete": {"auc": 0.97, "positives": 3, "negatives": 5},
+                "a13_full_nudity": {"auc": None, "positives": 0, "negatives": 8},
+            }
+        }
+    }
     validity = validity_of(result, "set/test", "2026-01-01T00:00:00+00:00")
-    assert validity == {"a9_face_complete": {"auc": 0.97, "n_pos": 3, "n_neg": 5,
-                                             "dataset": "set/test",
-                                             "measured_at": "2026-01-01T00:00:00+00:00"}}
+    assert validity == {
+        "a9_face_complete": {
+            "auc": 0.97,
+            "n_pos": 3,
+            "n_neg": 5,
+            "dataset": "set/test",
+            "measured_at": "2026-01-01T00:00:00+00:00",
+        }
+    }

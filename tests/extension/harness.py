@@ -301,7 +301,10 @@ def install_native_host(profile_dir: Path, daemon_config_dir: Path) -> None:
 
 
 def launch(
-    playwright: Any, profile_dir: Path, *, extension: Path | None = EXTENSION_DIR,
+    playwright: Any,
+    profile_dir: Path,
+    *,
+    extension: Path | None = EXTENSION_DIR,
     daemon: Daemon | None = None,
 ) -> Any:
     """Headless Chromium with a fresh profile, with the unpacked extension or without any;

@@ -227,7 +227,10 @@ def test_content_scripts_cannot_read_the_token(
         # Nor by listening while the token changes (the native host or a paste writes it).
         evaluate("""globalThis.__heard = [];
             chrome.storage.onChanged.addListener(c => __heard.push(JSON.stringify(c))); 1""")
-        worker.evaluate("t => chrome.storage.local.set({token: t})", "a-token-written-while-a-content-script-listens")
+        worker.evaluate(
+            "t => chrome.storage.local.set({token: t})",
+            "a-token-written-while-a-content-script-listens",
+        )
         worker.evaluate("t => chrome.storage.local.set({token: t})", daemon.token)
         time.sleep(0.5)
         heard = evaluate("JSON.stringify(globalThis.__heard)")

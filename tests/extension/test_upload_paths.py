@@ -148,9 +148,7 @@ DETACHED_WAYS = """() => {
 }"""
 
 
-def test_detached_inputs_opened_every_way(
-    page: Any, site: harness.UploadSite, photo: Path
-) -> None:
+def test_detached_inputs_opened_every_way(page: Any, site: harness.UploadSite, photo: Path) -> None:
     original = photo.read_bytes()
     ways = page.evaluate(DETACHED_WAYS)
     for way in ways:
@@ -436,7 +434,6 @@ def test_files_are_sniffed_and_labelled_with_the_answered_type(
     assert (second.filename, second.content_type) == ("portrait.jpg", "image/png")
     assert second.data.startswith(b"\x89PNG")
     assert_face_hidden(second.data, png)
-
 
 
 def test_every_format_of_the_one_table_is_sniffed_by_the_extension(

@@ -25,9 +25,9 @@ def sha256(data: bytes) -> str:
 def assert_face_hidden(received: bytes, original: bytes) -> None:
     assert sha256(received) != sha256(original), "the page received the original bytes"
     assert harness.faces_in(original), "the sample must show a face the detector finds"
-    assert harness.faces_left(received, original) == [], (
-        "a face is still visible in what the page received"
-    )
+    assert (
+        harness.faces_left(received, original) == []
+    ), "a face is still visible in what the page received"
 
 
 def assert_page_never_saw(page: Any, original: bytes) -> None:

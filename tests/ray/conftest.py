@@ -18,7 +18,10 @@ def ray_cluster():
     pytest.importorskip("ray.data", reason="the `ray` extra is not installed")
     if not ray.is_initialized():
         ray.init(
-            address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
             logging_level=logging.ERROR,
         )
     yield ray

@@ -22,8 +22,9 @@ def redact(*args) -> object:
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.mark.parametrize("case", ["unrelated_file", "report_on_input", "out_is_a_file",
-                                  "hides_less"])
+@pytest.mark.parametrize(
+    "case", ["unrelated_file", "report_on_input", "out_is_a_file", "hides_less"]
+)
 def test_the_ray_engine_refuses_what_the_local_run_refuses(tmp_path: Path, case: str):
     camera, desktop = tmp_path / "camera", tmp_path / "Desktop"
     photo(camera / "IMG_0001.jpg", size=512)
@@ -39,10 +40,19 @@ def test_the_ray_engine_refuses_what_the_local_run_refuses(tmp_path: Path, case:
         args += ["--out", desktop / "IMG_0001.jpg"]
         needles = ["is a file"]
     else:  # case 9: a local run hid the face; a Ray run with --hide name would not
-        assert redact(camera / "IMG_0001.jpg", "--hide", "face", "--out", tmp_path / "o")\
-            .exit_code == 0
-        args = [camera / "IMG_0001.jpg", "--hide", "name", "--out", tmp_path / "o",
-                "--engine", "ray"]
+        assert (
+            redact(camera / "IMG_0001.jpg", "--hide", "face", "--out", tmp_path / "o").exit_code
+            == 0
+        )
+        args = [
+            camera / "IMG_0001.jpg",
+            "--hide",
+            "name",
+            "--out",
+            tmp_path / "o",
+            "--engine",
+            "ray",
+        ]
         needles = ["hiding face", "--overwrite"]
     before = digests(tmp_path)
     one_line_error(redact(*args), *needles)
@@ -59,8 +69,10 @@ def test_a_ray_run_keeps_modes_writes_previews_apart_and_reports_loops(ray_clust
     result = redact(photos, "--hide", "face", "--preview", "--engine", "ray", "--workers", "1")
     assert result.exit_code == 1, result.output  # the loop
     out, previews = tmp_path / "photos_redacted", tmp_path / "photos_previews_UNREDACTED"
-    entries = {Path(e["input"]).name: e
-               for e in map(json.loads, (out / "report.jsonl").read_text().splitlines())}
+    entries = {
+        Path(e["input"]).name: e
+        for e in map(json.loads, (out / "report.jsonl").read_text().splitlines())
+    }
     assert entries["self.jpg"]["error_code"] == "symlink_loop"
     assert entries["a.jpg"]["counts"] == {"face": 1} and entries["a.png"]["counts"] == {"face": 1}
     assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "a.png", "report.jsonl"]

@@ -36,8 +36,11 @@ def face_photos(tmp_path_factory) -> Path:
 
 def local_run(folder: Path, out: Path, options: RedactOptions, redactor) -> None:
     """The local engine through the one run loop (one worker, the session's shared Redactor)."""
-    redact(BatchRequest((str(folder),), out=str(out), recursive=True), options,
-           LocalRunner(redactor=redactor))
+    redact(
+        BatchRequest((str(folder),), out=str(out), recursive=True),
+        options,
+        LocalRunner(redactor=redactor),
+    )
 
 
 def ray_run(inputs, options: RedactOptions, *, out: str, cluster=None, **request):
@@ -46,9 +49,11 @@ def ray_run(inputs, options: RedactOptions, *, out: str, cluster=None, **request
 
     outcomes, plans = [], []
     summary = redact(
-        BatchRequest(tuple(inputs), out=out, recursive=True, resume=True, **request), options,
+        BatchRequest(tuple(inputs), out=out, recursive=True, resume=True, **request),
+        options,
         RayRunner(cluster=cluster or RayCluster(workers=1, batch_size=1)),
-        on_start=lambda plan, pending: plans.append((plan, pending)), on_result=outcomes.append,
+        on_start=lambda plan, pending: plans.append((plan, pending)),
+        on_result=outcomes.append,
     )
     return summary, outcomes, plans[0]
 
@@ -71,7 +76,8 @@ def read_report(path: Path, *, out: str) -> list[dict]:
 def images_in(folder: Path) -> dict[str, np.ndarray]:
     return {
         str(p.relative_to(folder)): np.asarray(Image.open(p))
-        for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "report.jsonl"
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "report.jsonl"
     }
 
 
@@ -90,10 +96,22 @@ def test_ray_engine_matches_the_local_engine_and_reports_the_corrupt_file(
     local_out, ray_out = tmp_path / "local", tmp_path / "ray"
     local_run(text_photos, local_out, RedactOptions(), shared_redactor)
 
-    result = runner.invoke(app, [
-        "run", str(text_photos), "-r", "-o", str(ray_out),
-        "--engine", "ray", "--workers", "2", "--batch-size", "1",
-    ])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            str(text_photos),
+            "-r",
+            "-o",
+            str(ray_out),
+            "--engine",
+            "ray",
+            "--workers",
+            "2",
+            "--batch-size",
+            "1",
+        ],
+    )
     assert result.exit_code == 1, result.output  # one file failed
     assert "broken.jpg" in result.output and "images redacted" in result.output
 
@@ -117,14 +135,20 @@ def test_uri_inputs_and_outputs_through_pyarrow(
 
     local_out, ray_out = tmp_path / "local", tmp_path / "ray"
     local_run(face_photos, local_out, FACES, shared_redactor)
-    summary, outcomes, (plan, _) = ray_run([face_photos.as_uri()], FACES, out=ray_out.as_uri(),
-                                           cluster=RayCluster(workers=2, batch_size=2))
+    summary, outcomes, (plan, _) = ray_run(
+        [face_photos.as_uri()],
+        FACES,
+        out=ray_out.as_uri(),
+        cluster=RayCluster(workers=2, batch_size=2),
+    )
     assert plan.jobs[0].src.fs.startswith("file://")
     done = {o.job.src.shown: o for o in outcomes}
     assert summary.reports == [f"{ray_out.as_uri()}/report.jsonl"]
 
-    assert sorted(done) == sorted(f"{face_photos.as_uri()}/{name}" for name in
-                                  ("astronaut.jpg", "broken.jpg", "trip/small.webp", "trip/tiny.png"))
+    assert sorted(done) == sorted(
+        f"{face_photos.as_uri()}/{name}"
+        for name in ("astronaut.jpg", "broken.jpg", "trip/small.webp", "trip/tiny.png")
+    )
     assert_same_images(local_out, ray_out)
     expected = read_report(local_out / "report.jsonl", out=str(local_out))
     got = read_report(ray_out / "report.jsonl", out=ray_out.as_uri())
@@ -142,8 +166,11 @@ def test_interrupted_run_resumes_with_what_is_left(
     untouched; the final report is the complete one, one line per image, in input order."""
     local_out, out = tmp_path / "local", tmp_path / "out"
     local_run(face_photos, local_out, FACES, shared_redactor)
-    full = [line for line in (local_out / "report.jsonl").read_text().splitlines()
-            if "skipped" not in json.loads(line)]  # notes.txt, named first
+    full = [
+        line
+        for line in (local_out / "report.jsonl").read_text().splitlines()
+        if "skipped" not in json.loads(line)
+    ]  # notes.txt, named first
     names = [Path(json.loads(line)["input"]).relative_to(face_photos).as_posix() for line in full]
     assert names == ["astronaut.jpg", "broken.jpg", "trip/small.webp", "trip/tiny.png"]
     # The interrupted run: astronaut and small.webp done; tiny.png's line written but its output
@@ -194,8 +221,12 @@ def test_a_killed_worker_is_restarted_and_its_images_redone(ray_cluster, tmp_pat
             killed.append(outcome.worker)
             os.kill(int(outcome.worker.rsplit(":", 1)[1]), signal.SIGKILL)
 
-    redact(BatchRequest((str(folder),), out=str(out)), FACES,
-           RayRunner(cluster=RayCluster(workers=1, batch_size=1)), on_result=kill_the_first)
+    redact(
+        BatchRequest((str(folder),), out=str(out)),
+        FACES,
+        RayRunner(cluster=RayCluster(workers=1, batch_size=1)),
+        on_result=kill_the_first,
+    )
 
     assert sorted(Path(o.job.src.shown).name for o in seen) == [f"photo{i}.jpg" for i in range(6)]
     assert all(not o.failed and o.entry["counts"] == {"face": 1} for o in seen)
@@ -226,9 +257,13 @@ def test_the_coordinator_that_serves_ray_client_callers(ray_cluster, face_photos
     from redactor.engines.ray_engine import Pipeline, RayCluster, _rows_through_coordinator
 
     plan = plan_batch(BatchRequest((face_photos.as_uri(),), out=(tmp_path / "out").as_uri()))
-    items = [{"index": i, "job": json.dumps(__import__("dataclasses").asdict(job))}
-             for i, job in enumerate(plan.jobs)]
-    pipeline = Pipeline(items, RedactorSetup(), FACES, plan.filesystems, RayCluster(workers=1, batch_size=2))
+    items = [
+        {"index": i, "job": json.dumps(__import__("dataclasses").asdict(job))}
+        for i, job in enumerate(plan.jobs)
+    ]
+    pipeline = Pipeline(
+        items, RedactorSetup(), FACES, plan.filesystems, RayCluster(workers=1, batch_size=2)
+    )
     rows = list(_rows_through_coordinator(ray_cluster, pipeline))
     assert sorted(row["index"] for row in rows) == [0, 1]  # astronaut.jpg, broken.jpg
     assert all(row["fatal"] == "" for row in rows)

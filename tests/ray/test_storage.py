@@ -21,8 +21,18 @@ def tree(tmp_path: Path) -> Path:
     """photos/ with files at several depths, hidden entries, an earlier run's output folder, a
     preview and a non-image."""
     root = tmp_path / "photos"
-    for name in ("z.jpg", "a.PNG", "notes.txt", ".hidden.jpg", "a.preview.jpg", "sub/b.webp",
-                 "sub/deeper/c.tif", "sub/.cache/d.jpg", "old_redacted/e.jpg", "m/f.bmp"):
+    for name in (
+        "z.jpg",
+        "a.PNG",
+        "notes.txt",
+        ".hidden.jpg",
+        "a.preview.jpg",
+        "sub/b.webp",
+        "sub/deeper/c.tif",
+        "sub/.cache/d.jpg",
+        "old_redacted/e.jpg",
+        "m/f.bmp",
+    ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(b"x")
     return root
@@ -32,8 +42,11 @@ def test_uri_plans_list_the_same_tree_as_local_plans(tree: Path):
     """The one planner over both kinds of place: the same folder as a path and as a file:// URI
     gives the same images in the same order, the same output tree and previews (the URI listing
     runs through pyarrow)."""
-    for options in ({"recursive": True}, {"recursive": False},
-                    {"recursive": True, "preview": True}):
+    for options in (
+        {"recursive": True},
+        {"recursive": False},
+        {"recursive": True, "preview": True},
+    ):
         local = plan_batch(BatchRequest((str(tree),), **options))
         remote = plan_batch(BatchRequest((tree.as_uri(),), **options))
         assert remote.jobs[0].src.fs == "file://"
@@ -154,7 +167,12 @@ def test_journal_appends_as_it_goes_resumes_after_a_cut_line_and_rewrites_in_ord
     # An earlier run: c done, a failed, then a line cut by a crash, and a line for an image
     # this run does not include.
     (tmp_path / "report.jsonl").write_text(
-        _entry("other") + "\n" + _entry("c") + "\n" + _entry("a", error="bad") + "\n"
+        _entry("other")
+        + "\n"
+        + _entry("c")
+        + "\n"
+        + _entry("a", error="bad")
+        + "\n"
         + _entry("b")[:25]
     )
     journal = ReportJournal(filesystems, upload_every=3600)
@@ -173,5 +191,8 @@ def test_journal_appends_as_it_goes_resumes_after_a_cut_line_and_rewrites_in_ord
 
     journal.rewrite(target, ["a", "b", "c"])
     assert (tmp_path / "report.jsonl").read_text().splitlines() == [
-        _entry("other"), _entry("a"), _entry("b"), _entry("c")
+        _entry("other"),
+        _entry("a"),
+        _entry("b"),
+        _entry("c"),
     ]

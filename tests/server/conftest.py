@@ -89,8 +89,9 @@ class ServerThread:
         finally:
             connection.close()
 
-    def redact(self, data: bytes, query: str = "", content_type: str = "image/jpeg",
-               **kwargs) -> Reply:
+    def redact(
+        self, data: bytes, query: str = "", content_type: str = "image/jpeg", **kwargs
+    ) -> Reply:
         headers = {"Content-Type": content_type, **kwargs.pop("headers", {})}
         return self.call("POST", f"/v1/redact{query}", data, headers, **kwargs)
 

@@ -75,10 +75,14 @@ def test_png_comes_back_as_png_and_modes_differ(server, images):
 def test_multipart_upload_with_one_file_part(server, images):
     boundary = "----redactor-test-boundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n"
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode() + images.astronaut_jpeg + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + images.astronaut_jpeg
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     reply = server.redact(body, "?hide=face", f"multipart/form-data; boundary={boundary}")
     assert reply.status == 200, reply.body[:300]
     assert_face_hidden(images.astronaut_jpeg, reply.body, images.face_box)

@@ -80,8 +80,14 @@ def test_every_format_of_the_one_table_round_trips_suffix_mime_sniff_and_daemon(
 def test_what_is_not_an_image_does_not_sniff_as_one(server):
     from redactor import formats
 
-    others = [b"", b"<!doctype html><p>hello</p>", b"PK\x03\x04" + bytes(40), b"%PDF-1.7\n",
-              b"RIFF\x10\x00\x00\x00WAVEfmt ", b"\x00\x00\x00\x18ftypmp42" + bytes(16)]
+    others = [
+        b"",
+        b"<!doctype html><p>hello</p>",
+        b"PK\x03\x04" + bytes(40),
+        b"%PDF-1.7\n",
+        b"RIFF\x10\x00\x00\x00WAVEfmt ",
+        b"\x00\x00\x00\x18ftypmp42" + bytes(16),
+    ]
     for data in others:
         assert formats.sniff(data) is None, data[:16]
     reply = server.redact(others[1], "?hide=face", "image/png")

@@ -40,8 +40,9 @@ def test_analyze_reports_fused_face_and_model_outputs(tmp_path, images) -> None:
     settings = {"model": model, "hide": ("face",)}
     running = start_server(build_redactor(ServerConfig(**settings)), tmp_path, **settings)
     try:
-        reply = running.call("POST", "/v1/analyze?hide=face", images.astronaut_jpeg,
-                             {"Content-Type": "image/jpeg"})
+        reply = running.call(
+            "POST", "/v1/analyze?hide=face", images.astronaut_jpeg, {"Content-Type": "image/jpeg"}
+        )
     finally:
         running.stop()
     assert reply.status == 200, reply.body[:300]

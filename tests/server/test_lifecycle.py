@@ -141,8 +141,12 @@ class _Client:
 
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            connection.request("POST", "/v1/redact?hide=face&mode=blur", body=data, headers={
-                "Content-Type": "image/jpeg", "Authorization": f"Bearer {self.token}"})
+            connection.request(
+                "POST",
+                "/v1/redact?hide=face&mode=blur",
+                body=data,
+                headers={"Content-Type": "image/jpeg", "Authorization": f"Bearer {self.token}"},
+            )
             response = connection.getresponse()
             response.read()
             return response

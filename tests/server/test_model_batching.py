@@ -32,8 +32,9 @@ def tiny_checkpoint(path: Path) -> Path:
         last.bias.copy_(torch.tensor([4.0 if i in PRESENT else -4.0 for i in IDS]))
     # Validity as `redact evaluate --record` writes it: nudity is model-only, and an
     # unvalidated model is refused for it (issue 13).
-    validity = {i: {"auc": 0.99, "n_pos": 50, "n_neg": 100, "dataset": "fixture/test"}
-                for i in PRESENT}
+    validity = {
+        i: {"auc": 0.99, "n_pos": 50, "n_neg": 100, "dataset": "fixture/test"} for i in PRESENT
+    }
     meta = ModelMeta(attribute_ids=IDS, mask_types=kinds, backbone="tiny", input_size=(128, 128),
                      stride=network.stride, dataset="synthetic", validity=validity)  # fmt: skip
     return save_checkpoint(path, network, meta)

@@ -95,7 +95,9 @@ def test_part_headers_count_against_the_body_limit(server, images):
     # Twelve fields with 7 KB of part headers each: header bytes are charged like content.
     fat = b"".join(
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="f{i}"\r\n'.encode()
-        + b"X-Pad: " + b"p" * 7000 + b"\r\n\r\nv\r\n"
+        + b"X-Pad: "
+        + b"p" * 7000
+        + b"\r\n\r\nv\r\n"
         for i in range(12)
     )
     jpeg = images.astronaut_jpeg

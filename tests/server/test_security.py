@@ -34,8 +34,9 @@ def test_missing_or_wrong_token_is_401(server, images):
         assert reply.header("WWW-Authenticate").startswith("Bearer")
     assert server.call("GET", "/v1/attributes", token=None).status == 401
     assert server.call("GET", "/v1/attributes", token="nope").status == 401
-    basic = server.call("GET", "/v1/attributes", headers={"Authorization": "Basic dXNlcjpwYXNz"},
-                        token=None)
+    basic = server.call(
+        "GET", "/v1/attributes", headers={"Authorization": "Basic dXNlcjpwYXNz"}, token=None
+    )
     assert basic.status == 401
     assert server.call("GET", "/v1/attributes").status == 200  # the right token
 

@@ -94,9 +94,23 @@ def test_cli_refuses_a_missing_real_photos_folder_in_one_line(tmp_path):
 
     out = tmp_path / "set"
     run = subprocess.run(
-        [sys.executable, "-m", "redactor.cli", "synth", "--out", str(out), "--n", "2",
-         "--real-photos", str(tmp_path / "missing")],
-        capture_output=True, text=True, env={**os.environ}, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "redactor.cli",
+            "synth",
+            "--out",
+            str(out),
+            "--n",
+            "2",
+            "--real-photos",
+            str(tmp_path / "missing"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+        check=False,
     )
     assert run.returncode == 2
     assert "--real-photos" in run.stderr and "not a folder" in run.stderr

@@ -108,5 +108,3 @@ def covered_fraction(polygon: np.ndarray, covering: np.ndarray) -> float:
     own = polygon_mask((y1 - y0, x1 - x0), [polygon - [x0, y0]])
     area = own.sum()
     return float((own & covering[y0:y1, x0:x1]).sum() / area) if area else 0.0
-
-

@@ -17,9 +17,7 @@ from tests.text.rendering import covered_fraction, polygon_mask
 
 def _coverage(scene, attribute: str | None = None):
     """Mask of the private-text regions (those listing `attribute`, or all)."""
-    polygons = [
-        r.polygon for r in scene.regions if attribute is None or attribute in r.attributes
-    ]
+    polygons = [r.polygon for r in scene.regions if attribute is None or attribute in r.attributes]
     return polygon_mask(scene.pixels.shape[:2], polygons)
 
 

@@ -14,7 +14,12 @@ from typer.testing import CliRunner
 from redactor.cli import app
 from redactor.model import load_checkpoint, save_checkpoint
 from tests.training.fixtures import write_shapes
-from redactor.training.collapse import COLLAPSED_NAME, MIN_SPREAD, TrainingCollapsedError, output_spread
+from redactor.training.collapse import (
+    COLLAPSED_NAME,
+    MIN_SPREAD,
+    TrainingCollapsedError,
+    output_spread,
+)
 from redactor.training.config import make_config
 from redactor.training.datasets import open_source
 from redactor.training.evaluate import evaluate_checkpoint
@@ -79,16 +84,25 @@ def _dead_checkpoint(data: Path, path: Path) -> Path:
     """A tiny model whose heads ignore their input (last layers zeroed), as a resumable
     checkpoint at epoch 0; trained further at lr=0 it stays dead."""
     config = make_config(
-        overrides=["backbone=tiny", "pretrained=none", "image_size=48", "crop_size=32",
-                   "num_crops=1", "epochs=1", "num_workers=0", "lr=0"]
+        overrides=[
+            "backbone=tiny",
+            "pretrained=none",
+            "image_size=48",
+            "crop_size=32",
+            "num_crops=1",
+            "epochs=1",
+            "num_workers=0",
+            "lr=0",
+        ]
     )
     source = open_source(data, config.train_split)
     model = build_model(config, source)
     with torch.no_grad():
         model.image.attribute_head[-1].weight.zero_()
         model.image.privacy_head[-1].weight.zero_()
-    save_checkpoint(path, model, model_meta(model, config, source, False),
-                    config=config.to_dict(), epoch=0)
+    save_checkpoint(
+        path, model, model_meta(model, config, source, False), config=config.to_dict(), epoch=0
+    )
     return path
 
 
@@ -125,8 +139,18 @@ def test_cli_train_exits_3_on_collapse(shapes: Path, tmp_path: Path) -> None:
     start = _dead_checkpoint(shapes, tmp_path / "dead.pt")
     out = tmp_path / "run"
     result = CliRunner().invoke(
-        app, ["train", "--data", str(shapes), "--out", str(out), "--resume", str(start),
-              "--set", "eval_every=0"]  # no per-epoch validation: the final check runs its own
+        app,
+        [
+            "train",
+            "--data",
+            str(shapes),
+            "--out",
+            str(out),
+            "--resume",
+            str(start),
+            "--set",
+            "eval_every=0",
+        ],  # no per-epoch validation: the final check runs its own
     )
     assert result.exit_code == 3, result.output
     assert "training collapsed" in result.output and "privacy score is constant" in result.output
@@ -136,8 +160,17 @@ def test_cli_train_exits_3_on_collapse(shapes: Path, tmp_path: Path) -> None:
 
 def test_live_tiny_model_is_not_flagged(shapes: Path, tmp_path: Path) -> None:
     config = make_config(
-        overrides=["backbone=tiny", "pretrained=none", "image_size=48", "crop_size=32",
-                   "num_crops=1", "epochs=2", "num_workers=0", "optimizer=adamw", "lr=0.003"]
+        overrides=[
+            "backbone=tiny",
+            "pretrained=none",
+            "image_size=48",
+            "crop_size=32",
+            "num_crops=1",
+            "epochs=2",
+            "num_workers=0",
+            "optimizer=adamw",
+            "lr=0.003",
+        ]
     )
     result = train(shapes, config, tmp_path / "run")
     assert result.checkpoint.is_file() and not (tmp_path / "run" / COLLAPSED_NAME).exists()

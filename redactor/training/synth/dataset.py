@@ -45,7 +45,9 @@ class SynthConfig:
     ratios: tuple[float, float, float] = DEFAULT_RATIOS
     workers: int = 1
     stats_path: str | None = None
-    real_content: bool = False  # real faces and photo backgrounds (redactor/training/synth/real_content.py)
+    real_content: bool = (
+        False  # real faces and photo backgrounds (redactor/training/synth/real_content.py)
+    )
     real_photos: Path | None = None  # the user's folder of photos of people, for real faces
     real_backgrounds: float = 0.5  # with real content: share of real photo backgrounds
 
@@ -143,7 +145,9 @@ def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]
         },
     }
     path = root / "annotations" / split / f"{ident}.json"
-    write_text_atomic(path, json.dumps(entry))  # an annotation exists only once its image and masks do
+    write_text_atomic(
+        path, json.dumps(entry)
+    )  # an annotation exists only once its image and masks do
     return index, split, result.labels
 
 

@@ -19,7 +19,14 @@ from PIL import Image, ImageDraw
 
 from redactor.training.synth.canvas import Layer
 from redactor.training.synth.persona import DATE_FORMATS, Persona, format_date
-from redactor.training.synth.typeset import Page, TextItem, box_polygon, font, polygon_mask, rotate_page
+from redactor.training.synth.typeset import (
+    Page,
+    TextItem,
+    box_polygon,
+    font,
+    polygon_mask,
+    rotate_page,
+)
 
 INK = (25, 25, 32)
 GREY = (110, 115, 125)

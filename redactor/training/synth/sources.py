@@ -169,7 +169,9 @@ def cutout_available(name: str) -> bool:
 def cutout_mask(name: str) -> np.ndarray:
     path = CUTOUT_DIR / f"{name}.png"
     if not path.is_file():
-        raise SourceMissingError(f"{path} missing: run python -m redactor.training.synth.sources --cutouts")
+        raise SourceMissingError(
+            f"{path} missing: run python -m redactor.training.synth.sources --cutouts"
+        )
     with Image.open(path) as im:
         return np.asarray(im.convert("L")) > 127
 
