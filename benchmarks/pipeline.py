@@ -85,8 +85,8 @@ def batch_run(
         for r in range(rounds):
             for path in files:
                 shutil.copy(path, source / f"r{r}_{path.name}")
-        engine = RedactorSetup()
-        redactor = engine.build() if workers == 1 else None
+        setup = RedactorSetup()
+        redactor = setup.build() if workers == 1 else None
         if redactor is not None:
             redactor.warm_up(options)
         stages: dict[str, list[float]] = {}
@@ -102,7 +102,7 @@ def batch_run(
         redact(
             BatchRequest((str(source),), out=str(Path(scratch) / "out")),
             options,
-            LocalRunner(engine, workers, redactor),
+            LocalRunner(setup, workers, redactor),
             on_result=on_result,
         )
         # Throughput once every process is running: skip each worker's first image.

@@ -684,12 +684,12 @@ _WORKER: Redactor | None = None
 _WORKER_ERROR: RedactorError | None = None
 
 
-def _start_worker(engine: RedactorSetup, options: RedactOptions) -> None:
+def _start_worker(setup: RedactorSetup, options: RedactOptions) -> None:
     global _WORKER, _WORKER_ERROR
     # Ctrl-C reaches the whole process group: the parent decides what happens, not the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _WORKER = engine.build()
+        _WORKER = setup.build()
         _WORKER.warm_up(options)  # every worker loads its models at once, in parallel
     except RedactorError as error:  # e.g. a model that cannot load: each job reports it
         _WORKER_ERROR = error
@@ -708,20 +708,20 @@ class LocalRunner:
 
     def __init__(
         self,
-        engine: RedactorSetup = RedactorSetup(),
+        setup: RedactorSetup = RedactorSetup(),
         workers: int = 1,
         redactor: Redactor | None = None,
     ) -> None:
         if workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
-        self.engine = engine
+        self.setup = setup
         self.workers = workers
         self.redactor = redactor
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[Future, Job] = {}
 
     def check(self, options: RedactOptions) -> list[str]:
-        self.redactor = self.redactor or self.engine.build()
+        self.redactor = self.redactor or self.setup.build()
         return sorted(self.redactor.check(options))
 
     def prepare(self, plan: BatchPlan, pending: list[Job]) -> None:
@@ -730,23 +730,21 @@ class LocalRunner:
     def run(self, jobs: list[Job], options: RedactOptions, fs: Filesystems) -> Iterator[Outcome]:
         workers = min(self.workers, len(jobs))
         if workers <= 1:
-            redactor = self.redactor or self.engine.build()
+            redactor = self.redactor or self.setup.build()
             for job in jobs:
                 yield Outcome(job, redact_job(redactor, job, options, fs))
             return
 
-        engine = self.engine
-        if engine.threads is None:  # the workers split the CPUs this process may use
-            engine = RedactorSetup(
-                engine.model, engine.person, engine.limits, thread_share(workers)
-            )
+        setup = self.setup
+        if setup.threads is None:  # the workers split the CPUs this process may use
+            setup = RedactorSetup(setup.model, setup.person, setup.limits, thread_share(workers))
         # spawn: a clean interpreter per worker (no inherited ONNX Runtime or progress threads).
         pool = process_pool(
             workers,
             start="spawn",
             initializer=_start_worker,
-            initargs=(engine, options),
-            threads=engine.threads,
+            initargs=(setup, options),
+            threads=setup.threads,
         )
         self._pool = pool
         queue = iter(jobs)

@@ -129,7 +129,7 @@ def command(
             report_text=report_text,
             trust_model=trust_model,
         )
-        engine = RedactorSetup(model=model, person=person)
+        setup = RedactorSetup(model=model, person=person)
         on_ray = use_ray(
             engine_name,
             [*paths, out, report],
@@ -151,7 +151,7 @@ def command(
             from redactor.engines.ray_engine import RayCluster, RayRunner
 
             runner: Any = RayRunner(
-                engine,
+                setup,
                 RayCluster(
                     address=address,
                     workers=workers,
@@ -160,7 +160,7 @@ def command(
                 ),
             )
         else:
-            runner = LocalRunner(engine, workers or 1)
+            runner = LocalRunner(setup, workers or 1)
         summary = _redact_with_progress(request, options, runner, err)
     except RedactorError:
         raise  # the app's boundary: one line, exit 2

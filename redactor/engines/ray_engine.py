@@ -65,15 +65,15 @@ class RayRunner:
     """Runs the jobs on a Ray cluster (`batch.redact(request, options, RayRunner(...))`)."""
 
     def __init__(
-        self, engine: RedactorSetup = RedactorSetup(), cluster: RayCluster = RayCluster()
+        self, setup: RedactorSetup = RedactorSetup(), cluster: RayCluster = RayCluster()
     ) -> None:
         _check_cluster(cluster)
-        self.engine = engine
+        self.setup = setup
         self.cluster = cluster
         self._rows: Any = None
 
     def check(self, options: RedactOptions) -> list[str]:
-        return sorted(self.engine.build().check(options))
+        return sorted(self.setup.build().check(options))
 
     def prepare(self, plan: BatchPlan, pending: list[Job]) -> None:
         """Start or reach Ray (before the progress bar shows). UsageError when it cannot, or
@@ -103,7 +103,7 @@ class RayRunner:
         ray = _import_ray()
         _connect(ray, self.cluster)
         items = [{"index": i, "job": json.dumps(asdict(job))} for i, job in enumerate(jobs)]
-        pipeline = Pipeline(items, self.engine, options, fs, self.cluster)
+        pipeline = Pipeline(items, self.setup, options, fs, self.cluster)
         rows = _rows_through_coordinator(ray, pipeline) if _through_client(ray) else pipeline.rows()
         self._rows = rows
         unfinished = dict(enumerate(jobs))
@@ -144,7 +144,7 @@ class Pipeline:
     coordinator actor inside the cluster for a Ray Client (ray://) caller."""
 
     items: list[dict]
-    engine: RedactorSetup
+    setup: RedactorSetup
     options: RedactOptions
     filesystems: Filesystems
     cluster: RayCluster
@@ -154,8 +154,8 @@ class Pipeline:
 
         cpus, compute, gpus = _resources(ray, self.cluster)
         # ONNX Runtime threads per actor = the CPUs Ray reserved for it.
-        engine = RedactorSetup(
-            self.engine.model, self.engine.person, self.engine.limits, max(1, int(cpus))
+        setup = RedactorSetup(
+            self.setup.model, self.setup.person, self.setup.limits, max(1, int(cpus))
         )
         blocks = min(MAX_BLOCKS, math.ceil(len(self.items) / self.cluster.batch_size))
         with _quiet_ray_data(), warnings.catch_warnings():
@@ -166,7 +166,7 @@ class Pipeline:
             dataset = dataset.map_batches(
                 RedactWorker,
                 fn_constructor_kwargs={
-                    "engine": engine,
+                    "setup": setup,
                     "options": self.options,
                     "filesystems": self.filesystems,
                 },
@@ -248,14 +248,14 @@ class RedactWorker:
     """A Ray Data actor: builds the Redactor once, then redacts batches of jobs."""
 
     def __init__(
-        self, engine: RedactorSetup, options: RedactOptions, filesystems: Filesystems
+        self, setup: RedactorSetup, options: RedactOptions, filesystems: Filesystems
     ) -> None:
         self.options = options
         self.filesystems = filesystems
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.fatal = ""
         try:
-            self.redactor = engine.build()
+            self.redactor = setup.build()
             self.redactor.check(options)
             self.redactor.warm_up(options)  # models load now, once per actor
         except RedactorError as error:  # e.g. a model file missing on this node
