@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from redactor.detectors.base import Context, DetectorSettings, Region
+from redactor.detectors.tiles import tile_spans
 from redactor.errors import ModelError
 from redactor.runtime import onnx_session, run_options_for, shrinking_run_options
 
@@ -236,7 +237,7 @@ class FaceDetector:
         tall = net_h > net_w
         length = net_h if tall else net_w
         found = []
-        for start, end in _tile_spans(length, TILE_LENGTH, TILE_OVERLAP):
+        for start, end in tile_spans(length, TILE_LENGTH, TILE_OVERLAP):
             tile = resized[start:end] if tall else resized[:, start:end]
             boxes = self._run(tile, threshold)
             boxes[:, [1, 3] if tall else [0, 2]] += np.float32(start)
@@ -285,20 +286,6 @@ def _covers(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
     smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
     return smaller > 0 and ix * iy / smaller > 0.3
-
-
-def _tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
-    """[start, end) spans of about `tile` px covering `length`, neighbours sharing `overlap` or
-    more."""
-    if length <= tile:
-        return [(0, length)]
-    count = int(np.ceil((length - overlap) / (tile - overlap)))
-    size = int(np.ceil((length + (count - 1) * overlap) / count / _ALIGN)) * _ALIGN
-    # Starts on the network's 32 px grid: away from the seams a tile sees what one pass over
-    # the whole strip would.
-    starts = [round(i * (length - size) / (count - 1) / _ALIGN) * _ALIGN for i in range(count)]
-    starts[-1] = length - size
-    return [(start, start + size) for start in starts]
 
 
 def decode(

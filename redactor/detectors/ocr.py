@@ -29,6 +29,7 @@ import numpy as np
 
 from redactor import attributes
 from redactor.detectors.base import OCR_LINES, Context, DetectorSettings, Region
+from redactor.detectors.tiles import tile_spans
 from redactor.errors import ImageError, ModelError
 from redactor.runtime import onnx_session, run_options_for, shrinking_run_options
 
@@ -151,18 +152,6 @@ def detection_scale(width: int, height: int, settings: OcrSettings) -> float:
     if long_side < settings.det_min_side:
         return settings.det_min_side / long_side
     return 1.0
-
-
-def tile_spans(length: int, tile: int, overlap: int) -> list[tuple[int, int]]:
-    """[start, end) spans, multiples of 32, covering `length` (a multiple of 32) with tiles of
-    at most about `tile` that overlap by at least `overlap`; one span when it fits."""
-    if length <= tile:
-        return [(0, length)]
-    count = math.ceil((length - overlap) / (tile - overlap))
-    size = int(math.ceil((length + (count - 1) * overlap) / count / 32)) * 32
-    starts = [min(length - size, round(i * (length - size) / (count - 1) / 32) * 32)
-              for i in range(count)]  # fmt: skip
-    return [(start, start + size) for start in starts]
 
 
 def apply_homography(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
