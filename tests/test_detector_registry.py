@@ -122,3 +122,19 @@ def test_every_spec_can_be_asked_for_and_its_hint_is_what_users_see():
         plain.resolve_hide(["nudity"])
     assert model.hint in str(refused.value)
     assert Redactor(person=True).configured == tuple(s.name for s in SPECS if s.name != "model")
+
+
+def test_person_masks_work_after_ocr_ran_in_the_same_thread(samples_dir):
+    """OCR's ONNX Runtime sessions flush denormals to zero on the calling thread; MediaPipe's
+    graph failed to open on such a thread (a crash when a request asked for person masks after
+    one that read text)."""
+    pytest.importorskip("mediapipe", reason="person masks need the `human` extra")
+    from redactor import RedactOptions, Redactor
+
+    redactor = Redactor(person=True)
+    data = (samples_dir / "badge_photo.jpg").read_bytes()
+    _, report = redactor.redact_bytes(data, RedactOptions(hide=("name",)))
+    assert report.error is None and any(r.detector == "pii" for r in report.hidden)
+    _, report = redactor.redact_bytes(data, RedactOptions(hide=("person",)))
+    assert report.error is None
+    assert [r.detector for r in report.hidden] == ["person"]

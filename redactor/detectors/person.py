@@ -18,6 +18,8 @@ import contextlib
 import io
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +55,23 @@ def _import_mediapipe():
     return selfie_segmentation
 
 
+def _default_float_flags() -> None:
+    """This thread's floating-point environment back to the C default (FE_DFL_ENV: no
+    flush-to-zero, no denormals-are-zero), through glibc; a no-op elsewhere (FE_DFL_ENV is a
+    different value in other C libraries)."""
+    import ctypes
+    import ctypes.util
+    import platform
+
+    name = ctypes.util.find_library("m")
+    if name is None or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        ctypes.CDLL(name).fesetenv(ctypes.c_void_p(-1))  # glibc's FE_DFL_ENV is (fenv_t *) -1
+    except (OSError, AttributeError):
+        return
+
+
 class PersonDetector:
     name = "person"
     attributes = frozenset({attributes.PERSON})
@@ -62,9 +81,19 @@ class PersonDetector:
     def __init__(self, threshold: float | None = None, *, model_selection: int = 0) -> None:
         self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
         module = _import_mediapipe()
-        with contextlib.redirect_stderr(io.StringIO()):
-            self._model = module.SelfieSegmentation(model_selection=model_selection)
-        self._lock = threading.Lock()  # a MediaPipe graph runs one image at a time
+        # MediaPipe runs on a thread of its own, one image at a time, with the default
+        # floating-point flags: OCR's ONNX Runtime sessions flush denormals to zero on the thread
+        # that creates them (and on threads started from it), and MediaPipe's graph fails to
+        # open on such a thread (AllocateTensors).
+        self._thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="mediapipe", initializer=_default_float_flags
+        )
+
+        def build() -> Any:
+            with contextlib.redirect_stderr(io.StringIO()):
+                return module.SelfieSegmentation(model_selection=model_selection)
+
+        self._model = self._thread.submit(build).result()
 
     @classmethod
     def from_settings(cls, settings: DetectorSettings) -> PersonDetector:
@@ -76,8 +105,7 @@ class PersonDetector:
             raise ValueError(
                 f"person segmentation needs H x W x 3 uint8 RGB, got {image.dtype} {image.shape}"
             )
-        with self._lock:
-            result = self._model.process(np.ascontiguousarray(image))
+        result = self._thread.submit(self._model.process, np.ascontiguousarray(image)).result()
         mask = result.segmentation_mask
         if mask is None:
             return np.zeros(image.shape[:2], np.float32)
@@ -113,5 +141,5 @@ class PersonDetector:
         return regions
 
     def close(self) -> None:
-        with self._lock:
-            self._model.close()
+        self._thread.submit(self._model.close).result()
+        self._thread.shutdown()
