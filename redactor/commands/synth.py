@@ -37,6 +37,11 @@ def command(
         "--real-backgrounds",
         help="With real content: the share of backgrounds that are real photo crops (0-1).",
     ),
+    package_faces: bool = typer.Option(
+        True,
+        "--package-faces/--no-package-faces",
+        help="With real content: use the packaged portraits' faces (leave them out when your validation set holds those portraits).",
+    ),
 ) -> None:
     """Generate a synthetic privacy data set in VISPR's layout, with a mask per label.
 
@@ -61,6 +66,7 @@ def command(
         real_content=real_content or real_photos is not None,
         real_photos=real_photos,
         real_backgrounds=real_backgrounds,
+        package_faces=package_faces,
     )
     check_config(config)
     with progress_bar(console) as progress:

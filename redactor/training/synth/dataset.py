@@ -50,6 +50,7 @@ class SynthConfig:
     )
     real_photos: Path | None = None  # the user's folder of photos of people, for real faces
     real_backgrounds: float = 0.5  # with real content: share of real photo backgrounds
+    package_faces: bool = True  # with real content: the packaged portraits' faces join the bank
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -104,7 +105,9 @@ class LabelSampler:
 _SAMPLER: LabelSampler | None = None
 
 
-def _worker_init(stats_path: str | None, real: tuple[Path | None, float] | None = None) -> None:
+def _worker_init(
+    stats_path: str | None, real: tuple[Path | None, float, bool] | None = None
+) -> None:
     global _SAMPLER
     _SAMPLER = LabelSampler(stats_path)
     from redactor.training.synth import real_content
@@ -174,7 +177,9 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
 
     if config.real_content or config.real_photos is not None:
         # Set before the workers fork, so they share the face bank.
-        bank = real_content.configure(config.real_photos, config.real_backgrounds).bank
+        bank = real_content.configure(
+            config.real_photos, config.real_backgrounds, config.package_faces
+        ).bank
     else:
         real_content.disable()
         bank = None
@@ -197,7 +202,11 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
                 progress(len(results), config.n)
     else:
         # fork (spawn where there is none): workers start cheaply, with this process's imports.
-        real = (config.real_photos, config.real_backgrounds) if bank is not None else None
+        real = (
+            (config.real_photos, config.real_backgrounds, config.package_faces)
+            if bank is not None
+            else None
+        )
         with process_pool(
             workers, start="fork", initializer=_worker_init, initargs=(config.stats_path, real)
         ) as pool:
@@ -233,6 +242,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             "from_packages": sum(o.startswith("package:") for o in bank.origins),
             "from_folder": sum(o.startswith("folder:") for o in bank.origins),
             "photo_backgrounds": config.real_backgrounds,
+            "package_portraits": config.package_faces,
         }
     (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

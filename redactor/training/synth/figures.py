@@ -125,10 +125,16 @@ def lfw_faces() -> np.ndarray | None:
     return np.load(path)[:100].astype(np.float32)
 
 
+def training_lfw_index(index: int) -> int:
+    """The LFW faces the generator may use: the even-indexed half. The odd half is kept for the
+    real-image validation set (redactor/training/real_set.py), so no validation face is trained on."""
+    return (index // 2) * 2
+
+
 def tinted_face(index: int, size: tuple[int, int], skin: tuple[int, int, int]) -> Image.Image:
     """An LFW face tinted with a skin tone, with an elliptical alpha, at `size` (w, h)."""
     faces = lfw_faces()
-    grey = faces[index % len(faces)]  # type: ignore[index]
+    grey = faces[training_lfw_index(index) % len(faces)]  # type: ignore[index]
     # Stretch contrast, then multiply by the skin tone so shading and features survive.
     g = (grey - grey.min()) / max(1e-6, float(grey.max() - grey.min()))
     rgb = np.clip(g[..., None] * np.array(skin, np.float32)[None, None] * 1.25, 0, 255)

@@ -8,9 +8,11 @@ Off by default, so the default set stays byte-identical. When on:
 - backgrounds are more often crops of real package photos.
 
 Faces come from the packaged portraits (scikit-image's astronaut, matplotlib's Grace Hopper;
-boxes in sources.CUTOUTS) and, only when the user gives one, a folder of photos
-(`--real-photos DIR`) where the project's face detector finds faces at a strict threshold.
-Photos are read where they lie; nothing is copied.
+boxes in sources.CUTOUTS; `--no-package-faces` leaves them out when a validation set holds them)
+and, only when the user gives one, a folder of photos (`--real-photos DIR`) where the project's
+face detector finds faces at a strict threshold. A share of the pasted faces is first shrunk to
+12-32 px and enlarged again, so blurry, low-detail faces (a thumbnail, a face far away, a small
+crop enlarged) are faces too. Photos are read where they lie; nothing is copied.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from redactor.training.synth import sources
 
 STRICT_FACE = 0.7  # detector confidence for a face to enter the bank
 MIN_FACE = 20  # px: smaller faces carry too little detail to teach what a face is
+LOW_DETAIL = 0.3  # share of pasted faces shrunk to 12-32 px first
 PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 PACKAGE_FACES = ("astronaut", "grace_hopper")
 
@@ -49,9 +52,10 @@ class FaceBank:
         self.origins.append(origin)
 
 
-def package_bank() -> FaceBank:
+def package_bank(portraits: bool = True) -> FaceBank:
+    """The packaged portraits' faces, unless `portraits` is false."""
     bank = FaceBank()
-    for name in sources.available(PACKAGE_FACES):
+    for name in sources.available(PACKAGE_FACES) if portraits else ():
         pixels = np.asarray(sources.package_photo(name))
         bank.add(pixels, sources.CUTOUTS[name].face, f"package:{name}")
     return bank
@@ -86,11 +90,14 @@ class RealContent:
 ACTIVE: RealContent | None = None
 
 
-def configure(real_photos: Path | None = None, backgrounds: float = 0.5) -> RealContent:
+def configure(
+    real_photos: Path | None = None, backgrounds: float = 0.5, package_faces: bool = True
+) -> RealContent:
     """Turns real content on for this process (and workers forked after it); `backgrounds`:
-    the share of backgrounds that are real photo crops."""
+    the share of backgrounds that are real photo crops; `package_faces`: whether the packaged
+    portraits' faces join the bank."""
     global ACTIVE
-    bank = package_bank()
+    bank = package_bank(package_faces)
     if real_photos is not None:
         folder_bank(real_photos, bank)
     if not bank.faces:
@@ -130,7 +137,11 @@ def real_face(
     face = 255.0 * (np.clip(face, 0, 255) / 255.0) ** rng.uniform(0.8, 1.25)
     if grayscale:
         face = np.repeat(face.mean(2, keepdims=True), 3, axis=2)
-    image = Image.fromarray(np.clip(face, 0, 255).astype(np.uint8)).resize(size, Image.BILINEAR)
+    image = Image.fromarray(np.clip(face, 0, 255).astype(np.uint8))
+    if rng.random() < LOW_DETAIL:
+        side = rng.randint(12, 32)
+        image = image.resize((side, max(2, round(side * ch / max(1, cw)))), Image.BILINEAR)
+    image = image.resize(size, Image.BILINEAR)
     alpha = Image.new("L", size, 0)
     ImageDraw.Draw(alpha).ellipse((0, 0, size[0] - 1, size[1] - 1), fill=255)
     feather = max(0.5, 0.04 * min(size))
