@@ -37,6 +37,11 @@ def command(
         "--real-backgrounds",
         help="With real content: the share of backgrounds that are real photo crops (0-1).",
     ),
+    text_weight: float = typer.Option(
+        1.0,
+        "--text-weight",
+        help="Draw VISPR label sets with a text attribute (names, addresses, documents) this many times as often (1: VISPR's frequencies).",
+    ),
     package_faces: bool = typer.Option(
         True,
         "--package-faces/--no-package-faces",
@@ -67,6 +72,7 @@ def command(
         real_photos=real_photos,
         real_backgrounds=real_backgrounds,
         package_faces=package_faces,
+        text_weight=text_weight,
     )
     check_config(config)
     with progress_bar(console) as progress:

@@ -51,6 +51,7 @@ class SynthConfig:
     real_photos: Path | None = None  # the user's folder of photos of people, for real faces
     real_backgrounds: float = 0.5  # with real content: share of real photo backgrounds
     package_faces: bool = True  # with real content: the packaged portraits' faces join the bank
+    text_weight: float = 1.0  # label sets with a text attribute drawn this many times as often
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -87,14 +88,21 @@ def image_seed(seed: int, index: int) -> int:
 
 
 class LabelSampler:
-    """Draws label sets from VISPR's empirical distribution of whole label sets."""
+    """Draws label sets from VISPR's empirical distribution of whole label sets. `text_weight`
+    > 1 draws the sets that hold a text attribute (names, addresses, documents...) that many
+    times as often: VISPR has few (a full name in ~5% of images), too few for a small set to
+    teach what personal text looks like."""
 
-    def __init__(self, stats_path: str | None = None):
+    def __init__(self, stats_path: str | None = None, text_weight: float = 1.0):
+        from redactor.attributes import BY_ID
         from redactor.training.synth.statistics import load_stats
 
         stats = load_stats(stats_path)
         self.sets = [tuple(VISPR_IDS[i] for i in idx) for _, idx in stats["label_sets_train"]]
         counts = np.array([c for c, _ in stats["label_sets_train"]], np.float64)
+        if text_weight != 1.0:
+            has_text = [any(BY_ID[a].mask_type == "text" for a in s) for s in self.sets]
+            counts = counts * np.where(has_text, text_weight, 1.0)
         self.cumulative = np.cumsum(counts / counts.sum())
 
     def draw(self, rng: random.Random) -> frozenset[str]:
@@ -106,10 +114,12 @@ _SAMPLER: LabelSampler | None = None
 
 
 def _worker_init(
-    stats_path: str | None, real: tuple[Path | None, float, bool] | None = None
+    stats_path: str | None,
+    real: tuple[Path | None, float, bool] | None = None,
+    text_weight: float = 1.0,
 ) -> None:
     global _SAMPLER
-    _SAMPLER = LabelSampler(stats_path)
+    _SAMPLER = LabelSampler(stats_path, text_weight)
     from redactor.training.synth import real_content
 
     if real is not None and real_content.ACTIVE is None:  # a spawned worker: build the bank
@@ -164,6 +174,8 @@ def check_config(config: SynthConfig) -> None:
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+    if not 0.0 < config.text_weight <= 50.0:
+        raise UsageError(f"--text-weight must be within 0-50 (above 0), got {config.text_weight}")
     if not 0.0 <= config.real_backgrounds <= 1.0:
         raise UsageError(f"--real-backgrounds must be within 0-1, got {config.real_backgrounds}")
     if config.real_photos is not None and not Path(config.real_photos).is_dir():
@@ -195,7 +207,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     results: list[tuple[int, str, list[str]]] = []
     workers = max(1, min(config.workers, config.n))
     if workers == 1:
-        _worker_init(config.stats_path)
+        _worker_init(config.stats_path, None, config.text_weight)
         for task in tasks:
             results.append(make_one(task))
             if progress:
@@ -208,7 +220,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             else None
         )
         with process_pool(
-            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path, real)
+            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path, real, config.text_weight)
         ) as pool:
             for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
@@ -233,6 +245,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
         "label_frequency": {a: round(c / config.n, 5) for a, c in counts.items() if c},
         "seconds": round(elapsed, 2),
         "workers": workers,
+        "text_weight": config.text_weight,
         "layout": "VISPR annotations/images + masks/<split>/<id>/<attribute id>.png",
     }
     if bank is not None:
