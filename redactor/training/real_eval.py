@@ -257,7 +257,7 @@ def goals_table(result: dict[str, Any]) -> Any:
     from rich.table import Table
 
     fused = {g["goal"]: g for g in (result.get("fused") or {}).get("goals") or []}
-    table = Table(title="issue 13 goals on real images (AUC)")
+    table = Table(title="goals on real images (AUC)")
     for column in ("goal", "bar", "model alone") + (("fused",) if fused else ()):
         table.add_column(column, justify="left" if column == "goal" else "right", no_wrap=True)
 

@@ -128,7 +128,7 @@ def test_cli_real_record_writes_into_the_onnx_file(
     assert result.exit_code == 0, result.output
     assert "privacy score AUC" in result.output and "recorded" in result.output
     goals = json.loads((tmp_path / "real.json").read_text())["goals"]
-    assert "issue 13 goals" in result.output and "face: people vs harmless" in result.output
+    assert "goals on real images" in result.output and "face: people vs harmless" in result.output
     assert result.output.count("NOT MET") == sum(not g["met"] for g in goals) + sum(
         not g["met"] for g in json.loads((tmp_path / "real.json").read_text())["fused"]["goals"]
     )
