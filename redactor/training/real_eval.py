@@ -73,6 +73,8 @@ def read_real_set(folder: str | Path) -> dict[str, Any]:
             problems.append(f"image {n}: group {entry.get('group')!r} (one of {', '.join(GROUPS)})")
         elif not (folder / str(entry.get("image", ""))).is_file():
             problems.append(f"image {n}: {entry.get('image')!r} does not exist")
+        if not isinstance(entry.get("subgroup", ""), str):
+            problems.append(f"image {n}: subgroup {entry.get('subgroup')!r} is not a name")
         stray = sorted(set(entry.get("labels") or []) - set(labelled))
         if stray:
             problems.append(f"image {n}: labels {', '.join(stray)} are not in 'labelled'")

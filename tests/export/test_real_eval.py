@@ -103,6 +103,12 @@ def test_bad_set_descriptions_are_refused(real_set: Path) -> None:
     (real_set / SET_FILE).write_text(json.dumps(description))
     with pytest.raises(UsageError, match="not in 'labelled'.*group 'selfie'"):
         read_real_set(real_set)
+    description["images"][0]["labels"] = []
+    description["images"][1]["group"] = "people"
+    description["images"][2]["subgroup"] = ["photo"]
+    (real_set / SET_FILE).write_text(json.dumps(description))
+    with pytest.raises(UsageError, match=r"image 2: subgroup \['photo'\] is not a name"):
+        read_real_set(real_set)
     with pytest.raises(UsageError, match="has no real_set.json"):
         read_real_set(real_set / "people")
 

@@ -23,6 +23,7 @@ from redactor.training.real_set import (
     build,
     counts,
     lfw_split,
+    main,
     package_file,
     photographed,
     portrait_crops,
@@ -173,3 +174,18 @@ def test_photographed_documents_still_show_their_text(tmp_path: Path) -> None:
     names = {item["text"] for item in truth["items"] if item["kind"] == "name"}
     assert names and all(name in read for name in names), (names, read)
     json.dumps(truth)  # the labels come from this ground truth
+
+
+def test_command_prints_the_counts_and_refuses_bad_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "set"
+    main(["--out", str(out), "--documents", "0", "--crops-per-photo", "1", "--lfw", "2"])
+    printed = capsys.readouterr().out
+    assert "30 images in" in printed and "people 8: photo 2, portrait_crop 2" in printed
+    assert "lfw_25px 2" in printed and "harmless 22: package_image 22" in printed
+    assert len(read_real_set(out)["images"]) == 30
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(tmp_path / "other"), "--people", str(tmp_path / "missing")])
+    assert exit_info.value.code == 2 and "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
