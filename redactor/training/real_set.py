@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -229,9 +230,8 @@ def build(
     lfw: int = LFW_VAL,
 ) -> dict[str, Any]:
     """Write the set into `out` (created; must be empty or absent); -> its description, whose
-    `skipped` counts the --people photos left out for want of a confident face."""
-    from redactor.training.synth import samples
-
+    `skipped` counts the --people photos left out for want of a confident face. On an error
+    (a photo that cannot be read) nothing is left in `out`."""
     if not 0 <= lfw <= LFW_VAL:
         raise UsageError(f"--lfw: 0 to {LFW_VAL} (the other half is kept for training)")
     if crops_per_photo < 0 or documents < 0:
@@ -240,6 +240,29 @@ def build(
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty")
+    existed = out.exists()
+    try:
+        return _fill(out, photos, documents, crops_per_photo, lfw)
+    except BaseException:
+        # Nothing half-built is left behind (the folder was absent or empty: all of it is ours).
+        if existed:
+            for child in out.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _fill(
+    out: Path, photos: list[Path], documents: int, crops_per_photo: int, lfw: int
+) -> dict[str, Any]:
+    from redactor.detectors.faces import FaceDetector
+    from redactor.imageio import load
+    from redactor.training.synth import samples
+
     for group in ("people", "document", "harmless"):
         (out / group).mkdir(parents=True, exist_ok=True)
     entries: list[dict[str, Any]] = []
@@ -272,8 +295,6 @@ def build(
             }
         )
 
-    from redactor.detectors.faces import FaceDetector
-
     detector = FaceDetector(threshold=STRICT_FACE)
     for package, name in PEOPLE_PACKAGE:
         with Image.open(package_file(package, name)) as image:
@@ -281,8 +302,6 @@ def build(
         _add_photo(pixels, Path(name).stem, f"{package}: {name}", detector, crops_per_photo, add)
     skipped = 0
     for path in photos:
-        from redactor.imageio import load
-
         pixels = load(path).pixels
         source = f"--people {path.parent.name}/{path.name}"
         name = f"{path.parent.name}_{path.stem}"

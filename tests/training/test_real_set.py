@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from redactor.errors import UsageError
+from redactor.errors import ImageError, UsageError
 from redactor.training.real_eval import read_real_set
 from redactor.training.real_set import (
     CROP_MAX_SIDE,
@@ -110,6 +110,14 @@ def test_people_from_files_and_folders(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a photo"):
         build(tmp_path / "x", [folder / "notes.txt"])
     assert not (tmp_path / "x").exists()  # refused before anything was written
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "a.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "y").mkdir()
+    with pytest.raises(ImageError):
+        build(tmp_path / "y", [single, broken], documents=0, lfw=0)
+    assert not any((tmp_path / "y").iterdir())  # nothing half-built is left
+    assert (broken / "a.jpg").read_bytes() == b"not a jpeg"
 
 
 def test_portrait_crops_hold_a_face_the_detector_is_sure_of(tmp_path: Path) -> None:
