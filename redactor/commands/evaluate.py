@@ -72,7 +72,12 @@ def command(
             with_iou=not no_masks,
         )
         dataset = f"{data.resolve().name}/{split}"
-    Console().print(real_tables(result) if real is not None else evaluation_tables(result))
+    console = Console()
+    console.print(real_tables(result) if real is not None else evaluation_tables(result))
+    if real is not None:
+        from redactor.training.real_eval import goals_table
+
+        console.print(goals_table(result))
     if record:
         from datetime import datetime, timezone
 

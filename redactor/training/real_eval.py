@@ -14,7 +14,16 @@ attributes not in `labelled` are not scored (nobody judged them). Reported:
 - the privacy score's ROC AUC, private (people, document) against harmless;
 - face on documents (the failure issue 13 found): the face probability's AUC of people
   against documents without a labelled face (an ID card's photo is one), and the share of those
-  documents with a face probability at or over 0.5.
+  documents with a face probability at or over 0.5;
+- `goals`: issue 13's goals, each {"goal", "figure", "bar", "met"}: face AUC people vs harmless
+  and people vs documents without a labelled face (face probability: the max of a9/a10 where
+  the model has them), name AUC documents with a name vs photos (people and harmless images
+  without a name label; name probability: the max of a19/a20/a21), privacy score AUC private vs
+  harmless (bar SCORE_BAR alone, FUSED_SCORE_BAR fused). A figure that cannot be measured
+  (the model lacks the attributes, a group is empty) is null and not met;
+- `by_subgroup` (entries' optional `subgroup`): per people subgroup its face AUC against the
+  harmless images, per document subgroup its name AUC against the photos, so a weak part of
+  the set (25 px LFW faces, rendered documents) shows on its own.
 With `fused` (the CLI's default) the same figures again under "fused": the pipeline's report
 with the default hide (faces, OCR, private text) fused into the model's outputs
 (redactor/fusion.py); about a second per image on a CPU, for the OCR. `--record` keeps the
@@ -35,7 +44,13 @@ from redactor.training import metrics
 SET_FILE = "real_set.json"
 GROUPS = ("people", "document", "harmless")
 FACE_IDS = ("a9_face_complete", "a10_face_partial")
+NAME_IDS = ("a19_name_full", "a20_name_first", "a21_name_last")
 BATCH = 8
+# Issue 13's goals on the real set.
+FACE_BAR = 0.95  # face AUC, people vs harmless and people vs documents without a face
+NAME_BAR = 0.95  # name AUC, documents with a name vs photos
+SCORE_BAR = 0.90  # privacy score AUC, private vs harmless: the model alone
+FUSED_SCORE_BAR = 0.97  # the same, fused with the detectors
 
 
 def read_real_set(folder: str | Path) -> dict[str, Any]:
@@ -58,6 +73,8 @@ def read_real_set(folder: str | Path) -> dict[str, Any]:
             problems.append(f"image {n}: group {entry.get('group')!r} (one of {', '.join(GROUPS)})")
         elif not (folder / str(entry.get("image", ""))).is_file():
             problems.append(f"image {n}: {entry.get('image')!r} does not exist")
+        if not isinstance(entry.get("subgroup", ""), str):
+            problems.append(f"image {n}: subgroup {entry.get('subgroup')!r} is not a name")
         stray = sorted(set(entry.get("labels") or []) - set(labelled))
         if stray:
             problems.append(f"image {n}: labels {', '.join(stray)} are not in 'labelled'")
@@ -115,7 +132,14 @@ def _fused_figures(model_path: str | Path, folder: Path, data: dict, meta: Any) 
         scores.append(float(findings["privacy_score"]))
         fused = findings["attribute_probabilities"]
         rows.append([float(fused.get(a, 0.0)) for a in ids])
-    return _figures(np.array(scores), np.array(rows), ids, data["images"], data["labelled"])
+    return _figures(
+        np.array(scores),
+        np.array(rows),
+        ids,
+        data["images"],
+        data["labelled"],
+        score_bar=FUSED_SCORE_BAR,
+    )
 
 
 def _figures(
@@ -124,9 +148,10 @@ def _figures(
     attribute_ids: list[str],
     entries: list[dict],
     labelled: list[str],
+    score_bar: float = SCORE_BAR,
 ) -> dict[str, Any]:
-    """Per-attribute AUC/AP, the score's AUC and faces on documents, from score [N] and
-    probability [N, len(attribute_ids)]."""
+    """Per-attribute AUC/AP, the score's AUC, faces on documents, the goals and the figures
+    by subgroup, from score [N] and probability [N, len(attribute_ids)]."""
     groups = np.array([e["group"] for e in entries])
     column = {attribute_id: i for i, attribute_id in enumerate(attribute_ids)}
     per_attribute: dict[str, dict[str, Any]] = {}
@@ -146,24 +171,112 @@ def _figures(
         "attributes": {"per_attribute": per_attribute},
         "privacy_score_auc": metrics.roc_auc(score, private),
     }
-    faces = [column[i] for i in FACE_IDS if i in column]
-    if faces:
-        face = probability[:, faces].max(axis=1)
-        # Documents with no face labelled (an ID card's photo is a real face: not a failure).
-        labelled_face = np.array(
-            [bool(set(FACE_IDS) & set(e.get("labels") or [])) for e in entries]
-        )
-        people = groups == "people"
-        documents = (groups == "document") & ~labelled_face
-        chosen = people | documents
+    face = _max_of(probability, column, FACE_IDS)
+    name = _max_of(probability, column, NAME_IDS)
+    people, harmless = groups == "people", groups == "harmless"
+    labelled_face = _has(entries, FACE_IDS)
+    with_name = _has(entries, NAME_IDS)
+    # Documents with no face labelled (an ID card's photo is a real face: not a failure).
+    documents = (groups == "document") & ~labelled_face
+    # Photos (people, harmless) that show no name: a badge with a name is not a negative.
+    photos = (people | harmless) & ~with_name
+    named_documents = (groups == "document") & with_name
+    face_vs_documents = _auc(face, people, documents)
+    if face is not None:
         result["face_on_documents"] = {
-            "auc_people_vs_documents": metrics.roc_auc(face[chosen], people[chosen]),
+            "auc_people_vs_documents": face_vs_documents,
             "documents_with_face": float((face[documents] >= 0.5).mean())
             if documents.any()
             else None,
             "documents": int(documents.sum()),
         }
+    result["goals"] = [
+        _goal("face AUC, people vs harmless", _auc(face, people, harmless), FACE_BAR),
+        _goal("face AUC, people vs documents without a face", face_vs_documents, FACE_BAR),
+        _goal(
+            "name AUC, documents with a name vs photos",
+            _auc(name, named_documents, photos),
+            NAME_BAR,
+        ),
+        _goal("privacy score AUC, private vs harmless", result["privacy_score_auc"], score_bar),
+    ]
+    subgroups = np.array([e.get("subgroup") or "-" for e in entries])
+    by_subgroup: dict[str, dict[str, dict[str, Any]]] = {"people": {}, "document": {}}
+    for group, key, value, positives, negatives in (
+        ("people", "face_auc_vs_harmless", face, people, harmless),
+        ("document", "name_auc_vs_photos", name, named_documents, photos),
+    ):
+        for subgroup in dict.fromkeys(subgroups[groups == group]):
+            inside = (groups == group) & (subgroups == subgroup)
+            by_subgroup[group][str(subgroup)] = {
+                "images": int(inside.sum()),
+                key: _auc(value, positives & inside, negatives),
+            }
+    result["by_subgroup"] = by_subgroup
     return result
+
+
+def _max_of(probability: np.ndarray, column: dict[str, int], ids: tuple[str, ...]) -> Any:
+    """The row-wise max of the columns of `ids` the model has, or None if it has none."""
+    columns = [column[i] for i in ids if i in column]
+    return probability[:, columns].max(axis=1) if columns else None
+
+
+def _has(entries: list[dict], ids: tuple[str, ...]) -> np.ndarray:
+    return np.array([bool(set(ids) & set(e.get("labels") or [])) for e in entries], bool)
+
+
+def _auc(value: np.ndarray | None, positives: np.ndarray, negatives: np.ndarray) -> Any:
+    """ROC AUC of `value` telling `positives` from `negatives` (masks); None where there is
+    no value or one side is empty."""
+    if value is None or not positives.any() or not negatives.any():
+        return None
+    chosen = positives | negatives
+    return metrics.roc_auc(value[chosen], positives[chosen])
+
+
+def _goal(goal: str, figure: Any, bar: float) -> dict[str, Any]:
+    measured = figure is not None and not np.isnan(figure)
+    return {
+        "goal": goal,
+        "figure": figure,
+        "bar": bar,
+        "met": bool(measured and figure >= bar),
+    }
+
+
+# Short names for the goals table (80 columns).
+GOAL_SHORT = {
+    "face AUC, people vs harmless": "face: people vs harmless",
+    "face AUC, people vs documents without a face": "face: people vs documents",
+    "name AUC, documents with a name vs photos": "name: documents vs photos",
+    "privacy score AUC, private vs harmless": "score: private vs harmless",
+}
+
+
+def goals_table(result: dict[str, Any]) -> Any:
+    """A rich Table of the goals: bar, then figure and met / NOT MET, alone and fused."""
+    from rich.table import Table
+
+    fused = {g["goal"]: g for g in (result.get("fused") or {}).get("goals") or []}
+    table = Table(title="goals on real images (AUC)")
+    for column in ("goal", "bar", "model alone") + (("fused",) if fused else ()):
+        table.add_column(column, justify="left" if column == "goal" else "right", no_wrap=True)
+
+    def cell(goal: dict | None) -> str:
+        if goal is None:
+            return "-"
+        figure = "n/a" if goal["figure"] is None else f"{goal['figure']:.3f}"
+        return f"{figure} {'met' if goal['met'] else 'NOT MET'}"
+
+    for goal in result.get("goals") or []:
+        other = fused.get(goal["goal"])
+        bar = f"{goal['bar']:.2f}"
+        if other is not None and other["bar"] != goal["bar"]:
+            bar += f" / {other['bar']:.2f}"
+        row = [GOAL_SHORT.get(goal["goal"], goal["goal"]), bar, cell(goal)]
+        table.add_row(*row + ([cell(other)] if fused else []))
+    return table
 
 
 def _json_ready(value: Any) -> Any:
@@ -196,4 +309,15 @@ def validity_of(result: dict[str, Any], dataset: str, measured_at: str) -> dict[
     return validity
 
 
-__all__ = ["GROUPS", "SET_FILE", "evaluate_real", "read_real_set", "validity_of"]
+__all__ = [
+    "FACE_BAR",
+    "FUSED_SCORE_BAR",
+    "GROUPS",
+    "NAME_BAR",
+    "SCORE_BAR",
+    "SET_FILE",
+    "evaluate_real",
+    "goals_table",
+    "read_real_set",
+    "validity_of",
+]
