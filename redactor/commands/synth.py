@@ -37,6 +37,11 @@ def command(
         "--real-backgrounds",
         help="With real content: the share of backgrounds that are real photo crops (0-1).",
     ),
+    portraits: float = typer.Option(
+        0.0,
+        "--portraits",
+        help="With real content: the share of images that are close-ups of a real face (0-1).",
+    ),
     text_weight: float = typer.Option(
         1.0,
         "--text-weight",
@@ -68,11 +73,12 @@ def command(
         size,
         parse_ratios(split_ratio),
         workers,
-        real_content=real_content or real_photos is not None,
+        real_content=real_content or real_photos is not None or portraits > 0,
         real_photos=real_photos,
         real_backgrounds=real_backgrounds,
         package_faces=package_faces,
         text_weight=text_weight,
+        portraits=portraits,
     )
     check_config(config)
     with progress_bar(console) as progress:

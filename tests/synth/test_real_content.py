@@ -4,6 +4,7 @@ reader (package photos only: no user folder needed)."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -161,3 +162,49 @@ def test_the_generator_draws_only_the_training_half_of_lfw():
 
     used = {training_lfw_index(i) for i in range(100)}
     assert used == set(range(0, 100, 2))
+
+
+def test_close_up_portraits_hold_a_real_face_inside_the_face_label(detector):
+    """--portraits: a close-up of a real face (package portraits here) filling 30-80% of the
+    frame; the face detector finds it inside the a9 mask, grey ones carry no colour labels."""
+    real_content.configure(portraits=0.5)
+    try:
+        found = colour = grey = 0
+        for seed in range(24):
+            result = real_content.portrait(seed, 192)
+            assert result.labels[:2] == ["a1_age_approx", FACE]
+            face = result.masks[FACE]
+            assert 0.05 < face.mean() < 0.6
+            pixels = np.asarray(result.image.convert("RGB"))
+            is_grey = bool(np.all(pixels[..., 0] == pixels[..., 1]))
+            assert ("a16_race" in result.labels) == (not is_grey)
+            grey += is_grey
+            colour += not is_grey
+            found += any(centre_in(face, r.box) for r in detector.detect(pixels))
+        assert found >= 20, f"a face found inside the label in {found}/24 portraits"
+        assert colour >= 6 and grey >= 6, (colour, grey)
+        assert real_content.ACTIVE.lfw, "the LFW training half joins the close-up faces"
+    finally:
+        real_content.disable()
+
+
+def test_portraits_share_of_a_generated_set_and_its_check(tmp_path):
+    from redactor.errors import UsageError
+
+    try:
+        summary = generate(
+            SynthConfig(tmp_path / "p", 40, 2, 128, (1.0, 0.0, 0.0), 1, portraits=0.5)
+        )
+        assert summary["real_content"]["close_up_portraits"] == 0.5
+        annotations = [
+            json.loads(p.read_text()) for p in (tmp_path / "p" / "annotations").rglob("*.json")
+        ]
+        close_ups = sum(
+            a["labels"][:2] == ["a1_age_approx", FACE] and len(a["labels"]) <= 4
+            for a in annotations
+        )
+        assert 10 <= close_ups <= 32
+        with pytest.raises(UsageError, match="portraits"):
+            generate(SynthConfig(tmp_path / "bad", 4, 0, 96, (1.0, 0.0, 0.0), 1, portraits=1.5))
+    finally:
+        real_content.disable()

@@ -52,6 +52,7 @@ class SynthConfig:
     real_backgrounds: float = 0.5  # with real content: share of real photo backgrounds
     package_faces: bool = True  # with real content: the packaged portraits' faces join the bank
     text_weight: float = 1.0  # label sets with a text attribute drawn this many times as often
+    portraits: float = 0.0  # with real content: share of close-ups of a real face
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -115,7 +116,7 @@ _SAMPLER: LabelSampler | None = None
 
 def _worker_init(
     stats_path: str | None,
-    real: tuple[Path | None, float, bool] | None = None,
+    real: tuple[Path | None, float, bool, float] | None = None,
     text_weight: float = 1.0,
 ) -> None:
     global _SAMPLER
@@ -128,13 +129,19 @@ def _worker_init(
 
 def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]:
     """Renders and writes image `index`; returns (index, split, labels)."""
+    from redactor.training.synth import real_content
     from redactor.training.synth.scene import render_scene
 
     index, seed, split, size, out = task
     assert _SAMPLER is not None
     rng = random.Random(image_seed(seed, index))
-    requested = _SAMPLER.draw(rng)
-    result = render_scene(requested, rng.randrange(1 << 62), size)
+    real = real_content.ACTIVE
+    if real is not None and real.portraits > 0 and rng.random() < real.portraits:
+        result = real_content.portrait(rng.randrange(1 << 62), size)
+        requested = frozenset(result.labels)
+    else:
+        requested = _SAMPLER.draw(rng)
+        result = render_scene(requested, rng.randrange(1 << 62), size)
     root = Path(out)
     ident = image_id(index)
     image_rel = f"images/{split}/{ident}.jpg"
@@ -174,6 +181,8 @@ def check_config(config: SynthConfig) -> None:
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+    if not 0.0 <= config.portraits < 1.0:
+        raise UsageError(f"--portraits must be within 0-1, got {config.portraits}")
     if not 0.0 < config.text_weight <= 50.0:
         raise UsageError(f"--text-weight must be within 0-50 (above 0), got {config.text_weight}")
     if not 0.0 <= config.real_backgrounds <= 1.0:
@@ -187,10 +196,10 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     check_config(config)
     from redactor.training.synth import real_content
 
-    if config.real_content or config.real_photos is not None:
+    if config.real_content or config.real_photos is not None or config.portraits > 0:
         # Set before the workers fork, so they share the face bank.
         bank = real_content.configure(
-            config.real_photos, config.real_backgrounds, config.package_faces
+            config.real_photos, config.real_backgrounds, config.package_faces, config.portraits
         ).bank
     else:
         real_content.disable()
@@ -215,12 +224,15 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     else:
         # fork (spawn where there is none): workers start cheaply, with this process's imports.
         real = (
-            (config.real_photos, config.real_backgrounds, config.package_faces)
+            (config.real_photos, config.real_backgrounds, config.package_faces, config.portraits)
             if bank is not None
             else None
         )
         with process_pool(
-            workers, start="fork", initializer=_worker_init, initargs=(config.stats_path, real, config.text_weight)
+            workers,
+            start="fork",
+            initializer=_worker_init,
+            initargs=(config.stats_path, real, config.text_weight),
         ) as pool:
             for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
@@ -256,6 +268,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             "from_folder": sum(o.startswith("folder:") for o in bank.origins),
             "photo_backgrounds": config.real_backgrounds,
             "package_portraits": config.package_faces,
+            "close_up_portraits": config.portraits,
         }
     (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
