@@ -42,6 +42,11 @@ def command(
         "--portraits",
         help="With real content: the share of images that are close-ups of a real face (0-1).",
     ),
+    harmless_pages: float = typer.Option(
+        0.0,
+        "--harmless-pages",
+        help="The share of images that are pages of harmless printed prose, labelled safe (0-1).",
+    ),
     text_weight: float = typer.Option(
         1.0,
         "--text-weight",
@@ -79,6 +84,7 @@ def command(
         package_faces=package_faces,
         text_weight=text_weight,
         portraits=portraits,
+        harmless_pages=harmless_pages,
     )
     check_config(config)
     with progress_bar(console) as progress:

@@ -53,6 +53,7 @@ class SynthConfig:
     package_faces: bool = True  # with real content: the packaged portraits' faces join the bank
     text_weight: float = 1.0  # label sets with a text attribute drawn this many times as often
     portraits: float = 0.0  # with real content: share of close-ups of a real face
+    harmless_pages: float = 0.0  # share of pages of harmless prose (synth/harmless_pages.py)
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -112,15 +113,18 @@ class LabelSampler:
 
 
 _SAMPLER: LabelSampler | None = None
+_HARMLESS_PAGES = 0.0
 
 
 def _worker_init(
     stats_path: str | None,
     real: tuple[Path | None, float, bool, float] | None = None,
     text_weight: float = 1.0,
+    harmless_pages: float = 0.0,
 ) -> None:
-    global _SAMPLER
+    global _SAMPLER, _HARMLESS_PAGES
     _SAMPLER = LabelSampler(stats_path, text_weight)
+    _HARMLESS_PAGES = harmless_pages
     from redactor.training.synth import real_content
 
     if real is not None and real_content.ACTIVE is None:  # a spawned worker: build the bank
@@ -136,7 +140,12 @@ def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]
     assert _SAMPLER is not None
     rng = random.Random(image_seed(seed, index))
     real = real_content.ACTIVE
-    if real is not None and real.portraits > 0 and rng.random() < real.portraits:
+    if _HARMLESS_PAGES > 0 and rng.random() < _HARMLESS_PAGES:
+        from redactor.training.synth.harmless_pages import harmless_page
+
+        result = harmless_page(rng.randrange(1 << 62), size)
+        requested = frozenset(result.labels)
+    elif real is not None and real.portraits > 0 and rng.random() < real.portraits:
         result = real_content.portrait(rng.randrange(1 << 62), size)
         requested = frozenset(result.labels)
     else:
@@ -181,6 +190,8 @@ def check_config(config: SynthConfig) -> None:
     if (out / "annotations").exists() and any((out / "annotations").rglob("*.json")):
         raise UsageError(f"{out} already holds a data set: choose an empty folder or remove it")
     LabelSampler(config.stats_path)  # fail early on missing statistics
+    if not 0.0 <= config.harmless_pages < 1.0:
+        raise UsageError(f"--harmless-pages must be within 0-1, got {config.harmless_pages}")
     if not 0.0 <= config.portraits < 1.0:
         raise UsageError(f"--portraits must be within 0-1, got {config.portraits}")
     if not 0.0 < config.text_weight <= 50.0:
@@ -216,7 +227,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     results: list[tuple[int, str, list[str]]] = []
     workers = max(1, min(config.workers, config.n))
     if workers == 1:
-        _worker_init(config.stats_path, None, config.text_weight)
+        _worker_init(config.stats_path, None, config.text_weight, config.harmless_pages)
         for task in tasks:
             results.append(make_one(task))
             if progress:
@@ -232,7 +243,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
             workers,
             start="fork",
             initializer=_worker_init,
-            initargs=(config.stats_path, real, config.text_weight),
+            initargs=(config.stats_path, real, config.text_weight, config.harmless_pages),
         ) as pool:
             for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
@@ -258,6 +269,7 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
         "seconds": round(elapsed, 2),
         "workers": workers,
         "text_weight": config.text_weight,
+        "harmless_pages": config.harmless_pages,
         "layout": "VISPR annotations/images + masks/<split>/<id>/<attribute id>.png",
     }
     if bank is not None:
