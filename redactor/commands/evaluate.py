@@ -37,6 +37,12 @@ def command(
         None, "--profile", help="Privacy profile for the score targets (default: VISPR user study)."
     ),
     no_masks: bool = typer.Option(False, "--no-iou", help="Skip the mask IoU (faster)."),
+    fused: bool = typer.Option(
+        True,
+        "--fused/--model-only",
+        help="With --real: also measure the pipeline's fused report (runs OCR, ~1 s per image "
+        "on a CPU); --model-only skips it.",
+    ),
     record: bool = typer.Option(
         False,
         "--record",
@@ -57,7 +63,7 @@ def command(
     if real is not None:
         from redactor.training.real_eval import evaluate_real
 
-        result = evaluate_real(checkpoint, real, device=device, fused=True)
+        result = evaluate_real(checkpoint, real, device=device, fused=fused)
         dataset = real.resolve().name
     else:
         from redactor.training.evaluate import evaluate_checkpoint

@@ -146,6 +146,23 @@ def test_cli_real_record_writes_into_the_onnx_file(
         Redactor(model=model).check(RedactOptions(hide=("nudity",)))
     both = runner.invoke(app, ["evaluate", "--checkpoint", str(model)])
     assert both.exit_code == 2 and "--real" in both.output
+    alone = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--checkpoint",
+            str(model),
+            "--real",
+            str(real_set),
+            "--model-only",
+            "--json",
+            str(tmp_path / "alone.json"),
+        ],
+    )
+    assert alone.exit_code == 0, alone.output
+    figures = json.loads((tmp_path / "alone.json").read_text())
+    assert "fused" not in figures and figures["goals"] == goals  # the same model-alone figures
+    assert "fused" not in alone.output.split("goals on real images")[1]
 
 
 def test_fused_figures_beside_the_model_alone(real_set: Path, tmp_path: Path) -> None:
