@@ -9,11 +9,14 @@ primary reading: a face is a complete face (a9), a two-word name a full name (a1
 line a current complete address; the others it lists (a partial face, first and last name)
 stay hideable through the region but keep the model's probability.
 
-The fused score is max(the model's own score, the model's privacy profile over the fused
-attributes). For a model without a privacy head (its score is that profile over its own
-probabilities) this is the rescored value; a privacy head keeps its judgement of what no
-detector covers. The profile is the one the model was trained with (ModelMeta.privacy_profile,
-else the default: redactor/privacy_score.py).
+The fused score is the model's privacy profile over the fused attributes: the score
+recomputed from what the detectors and the model found together. The profile is the one the
+model was trained with (ModelMeta.privacy_profile, else the default: redactor/privacy_score.py).
+What no detector covers (nudity, a tattoo...) enters through the model's own probabilities.
+The privacy head's score is not used here (it stays in the report as `model_privacy_score`): on
+real images it rated drawings and book pages, which no attribute explains, above photos of
+people, and taking the larger of the two let that through (real-set AUC private vs harmless
+0.917 with max(head, profile), 0.998 with the profile alone; docs/fusion.md).
 
 Only the detectors that ran for this image fuse (those that find an attribute being hidden:
 the default hide runs faces, OCR and private text); `fused_with` in the report names them.
@@ -70,10 +73,13 @@ def fuse_outputs(
             if confidence > fused.get(attribute_id, 0.0):
                 fused[attribute_id] = confidence
                 sources[attribute_id] = detector
-    rescored = profile.score(fused)
+    vispr = any(attribute_id in VISPR_IDS for attribute_id in probabilities)
+    # A model over other classes (VOC) has no attributes a VISPR profile can weigh.
+    fused_score = profile.score(fused) if vispr else float(score)
+    decided_by_detector = any(source != MODEL for source in sources.values())
     return {
-        "privacy_score": max(float(score), rescored),
-        "privacy_score_source": MODEL if float(score) >= rescored else "fused",
+        "privacy_score": fused_score,
+        "privacy_score_source": "fused" if decided_by_detector else MODEL,
         "attribute_probabilities": fused,
         "attribute_sources": sources,
         "model_privacy_score": float(score),
