@@ -176,9 +176,11 @@ class Redactor:
         limits: ImageLimits = ImageLimits(),
         threads: int | None = None,
     ) -> None:
-        """`model`: a PrivObfNet checkpoint, which adds the "model" detector; `person`: add the
-        "person" detector (the `human` extra)."""
-        self.model_path = Path(model) if model is not None else None
+        """`model`: a PrivObfNet checkpoint ("default": the one that ships), which adds the
+        "model" detector; `person`: add the "person" detector (the `human` extra)."""
+        from redactor.default_model import resolve_model
+
+        self.model_path = resolve_model(model)
         if self.model_path is not None and not self.model_path.is_file():
             raise ModelError(f"model file not found: {self.model_path}")
         self.person = person

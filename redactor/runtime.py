@@ -223,7 +223,9 @@ def open_model(
     that type). `device`: auto | cpu | cuda. `precision` (torch backends): fp32 | fp16; ONNX
     files and engines keep the precision they were built with. `threads`: CPU intra-op threads
     (ONNX Runtime's session; for torch this sets the process-wide torch thread count)."""
-    path = Path(path)
+    from redactor.default_model import resolve_model
+
+    path = resolve_model(path)
     if not path.is_file():
         raise ModelError(
             f"model file {path} does not exist; give a .pt checkpoint, an .onnx "

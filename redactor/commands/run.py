@@ -81,7 +81,15 @@ def command(
         "actors (default: up to one per CPU of the cluster).",
     ),
     model: Optional[Path] = typer.Option(
-        None, "--model", help="PrivObfNet model file (.onnx, .pt, .engine)."
+        None,
+        "--model",
+        help="PrivObfNet model file (.onnx, .pt, .engine), or `default`: the model that ships.",
+    ),
+    score: bool = typer.Option(
+        False,
+        "--score",
+        help="Report each image's privacy score and attributes with the model that ships "
+        "(--model default) unless --model names another.",
     ),
     trust_model: bool = typer.Option(
         False,
@@ -114,6 +122,7 @@ def command(
 
     from redactor.attributes import parse_hide
     from redactor.batch import BatchRequest, RedactorSetup, LocalRunner
+    from redactor.default_model import DEFAULT
     from redactor.errors import RedactorError
     from redactor.pipeline import RedactOptions
 
@@ -129,6 +138,8 @@ def command(
             report_text=report_text,
             trust_model=trust_model,
         )
+        if score and model is None:
+            model = Path(DEFAULT)
         setup = RedactorSetup(model=model, person=person)
         on_ray = use_ray(
             engine_name,

@@ -60,10 +60,13 @@ def command(
         typer.echo(load_or_create_token(folder))
         typer.echo(f"(stored in {token_path(folder)})", err=True)
         return
-    if model is not None and not Path(model).is_file():
+    from redactor.default_model import resolve_model
+
+    model_path = resolve_model(model)
+    if model_path is not None and not model_path.is_file():
         fail(f"model file {model} not found; train one with `redact train` or omit --model")
     config = ServerConfig(
-        host=host, port=port, model=Path(model) if model else None, person=person,
+        host=host, port=port, model=model_path, person=person,
         trust_model=trust_model,
         hide=parse_hide(hide), workers=workers, max_batch=batch_size,
         batch_window_ms=batch_window_ms, max_pending=max_queue, max_bytes=int(max_mb * 2**20),
