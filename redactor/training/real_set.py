@@ -134,10 +134,15 @@ def lfw_faces() -> np.ndarray:
 
 
 def lfw_split() -> tuple[np.ndarray, np.ndarray]:
-    """(train_faces, val_faces): the even- and odd-indexed LFW face crops (50 each, uint8
-    25 x 25 grey). Training content uses only the first, the real set only the second."""
+    """(train_faces, val_faces): the LFW face crops the synthetic generator may use (the
+    even-indexed half, `figures.training_lfw_index`) and the rest (50 each, uint8 25 x 25
+    grey). Training content uses only the first, the real set only the second."""
+    from redactor.training.synth.figures import training_lfw_index
+
     faces = lfw_faces()
-    return faces[0::2], faces[1::2]
+    train = sorted({training_lfw_index(i) for i in range(len(faces))})
+    val = [i for i in range(len(faces)) if i not in set(train)]
+    return faces[train], faces[val]
 
 
 def portrait_crops(

@@ -115,19 +115,15 @@ ACTIVE: RealContent | None = None
 
 
 def lfw_training_faces() -> list[tuple[np.ndarray, tuple[float, float, float, float]]]:
-    """The even-indexed half of scikit-image's LFW crops as (RGB grey crop, face box): each
-    crop is a face from brows to chin."""
-    from redactor.training.synth.figures import lfw_faces, training_lfw_index
+    """The training half of scikit-image's LFW crops (real_set.lfw_split) as (RGB grey crop,
+    face box): each crop is a face from brows to chin. Empty without scikit-image."""
+    from redactor.training.real_set import lfw_split
 
-    faces = lfw_faces()
-    if faces is None:
+    try:
+        train, _ = lfw_split()
+    except ImportError:
         return []
-    scale = 255.0 if float(faces.max()) <= 1.0 else 1.0
-    out = []
-    for index in sorted({training_lfw_index(i) for i in range(len(faces))}):
-        grey = np.clip(faces[index] * scale, 0, 255).astype(np.uint8)
-        out.append((np.repeat(grey[..., None], 3, axis=2), (2.0, 0.0, 23.0, 25.0)))
-    return out
+    return [(np.repeat(grey[..., None], 3, axis=2), (2.0, 0.0, 23.0, 25.0)) for grey in train]
 
 
 def configure(
