@@ -125,12 +125,12 @@ def lfw_faces() -> np.ndarray:
     """The 100 face crops of scikit-image's LFW subset, uint8 25 x 25 grey. Its 100 "non-face"
     crops are left out: cut from the same portraits, some show a chin or a mouth (checked by
     eye), so they are not honestly harmless."""
-    import skimage.data
+    from redactor.training.synth.figures import lfw_faces as generator_faces
 
-    images = np.asarray(skimage.data.lfw_subset())
-    if images.dtype != np.uint8:
-        images = np.clip(images * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return images[:100]
+    faces = generator_faces()  # the same file the synthetic generator reads, as 0..1 floats
+    if faces is None:
+        raise UsageError("scikit-image's LFW subset is missing: pip install scikit-image")
+    return np.clip(faces * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def lfw_split() -> tuple[np.ndarray, np.ndarray]:

@@ -118,11 +118,11 @@ def lfw_training_faces() -> list[tuple[np.ndarray, tuple[float, float, float, fl
     """The training half of scikit-image's LFW crops (real_set.lfw_split) as (RGB grey crop,
     face box): each crop is a face from brows to chin. Empty without scikit-image."""
     from redactor.training.real_set import lfw_split
+    from redactor.training.synth.figures import lfw_faces
 
-    try:
-        train, _ = lfw_split()
-    except ImportError:
+    if lfw_faces() is None:
         return []
+    train, _ = lfw_split()
     return [(np.repeat(grey[..., None], 3, axis=2), (2.0, 0.0, 23.0, 25.0)) for grey in train]
 
 
