@@ -78,7 +78,7 @@ def command(
         size,
         parse_ratios(split_ratio),
         workers,
-        real_content=real_content or real_photos is not None or portraits > 0,
+        real_content=real_content,  # --real-photos and --portraits imply it (SynthConfig)
         real_photos=real_photos,
         real_backgrounds=real_backgrounds,
         package_faces=package_faces,

@@ -20,7 +20,7 @@ import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -54,6 +54,18 @@ class SynthConfig:
     text_weight: float = 1.0  # label sets with a text attribute drawn this many times as often
     portraits: float = 0.0  # with real content: share of close-ups of a real face
     harmless_pages: float = 0.0  # share of pages of harmless prose (synth/harmless_pages.py)
+
+    @property
+    def with_real_content(self) -> bool:
+        """Real photos or close-ups asked for imply real content."""
+        return self.real_content or self.real_photos is not None or self.portraits > 0
+
+    def configure_real_content(self) -> Any:
+        from redactor.training.synth import real_content
+
+        return real_content.configure(
+            self.real_photos, self.real_backgrounds, self.package_faces, self.portraits
+        )
 
 
 def parse_ratios(text: str) -> tuple[float, float, float]:
@@ -116,19 +128,14 @@ _SAMPLER: LabelSampler | None = None
 _HARMLESS_PAGES = 0.0
 
 
-def _worker_init(
-    stats_path: str | None,
-    real: tuple[Path | None, float, bool, float] | None = None,
-    text_weight: float = 1.0,
-    harmless_pages: float = 0.0,
-) -> None:
+def _worker_init(config: SynthConfig) -> None:
     global _SAMPLER, _HARMLESS_PAGES
-    _SAMPLER = LabelSampler(stats_path, text_weight)
-    _HARMLESS_PAGES = harmless_pages
+    _SAMPLER = LabelSampler(config.stats_path, config.text_weight)
+    _HARMLESS_PAGES = config.harmless_pages
     from redactor.training.synth import real_content
 
-    if real is not None and real_content.ACTIVE is None:  # a spawned worker: build the bank
-        real_content.configure(*real)
+    if config.with_real_content and real_content.ACTIVE is None:  # spawned: build the bank
+        config.configure_real_content()
 
 
 def make_one(task: tuple[int, int, str, int, str]) -> tuple[int, str, list[str]]:
@@ -207,11 +214,9 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     check_config(config)
     from redactor.training.synth import real_content
 
-    if config.real_content or config.real_photos is not None or config.portraits > 0:
+    if config.with_real_content:
         # Set before the workers fork, so they share the face bank.
-        bank = real_content.configure(
-            config.real_photos, config.real_backgrounds, config.package_faces, config.portraits
-        ).bank
+        bank = config.configure_real_content().bank
     else:
         real_content.disable()
         bank = None
@@ -227,23 +232,15 @@ def generate(config: SynthConfig, progress: Callable[[int, int], None] | None = 
     results: list[tuple[int, str, list[str]]] = []
     workers = max(1, min(config.workers, config.n))
     if workers == 1:
-        _worker_init(config.stats_path, None, config.text_weight, config.harmless_pages)
+        _worker_init(config)
         for task in tasks:
             results.append(make_one(task))
             if progress:
                 progress(len(results), config.n)
     else:
         # fork (spawn where there is none): workers start cheaply, with this process's imports.
-        real = (
-            (config.real_photos, config.real_backgrounds, config.package_faces, config.portraits)
-            if bank is not None
-            else None
-        )
         with process_pool(
-            workers,
-            start="fork",
-            initializer=_worker_init,
-            initargs=(config.stats_path, real, config.text_weight, config.harmless_pages),
+            workers, start="fork", initializer=_worker_init, initargs=(config,)
         ) as pool:
             for result in pool.map(make_one, tasks, chunksize=8):
                 results.append(result)
