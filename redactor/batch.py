@@ -389,13 +389,11 @@ def _read_report(fs: Filesystems, place: Place) -> dict[str, dict] | None:
         return None
     if data is None:
         return {}
+    from redactor.engines.report_journal import NOT_JSON, json_lines
+
     entries: dict[str, dict] = {}
-    for raw in data.decode("utf-8", errors="replace").splitlines():
-        if not raw.strip():
-            continue
-        try:
-            entry = json.loads(raw)
-        except ValueError:
+    for entry, _ in json_lines(data):
+        if entry is NOT_JSON:
             continue  # a line cut short by an interrupted run
         if not isinstance(entry, dict) or "input" not in entry or "output" not in entry:
             return None

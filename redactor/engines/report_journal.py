@@ -18,18 +18,27 @@ from typing import Any
 from redactor.engines.storage import Filesystems, Place
 
 
-def parse_lines(data: bytes) -> list[tuple[str | None, str]]:
-    """(input, line) per line; input None for lines that are not a report entry (a line cut short
-    by a crash, or anything else)."""
-    parsed: list[tuple[str | None, str]] = []
+NOT_JSON = object()  # a line that does not parse (cut short by a crash, or not a report's)
+
+
+def json_lines(data: bytes) -> list[tuple[Any, str]]:
+    """(the parsed value, or NOT_JSON, and the line) for each non-blank line of a report."""
+    lines: list[tuple[Any, str]] = []
     for raw in data.decode("utf-8", errors="replace").splitlines():
         if not raw.strip():
             continue
         try:
-            entry = json.loads(raw)
+            lines.append((json.loads(raw), raw))
         except ValueError:
-            parsed.append((None, raw))
-            continue
+            lines.append((NOT_JSON, raw))
+    return lines
+
+
+def parse_lines(data: bytes) -> list[tuple[str | None, str]]:
+    """(input, line) per line; input None for lines that are not a report entry (a line cut short
+    by a crash, or anything else)."""
+    parsed: list[tuple[str | None, str]] = []
+    for entry, raw in json_lines(data):
         source = entry.get("input") if isinstance(entry, dict) else None
         parsed.append((source if isinstance(source, str) else None, raw))
     return parsed
@@ -115,4 +124,4 @@ class ReportJournal:
         self.filesystems.write_atomic(target, "".join(f"{line}\n" for line in lines).encode())
 
 
-__all__ = ["ReportJournal", "parse_lines"]
+__all__ = ["NOT_JSON", "ReportJournal", "json_lines", "parse_lines"]
