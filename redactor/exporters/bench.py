@@ -387,34 +387,12 @@ COLUMNS = (
 def table_rows(result: BenchResult) -> list[list[str]]:
     rows = []
     for r in result.rows:
+        which = [r.model, r.backend, r.precision, r.device, str(r.batch)]
         if r.error:
-            rows.append(
-                [
-                    r.model,
-                    r.backend,
-                    r.precision,
-                    r.device,
-                    str(r.batch),
-                    "-",
-                    "-",
-                    "-",
-                    f"not run: {r.error}",
-                ]
-            )
+            rows.append(which + ["-", "-", "-", f"not run: {r.error}"])
             continue
-        rows.append(
-            [
-                r.model,
-                r.backend,
-                r.precision,
-                r.device,
-                str(r.batch),
-                f"{r.p50_ms:.2f}",
-                f"{r.p95_ms:.2f}",
-                f"{r.images_per_s:.1f}",
-                _ratio(r.speedup),
-            ]
-        )
+        timings = [f"{r.p50_ms:.2f}", f"{r.p95_ms:.2f}", f"{r.images_per_s:.1f}"]
+        rows.append(which + timings + [_ratio(r.speedup)])
     return rows
 
 
